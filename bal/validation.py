@@ -1,0 +1,147 @@
+"""Structural validation of a block access list (EIP-7928).
+
+These are the checks a BAL must pass before anything trusts it, all of which
+can be made without executing the block: strict ordering (which also rules out
+duplicates), a slot listed as either changed or read but not both, indices
+within the block, code within the size limit, and the item count within what
+the block gas limit pays for. Each broken rule raises its own exception class
+from :mod:`bal.errors`.
+
+The checks that need execution (reads the block never made, accounts it never
+touched, post-values that differ) belong to the join in ``pipeline/``.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from .errors import (
+    AccountsNotSorted,
+    CodeTooLarge,
+    DuplicateAccount,
+    DuplicateIndex,
+    DuplicateRead,
+    DuplicateSlot,
+    EmptySlotChanges,
+    HashMismatch,
+    IndexOutOfRange,
+    IndicesNotSorted,
+    ReadsNotSorted,
+    SlotReadAndWritten,
+    SlotsNotSorted,
+    TooManyItems,
+)
+from .rlp_codec import bal_hash
+from .types import AccountChanges, BlockAccessList
+
+# Gas one BAL item (an address or a unique storage key) is charged against the
+# block gas limit: warm access (100) + access-list storage key (1900).
+BAL_ITEM_GAS = 2000
+
+# EIP-7954 raises the code size limit to 32 KiB from Amsterdam on.
+AMSTERDAM_MAX_CODE_SIZE = 0x8000
+
+
+def _strictly_ascending(
+    values: Iterable[object],
+    where: str,
+    what: str,
+    unsorted: type[Exception],
+    duplicate: type[Exception],
+) -> None:
+    previous: object = None
+    for i, value in enumerate(values):
+        if i and value == previous:
+            raise duplicate(f"{what} {_show(value)} appears twice", f"{where}[{i}]")
+        if i and value < previous:  # type: ignore[operator]
+            raise unsorted(
+                f"{what} {_show(value)} comes after {_show(previous)}", f"{where}[{i}]"
+            )
+        previous = value
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, int):
+        return hex(value)
+    return repr(value)
+
+
+def _check_indices(indices: list[int], where: str, max_index: int | None) -> None:
+    _strictly_ascending(indices, where, "blockAccessIndex", IndicesNotSorted, DuplicateIndex)
+    if max_index is not None and indices and indices[-1] > max_index:
+        raise IndexOutOfRange(
+            f"blockAccessIndex {indices[-1]} exceeds {max_index} (transactions + 1)",
+            f"{where}[{len(indices) - 1}]",
+        )
+
+
+def _check_account(
+    account: AccountChanges, where: str, max_index: int | None, max_code_size: int
+) -> None:
+    slots = [sc.slot for sc in account.storage_changes]
+    _strictly_ascending(slots, f"{where}.storageChanges", "slot", SlotsNotSorted, DuplicateSlot)
+    _strictly_ascending(
+        account.storage_reads, f"{where}.storageReads", "read", ReadsNotSorted, DuplicateRead
+    )
+    both = set(slots).intersection(account.storage_reads)
+    if both:
+        raise SlotReadAndWritten(
+            f"slot {_show(min(both))} is listed both as changed and as read",
+            f"{where}.storageReads",
+        )
+    for i, sc in enumerate(account.storage_changes):
+        at = f"{where}.storageChanges[{i}].slotChanges"
+        if not sc.changes:
+            raise EmptySlotChanges(f"slot {_show(sc.slot)} lists no change", at)
+        _check_indices([c.block_access_index for c in sc.changes], at, max_index)
+    for name, changes in (
+        ("balanceChanges", account.balance_changes),
+        ("nonceChanges", account.nonce_changes),
+        ("codeChanges", account.code_changes),
+    ):
+        _check_indices([c.block_access_index for c in changes], f"{where}.{name}", max_index)
+    for i, cc in enumerate(account.code_changes):
+        if len(cc.new_code) > max_code_size:
+            raise CodeTooLarge(
+                f"code of {len(cc.new_code)} bytes exceeds {max_code_size}",
+                f"{where}.codeChanges[{i}]",
+            )
+
+
+def validate_structure(
+    bal: BlockAccessList,
+    *,
+    tx_count: int | None = None,
+    gas_limit: int | None = None,
+    max_code_size: int = AMSTERDAM_MAX_CODE_SIZE,
+) -> None:
+    """Raise the first broken EIP-7928 structural rule, or return None.
+
+    ``tx_count`` bounds every blockAccessIndex to 0..tx_count+1 and
+    ``gas_limit`` bounds the item count; either is skipped when not given
+    (for a BAL seen without its block).
+    """
+    _strictly_ascending(
+        [a.address for a in bal.accounts], "accounts", "address", AccountsNotSorted, DuplicateAccount
+    )
+    max_index = None if tx_count is None else tx_count + 1
+    for i, account in enumerate(bal.accounts):
+        _check_account(account, f"accounts[{i}]", max_index, max_code_size)
+    if gas_limit is not None:
+        items, allowed = bal.item_count(), gas_limit // BAL_ITEM_GAS
+        if items > allowed:
+            raise TooManyItems(
+                f"{items} items (addresses + unique slots) exceed {allowed} "
+                f"(gas limit {gas_limit} / {BAL_ITEM_GAS})"
+            )
+
+
+def check_hash(bal: BlockAccessList, expected: bytes) -> None:
+    """Raise :class:`HashMismatch` unless keccak256(rlp(bal)) equals ``expected``."""
+    actual = bal_hash(bal)
+    if actual != expected:
+        raise HashMismatch(
+            f"keccak256(rlp(bal)) is 0x{actual.hex()}, header commits to 0x{expected.hex()}"
+        )
