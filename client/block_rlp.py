@@ -1,0 +1,45 @@
+"""Splitting a block's RLP into the pieces the store keeps.
+
+A block is ``[header, transactions, uncles, withdrawals, ...]``; its hash is
+keccak256 of the header's RLP. The BAL is not part of the block RLP (only its
+hash, in the header).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import rlp
+from eth_hash.auto import keccak
+from rlp.exceptions import DecodingError
+
+
+class MalformedBlock(ValueError):
+    """The bytes are not the RLP of a block."""
+
+
+@dataclass(frozen=True, slots=True)
+class BlockParts:
+    block_hash: bytes
+    number: int
+    header_rlp: bytes
+    body_rlp: bytes
+
+
+def split_block(raw: bytes) -> BlockParts:
+    try:
+        items = rlp.decode(raw, strict=True)
+    except DecodingError as exc:
+        raise MalformedBlock(f"block RLP does not decode: {exc}") from None
+    if not isinstance(items, list) or len(items) < 3 or not isinstance(items[0], list):
+        raise MalformedBlock("block RLP is not [header, transactions, uncles, ...]")
+    header = items[0]
+    if len(header) < 15 or not isinstance(header[8], bytes):
+        raise MalformedBlock(f"header has {len(header)} fields")
+    header_rlp = rlp.encode(header)
+    return BlockParts(
+        block_hash=keccak(header_rlp),
+        number=int.from_bytes(header[8], "big"),
+        header_rlp=header_rlp,
+        body_rlp=rlp.encode(items[1:]),
+    )

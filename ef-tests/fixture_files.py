@@ -1,0 +1,99 @@
+"""Finding EF blockchain fixtures: a directory, one JSON file, or a release archive.
+
+Archives (``../shared/fixtures/bal-v5.7.0-alpha/for_*.tar.gz``) are unpacked
+once into ``ef-tests/vectors/<archive name>/``, an ignored cache; a stamp file
+holding the archive's SHA-256 says the cache is complete and current, so a
+half-finished unpack (an interrupted run) is redone rather than trusted.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import shutil
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+VECTORS = Path(__file__).resolve().parent / "vectors"
+_STAMP = ".unpacked-sha256"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def unpack_archive(archive: Path, cache: Path = VECTORS) -> Path:
+    """Unpack ``archive`` into the cache unless an identical unpack is there."""
+    target = cache / archive.name.removesuffix(".tar.gz")
+    stamp = target / _STAMP
+    digest = _sha256(archive)
+    if stamp.exists() and stamp.read_text().strip() == digest:
+        return target
+    if target.exists():
+        shutil.rmtree(target)
+    partial = target.with_name(target.name + ".partial")
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True)
+    with tarfile.open(archive, "r:gz") as tar:
+        tar.extractall(partial, filter="data")
+    (partial / _STAMP).write_text(digest + "\n")
+    partial.rename(target)
+    return target
+
+
+def fixture_json_files(source: Path) -> tuple[Path, list[Path]]:
+    """The folder the fixtures sit in, and every fixture JSON file under it, in a stable order."""
+    if not source.exists():
+        raise FileNotFoundError(f"no fixtures at {source}")
+    if source.name.endswith(".tar.gz"):
+        source = unpack_archive(source)
+    if source.is_file():
+        return source.parent, [source]
+    return source, sorted(p for p in source.rglob("*.json") if p.is_file())
+
+
+@dataclass(frozen=True)
+class FixtureCase:
+    """One test inside one fixture file; its JSON is read only when it runs."""
+
+    path: Path
+    name: str
+    short_id: str
+
+    def load(self) -> dict[str, Any]:
+        return _load_file(self.path)[self.name]
+
+
+@functools.lru_cache(maxsize=2)
+def _load_file(path: Path) -> dict[str, Any]:
+    # Tests of one file run one after the other, so a tiny cache means each
+    # file is parsed once at run time.
+    with path.open() as f:
+        return json.load(f)
+
+
+def collect_cases(
+    source: Path, only: list[str] | None = None, every: int = 1
+) -> list[FixtureCase]:
+    """The tests of every selected file: path fragments in ``only``, then every ``every``-th file."""
+    root, files = fixture_json_files(source)
+    if only:
+        files = [f for f in files if any(fragment in str(f) for fragment in only)]
+    files = files[::every]
+    cases = []
+    for path in files:
+        with path.open() as f:
+            names = list(json.load(f))
+        rel = path.relative_to(root)
+        for name in names:
+            variant = name[name.find("[") :] if "[" in name else name
+            cases.append(FixtureCase(path, name, f"{str(rel).removesuffix('.json')}{variant}"))
+    return cases

@@ -1,0 +1,30 @@
+"""Counts of how a pass judged the fixtures' blocks, for the run's closing summary.
+
+A block the fixtures expect to be invalid is never silently passed: a pass
+either rejects it (and says by which rule) or leaves it to a later stage
+(execution) and counts it as such.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Outcomes:
+    valid_blocks: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    left_to_execution: Counter[str] = field(default_factory=Counter)
+
+    def summary_lines(self, pass_name: str) -> list[str]:
+        lines = [
+            f"{pass_name} pass: {self.valid_blocks} valid blocks checked; "
+            f"invalid blocks: {sum(self.rejected.values())} rejected, "
+            f"{sum(self.left_to_execution.values())} left to execution"
+        ]
+        for rule, count in self.rejected.most_common():
+            lines.append(f"  rejected by {rule}: {count}")
+        for exception, count in self.left_to_execution.most_common():
+            lines.append(f"  left to execution (fixture expects {exception}): {count}")
+        return lines

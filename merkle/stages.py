@@ -1,0 +1,117 @@
+"""The merkleization stages, applied to account deltas on a parent state root.
+
+* Stage B: the new storage root of every account whose storage changes.
+* Stage C: the new account records written into the state trie.
+* Stage D: the state root.
+
+Both merkleizers use these stages: the optimistic one feeds them deltas
+synthesized from the BAL, the streaming one deltas produced by execution.
+Keys are inserted in order of their hashes (pipeline.md §3, "sort before you
+insert") so consecutive updates share trie paths. A storage value of zero
+deletes the slot; an account that ends empty (EIP-161, and with no storage)
+is deleted from the state trie.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import rlp
+from eth_hash.auto import keccak
+from trie import HexaryTrie
+from trie.exceptions import MissingTrieNode
+
+from bal.deltas import AccountDelta
+from storage import EMPTY_CODE_HASH, AccountRecord, StateWrites, Store
+
+from .nodes import MissingNode, NodeOverlay
+
+
+class ParentStateMissing(LookupError):
+    """The parent state's trie is not (fully) in the store."""
+
+
+def read_parent_accounts(
+    state: HexaryTrie, deltas: Iterable[AccountDelta]
+) -> list[tuple[bytes, AccountDelta, AccountRecord | None]]:
+    """Walk the parent trie once per touched account, in hashed-key order."""
+    keyed = sorted((keccak(d.address), d) for d in deltas)
+    out = []
+    for hashed, delta in keyed:
+        raw = state.get(hashed)
+        out.append((hashed, delta, AccountRecord.decode(raw) if raw else None))
+    return out
+
+
+def storage_root(nodes: NodeOverlay, parent_root: bytes, storage: Mapping[int, int]) -> bytes:
+    """Stage B for one account: apply slot writes (0 deletes) to its storage trie."""
+    trie = HexaryTrie(nodes, parent_root)
+    updates = sorted((keccak(slot.to_bytes(32, "big")), value) for slot, value in storage.items())
+    with trie.squash_changes() as batch:
+        for hashed_slot, value in updates:
+            if value:
+                batch[hashed_slot] = rlp.encode(value)
+            else:
+                batch.delete(hashed_slot)
+    return trie.root_hash
+
+
+def apply_delta(
+    parent: AccountRecord | None, delta: AccountDelta, new_storage_root: bytes | None
+) -> AccountRecord:
+    """The account after the block: parent fields, overridden where the delta sets them."""
+    base = parent or AccountRecord()
+    return AccountRecord(
+        nonce=base.nonce if delta.nonce is None else delta.nonce,
+        balance=base.balance if delta.balance is None else delta.balance,
+        storage_root=base.storage_root if new_storage_root is None else new_storage_root,
+        code_hash=base.code_hash if delta.code is None else keccak(delta.code),
+    )
+
+
+def merkleize(store: Store, parent_root: bytes, deltas: Iterable[AccountDelta]) -> StateWrites:
+    """Run stages B, C and D; return the new root and every write the block makes.
+
+    Nothing is written to ``store``: the caller stages the result into the
+    block's batch, or drops it.
+    """
+    nodes = NodeOverlay(store)
+    state = HexaryTrie(nodes, parent_root)
+    try:
+        touched = read_parent_accounts(state, deltas)
+        # Stage B
+        roots = {
+            delta.address: storage_root(
+                nodes, parent.storage_root if parent else AccountRecord().storage_root, delta.storage
+            )
+            for _, delta, parent in touched
+            if delta.storage
+        }
+        # Stage C
+        accounts: dict[bytes, AccountRecord | None] = {}
+        with state.squash_changes() as batch:
+            for hashed, delta, parent in touched:
+                record = apply_delta(parent, delta, roots.get(delta.address))
+                if record.is_empty():
+                    if parent is not None:
+                        batch.delete(hashed)
+                    accounts[delta.address] = None
+                else:
+                    batch[hashed] = record.encode()
+                    accounts[delta.address] = record
+    except (MissingTrieNode, MissingNode) as exc:
+        raise ParentStateMissing(
+            f"state under root 0x{parent_root.hex()} is not in the store: {exc}"
+        ) from None
+    # Stage D
+    return StateWrites(
+        state_root=state.root_hash,
+        nodes=nodes.writes,
+        accounts=accounts,
+        storage={d.address: d.storage for _, d, _ in touched if d.storage},
+        code={
+            keccak(d.code): d.code
+            for _, d, _ in touched
+            if d.code is not None and keccak(d.code) != EMPTY_CODE_HASH
+        },
+    )

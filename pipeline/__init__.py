@@ -1,0 +1,1 @@
+"""One block through warmer, merkleizer and executor (not built yet: see the pipeline issue)."""

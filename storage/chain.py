@@ -1,0 +1,75 @@
+"""Block records and chain pointers: headers, bodies, receipts, BALs, canonical chain, head.
+
+Blocks are keyed by hash; the canonical chain maps numbers to hashes; the head
+is one named pointer. All of them are staged into the same batch as the
+block's state, so after a crash the head always names a block whose state is
+fully stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .store import Space, Store, WriteBatch
+
+_HEAD = b"head"
+
+
+def _number_key(number: int) -> bytes:
+    return number.to_bytes(8, "big")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlock:
+    """The RLP pieces of one block as the store keeps them."""
+
+    block_hash: bytes
+    number: int
+    header_rlp: bytes
+    body_rlp: bytes
+    receipts_rlp: bytes | None = None
+    bal_rlp: bytes | None = None
+
+
+class Chain:
+    """Reads and staged writes of block records and pointers."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- reads -------------------------------------------------------------
+
+    def head_hash(self) -> bytes | None:
+        return self.store.get(Space.META, _HEAD)
+
+    def canonical_hash(self, number: int) -> bytes | None:
+        return self.store.get(Space.CANONICAL, _number_key(number))
+
+    def header_rlp(self, block_hash: bytes) -> bytes | None:
+        return self.store.get(Space.HEADER, block_hash)
+
+    def body_rlp(self, block_hash: bytes) -> bytes | None:
+        return self.store.get(Space.BODY, block_hash)
+
+    def receipts_rlp(self, block_hash: bytes) -> bytes | None:
+        return self.store.get(Space.RECEIPTS, block_hash)
+
+    def bal_rlp(self, block_hash: bytes) -> bytes | None:
+        return self.store.get(Space.BAL, block_hash)
+
+    # -- staged writes -----------------------------------------------------
+
+    @staticmethod
+    def stage_block(batch: WriteBatch, block: StoredBlock) -> None:
+        batch.put(Space.HEADER, block.block_hash, block.header_rlp)
+        batch.put(Space.BODY, block.block_hash, block.body_rlp)
+        if block.receipts_rlp is not None:
+            batch.put(Space.RECEIPTS, block.block_hash, block.receipts_rlp)
+        if block.bal_rlp is not None:
+            batch.put(Space.BAL, block.block_hash, block.bal_rlp)
+
+    @staticmethod
+    def stage_head(batch: WriteBatch, block_hash: bytes, number: int) -> None:
+        """Make ``block_hash`` the canonical block at ``number`` and the head."""
+        batch.put(Space.CANONICAL, _number_key(number), block_hash)
+        batch.put(Space.META, _HEAD, block_hash)

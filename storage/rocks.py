@@ -1,0 +1,62 @@
+"""The on-disk store: RocksDB through rocksdict, the node's default backend.
+
+rocksdict is opened in raw mode (bytes in, bytes out; no pickling). A batch is
+one RocksDB WriteBatch, which RocksDB applies atomically and, with the WAL on,
+durably enough that a killed process reopens at the last committed batch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+from rocksdict import AccessType, Options, Rdict, WriteBatch as RocksWriteBatch
+
+from .store import Store, StoreClosed
+
+
+class RocksStore(Store):
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        options = Options(raw_mode=True)
+        options.create_if_missing(True)
+        if not read_only:
+            self.path.mkdir(parents=True, exist_ok=True)
+        access = AccessType.read_only() if read_only else AccessType.read_write()
+        self._db: Rdict | None = Rdict(str(self.path), options, access_type=access)
+
+    def _live(self) -> Rdict:
+        if self._db is None:
+            raise StoreClosed(f"store at {self.path} is closed")
+        return self._db
+
+    def _get(self, key: bytes) -> bytes | None:
+        return self._live().get(key)
+
+    def _iterate(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        it = self._live().iter()
+        try:
+            it.seek(prefix)
+            while it.valid():
+                key = it.key()
+                if not key.startswith(prefix):
+                    break
+                yield key, it.value()
+                it.next()
+        finally:
+            # A live iterator pins the database: RocksDB refuses to reopen it.
+            del it
+
+    def _write(self, ops: list[tuple[bytes, bytes | None]]) -> None:
+        batch = RocksWriteBatch(raw_mode=True)
+        for key, value in ops:
+            if value is None:
+                batch.delete(key)
+            else:
+                batch.put(key, value)
+        self._live().write(batch)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

@@ -1,0 +1,119 @@
+"""Flat state: the head's accounts, storage and code, keyed for direct reads.
+
+The state trie is the commitment; the flat state is what execution reads, one
+key lookup per account or slot instead of a trie walk. Both are written by the
+same atomic batch, so they never disagree about a committed block.
+
+Account records are the RLP the state trie holds at ``keccak(address)``, so a
+record read from either place decodes the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Mapping
+
+import rlp
+from eth_hash.auto import keccak
+
+from .store import Space, Store, WriteBatch
+
+EMPTY_ROOT = keccak(rlp.encode(b""))  # root of an empty trie
+EMPTY_CODE_HASH = keccak(b"")
+SLOT_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    nonce: int = 0
+    balance: int = 0
+    storage_root: bytes = EMPTY_ROOT
+    code_hash: bytes = EMPTY_CODE_HASH
+
+    def is_empty(self) -> bool:
+        """EIP-161 empty, and without storage: such an account leaves the trie."""
+        return (
+            self.nonce == 0
+            and self.balance == 0
+            and self.code_hash == EMPTY_CODE_HASH
+            and self.storage_root == EMPTY_ROOT
+        )
+
+    def encode(self) -> bytes:
+        return rlp.encode([self.nonce, self.balance, self.storage_root, self.code_hash])
+
+    @classmethod
+    def decode(cls, data: bytes) -> "AccountRecord":
+        nonce, balance, storage_root, code_hash = rlp.decode(data)
+        return cls(
+            int.from_bytes(nonce, "big"), int.from_bytes(balance, "big"), storage_root, code_hash
+        )
+
+
+def storage_key(address: bytes, slot: int) -> bytes:
+    return address + slot.to_bytes(SLOT_BYTES, "big")
+
+
+def encode_storage_value(value: int) -> bytes:
+    return value.to_bytes((value.bit_length() + 7) // 8, "big")
+
+
+@dataclass(frozen=True, slots=True)
+class StateWrites:
+    """Everything one block changes in the state, ready for a batch.
+
+    ``accounts`` maps an address to its new record, or ``None`` when the
+    account leaves the state; ``storage`` maps an address to slot -> value,
+    where 0 deletes the slot; ``nodes`` are new trie nodes by hash.
+    """
+
+    state_root: bytes
+    nodes: Mapping[bytes, bytes]
+    accounts: Mapping[bytes, AccountRecord | None]
+    storage: Mapping[bytes, Mapping[int, int]]
+    code: Mapping[bytes, bytes]
+
+    def stage(self, batch: WriteBatch) -> None:
+        for node_hash, node in self.nodes.items():
+            batch.put(Space.NODE, node_hash, node)
+        for code_hash, code in self.code.items():
+            batch.put(Space.CODE, code_hash, code)
+        for address, record in self.accounts.items():
+            if record is None:
+                batch.delete(Space.ACCOUNT, address)
+            else:
+                batch.put(Space.ACCOUNT, address, record.encode())
+        for address, slots in self.storage.items():
+            for slot, value in slots.items():
+                if value:
+                    batch.put(Space.STORAGE, storage_key(address, slot), encode_storage_value(value))
+                else:
+                    batch.delete(Space.STORAGE, storage_key(address, slot))
+
+
+class FlatState:
+    """Reads of the flat state of the committed head."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def account(self, address: bytes) -> AccountRecord | None:
+        raw = self.store.get(Space.ACCOUNT, address)
+        return None if raw is None else AccountRecord.decode(raw)
+
+    def storage(self, address: bytes, slot: int) -> int:
+        raw = self.store.get(Space.STORAGE, storage_key(address, slot))
+        return 0 if raw is None else int.from_bytes(raw, "big")
+
+    def storage_items(self, address: bytes) -> Iterator[tuple[int, int]]:
+        for key, value in self.store.iterate(Space.STORAGE, address):
+            yield int.from_bytes(key[len(address) :], "big"), int.from_bytes(value, "big")
+
+    def code(self, code_hash: bytes) -> bytes | None:
+        if code_hash == EMPTY_CODE_HASH:
+            return b""
+        return self.store.get(Space.CODE, code_hash)
+
+    def addresses(self) -> Iterator[bytes]:
+        for key, _ in self.store.iterate(Space.ACCOUNT):
+            yield key

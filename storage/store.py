@@ -1,0 +1,91 @@
+"""The key-value store interface every backend implements.
+
+One flat key space is split into named key spaces by a one-byte prefix, so a
+whole block (trie nodes, flat state, code, header, body, receipts, BAL and
+canonical pointers) can be written by ONE atomic batch on any backend, without
+cross-column-family transactions.
+
+A :class:`WriteBatch` is a plain in-memory list of operations: nothing reaches
+the backend until :meth:`Store.commit`, which applies the whole batch or
+nothing. Building a batch and then failing (a bad block, an exception, a
+cancelled task) therefore leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import abc
+from enum import Enum
+from typing import Iterator
+
+
+class Space(bytes, Enum):
+    """Key spaces, each a one-byte key prefix."""
+
+    NODE = b"n"  # trie node hash -> node RLP
+    CODE = b"c"  # code hash -> code
+    ACCOUNT = b"a"  # address -> account RLP (flat state of the head)
+    STORAGE = b"s"  # address ++ slot (32 bytes) -> value (minimal big-endian)
+    HEADER = b"h"  # block hash -> header RLP
+    BODY = b"b"  # block hash -> body RLP
+    RECEIPTS = b"r"  # block hash -> receipts RLP
+    BAL = b"l"  # block hash -> block access list RLP
+    CANONICAL = b"N"  # block number (8 bytes BE) -> block hash
+    META = b"m"  # named pointers: head, safe, finalized
+
+
+class StoreClosed(RuntimeError):
+    """An operation on a store after :meth:`Store.close`."""
+
+
+class WriteBatch:
+    """Pending puts and deletes; applied atomically by :meth:`Store.commit`."""
+
+    __slots__ = ("ops",)
+
+    def __init__(self) -> None:
+        self.ops: list[tuple[bytes, bytes | None]] = []
+
+    def put(self, space: Space, key: bytes, value: bytes) -> None:
+        self.ops.append((space.value + key, value))
+
+    def delete(self, space: Space, key: bytes) -> None:
+        self.ops.append((space.value + key, None))
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+
+class Store(abc.ABC):
+    """A byte-keyed store with prefix iteration and atomic batches."""
+
+    def get(self, space: Space, key: bytes) -> bytes | None:
+        return self._get(space.value + key)
+
+    def iterate(self, space: Space, prefix: bytes = b"") -> Iterator[tuple[bytes, bytes]]:
+        """Yield ``(key, value)`` in key order for keys under ``prefix`` (space prefix stripped)."""
+        full = space.value + prefix
+        for key, value in self._iterate(full):
+            yield key[1:], value
+
+    def commit(self, batch: WriteBatch) -> None:
+        """Apply every operation of ``batch``, all or nothing."""
+        if batch.ops:
+            self._write(batch.ops)
+
+    @abc.abstractmethod
+    def _get(self, key: bytes) -> bytes | None: ...
+
+    @abc.abstractmethod
+    def _iterate(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]: ...
+
+    @abc.abstractmethod
+    def _write(self, ops: list[tuple[bytes, bytes | None]]) -> None: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
