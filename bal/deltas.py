@@ -14,9 +14,9 @@ every path.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 from .types import AccountChanges, BlockAccessList
 

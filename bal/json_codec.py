@@ -15,7 +15,8 @@ offending entry; nothing half-built escapes.
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .errors import BadAddress, IntegerTooWide, MalformedJson
 from .rlp_codec import decode_bal, encode_bal

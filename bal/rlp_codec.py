@@ -17,7 +17,8 @@ header hash a commitment to one BAL.
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import rlp
 from eth_hash.auto import keccak

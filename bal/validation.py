@@ -13,7 +13,7 @@ touched, post-values that differ) belong to the join in ``pipeline/``.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .errors import (
     AccountsNotSorted,

@@ -6,8 +6,9 @@ state, so it goes through the same merkleizer as every block.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from bal.deltas import AccountDelta
 from merkle import merkleize

@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fixture_files import collect_cases  # noqa: E402
 from outcomes import Outcomes  # noqa: E402
+from passes import PASSES  # noqa: E402
 
-PASSES = ("merkle",)
 _outcomes = Outcomes()
 
 
@@ -46,7 +46,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("EF_FIXTURES"),
         help="fixture directory, JSON file or .tar.gz archive (default: $EF_FIXTURES)",
     )
-    group.addoption("--pass", dest="ef_pass", default="merkle", choices=PASSES, help="which pass to run")
+    group.addoption(
+        "--pass", dest="ef_pass", default="merkle", choices=sorted(PASSES), help="which pass to run"
+    )
     group.addoption(
         "--only",
         action="append",

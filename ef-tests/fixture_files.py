@@ -97,3 +97,10 @@ def collect_cases(
             variant = name[name.find("[") :] if "[" in name else name
             cases.append(FixtureCase(path, name, f"{str(rel).removesuffix('.json')}{variant}"))
     return cases
+
+
+if __name__ == "__main__":
+    import sys
+
+    for archive in sys.argv[1:]:
+        print(f"{archive} -> {unpack_archive(Path(archive))}")

@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 @dataclass
 class Outcomes:
     valid_blocks: int = 0
+    seconds: float = 0.0  # time spent inside the pass, collection and reporting excluded
     rejected: Counter[str] = field(default_factory=Counter)
     left_to_execution: Counter[str] = field(default_factory=Counter)
 
     def summary_lines(self, pass_name: str) -> list[str]:
+        rate = self.valid_blocks / self.seconds if self.seconds else 0.0
         lines = [
-            f"{pass_name} pass: {self.valid_blocks} valid blocks checked; "
+            f"{pass_name} pass: {self.valid_blocks} valid blocks checked "
+            f"in {self.seconds:.1f} s ({rate:.0f} blocks/s); "
             f"invalid blocks: {sum(self.rejected.values())} rejected, "
             f"{sum(self.left_to_execution.values())} left to execution"
         ]

@@ -7,7 +7,8 @@ root right while leaving the flat state wrong, or the other way round.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from eth_hash.auto import keccak
 from trie import HexaryTrie

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from fixture_files import FixtureCase
-from merkle_pass import run_merkle_pass
-from outcomes import Outcomes
+import time
 
-RUNNERS = {"merkle": run_merkle_pass}
+from fixture_files import FixtureCase
+from outcomes import Outcomes
+from passes import PASSES
 
 
 def test_fixture(fixture_case: FixtureCase, ef_pass: str, outcomes: Outcomes) -> None:
-    RUNNERS[ef_pass](fixture_case.load(), outcomes)
+    test = fixture_case.load()
+    started = time.perf_counter()
+    try:
+        PASSES[ef_pass](test, outcomes)
+    finally:
+        outcomes.seconds += time.perf_counter() - started

@@ -10,7 +10,7 @@ build on the same parent root.
 
 from __future__ import annotations
 
-from typing import Iterator, MutableMapping
+from collections.abc import Iterator, MutableMapping
 
 from storage import Space, Store
 

@@ -14,7 +14,7 @@ is deleted from the state trie.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import rlp
 from eth_hash.auto import keccak

@@ -7,10 +7,11 @@ durably enough that a killed process reopens at the last committed batch.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
-from rocksdict import AccessType, Options, Rdict, WriteBatch as RocksWriteBatch
+from rocksdict import AccessType, Options, Rdict
+from rocksdict import WriteBatch as RocksWriteBatch
 
 from .store import Store, StoreClosed
 

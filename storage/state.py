@@ -10,8 +10,8 @@ record read from either place decodes the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Iterator, Mapping
 
 import rlp
 from eth_hash.auto import keccak
@@ -43,7 +43,7 @@ class AccountRecord:
         return rlp.encode([self.nonce, self.balance, self.storage_root, self.code_hash])
 
     @classmethod
-    def decode(cls, data: bytes) -> "AccountRecord":
+    def decode(cls, data: bytes) -> AccountRecord:
         nonce, balance, storage_root, code_hash = rlp.decode(data)
         return cls(
             int.from_bytes(nonce, "big"), int.from_bytes(balance, "big"), storage_root, code_hash

@@ -14,8 +14,8 @@ cancelled task) therefore leaves the store exactly as it was.
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterator
 from enum import Enum
-from typing import Iterator
 
 
 class Space(bytes, Enum):
@@ -84,7 +84,7 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None: ...
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,0 +1,13 @@
+"""The passes the runner offers, by the name given to ``--pass``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from merkle_pass import run_merkle_pass
+from outcomes import Outcomes
+
+PASSES: dict[str, Callable[[dict[str, Any], Outcomes], None]] = {
+    "merkle": run_merkle_pass,
+}

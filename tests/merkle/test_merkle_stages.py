@@ -1,0 +1,163 @@
+"""merkle/: stages B-D against a state built from scratch, and the store rules around them."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import pytest
+import rlp
+from eth_hash.auto import keccak
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from trie import HexaryTrie
+
+from bal.deltas import AccountDelta
+from merkle import ParentStateMissing, merkleize
+from storage import EMPTY_ROOT, AccountRecord, FlatState, MemoryStore, Space, Store, WriteBatch
+
+# --- an independent reference: the whole state trie built from nothing -----------
+
+State = dict[bytes, tuple[int, int, bytes, dict[int, int]]]  # address -> nonce, balance, code, storage
+
+
+def reference_root(state: State) -> bytes:
+    """Root of ``state`` built from scratch in a plain dict (no overlay, no deletes, no squashing)."""
+    accounts = HexaryTrie({})
+    for address, (nonce, balance, code, storage) in state.items():
+        storage_trie = HexaryTrie({})
+        for slot, value in storage.items():
+            if value:
+                storage_trie[keccak(slot.to_bytes(32, "big"))] = rlp.encode(value)
+        record = AccountRecord(nonce, balance, storage_trie.root_hash, keccak(code))
+        if not record.is_empty():
+            accounts[keccak(address)] = record.encode()
+    return accounts.root_hash
+
+
+def apply_to_state(state: State, deltas: list[AccountDelta]) -> State:
+    out = {a: (n, b, c, dict(s)) for a, (n, b, c, s) in state.items()}
+    for d in deltas:
+        nonce, balance, code, storage = out.get(d.address, (0, 0, b"", {}))
+        storage = {**storage, **d.storage}
+        out[d.address] = (
+            nonce if d.nonce is None else d.nonce,
+            balance if d.balance is None else d.balance,
+            code if d.code is None else d.code,
+            {k: v for k, v in storage.items() if v},
+        )
+    return out
+
+
+def commit(store: Store, writes) -> None:  # type: ignore[no-untyped-def]
+    batch = WriteBatch()
+    writes.stage(batch)
+    store.commit(batch)
+
+
+def dump(store: Store) -> dict[bytes, bytes]:
+    return {space.value + k: v for space in Space for k, v in store.iterate(space)}
+
+
+# --- strategies ---------------------------------------------------------------------
+
+addresses = st.sampled_from([bytes([i]) * 20 for i in range(1, 9)])
+slots = st.integers(0, 6)
+values = st.integers(0, 3) | st.integers(0, 2**256 - 1)
+optional_int = st.none() | st.integers(0, 2**64)
+codes = st.none() | st.sampled_from([b"", b"\x60\x00", b"\x5f\x5f\xf3" * 7])
+
+
+@st.composite
+def delta_lists(draw: st.DrawFn) -> list[AccountDelta]:
+    chosen = draw(st.lists(addresses, unique=True, max_size=6))
+    return [
+        AccountDelta(
+            address=a,
+            balance=draw(optional_int),
+            nonce=draw(optional_int),
+            code=draw(codes),
+            storage=MappingProxyType(draw(st.dictionaries(slots, values, max_size=5))),
+        )
+        for a in chosen
+    ]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(genesis=delta_lists(), block=delta_lists())
+def test_root_equals_state_built_from_scratch(
+    genesis: list[AccountDelta], block: list[AccountDelta]
+) -> None:
+    store = MemoryStore()
+    parent = merkleize(store, EMPTY_ROOT, genesis)
+    state = apply_to_state({}, genesis)
+    assert parent.state_root == reference_root(state)
+    commit(store, parent)
+
+    child = merkleize(store, parent.state_root, block)
+    assert child.state_root == reference_root(apply_to_state(state, block))
+
+
+def test_balance_only_delta_keeps_nonce_code_and_storage() -> None:
+    store = MemoryStore()
+    a = b"\x0a" * 20
+    genesis = merkleize(
+        store, EMPTY_ROOT, [AccountDelta(a, balance=1, nonce=7, code=b"\x60\x00", storage={1: 5})]
+    )
+    commit(store, genesis)
+    child = merkleize(store, genesis.state_root, [AccountDelta(a, balance=99)])
+    record = child.accounts[a]
+    parent_record = genesis.accounts[a]
+    assert record is not None and parent_record is not None
+    assert (record.nonce, record.balance) == (7, 99)
+    assert record.code_hash == parent_record.code_hash
+    assert record.storage_root == parent_record.storage_root
+    assert child.code == {} and child.storage == {}
+
+
+def test_account_that_ends_empty_leaves_the_trie() -> None:
+    store = MemoryStore()
+    a, b = b"\x0a" * 20, b"\x0b" * 20
+    genesis = merkleize(
+        store, EMPTY_ROOT, [AccountDelta(a, balance=5, storage={3: 1}), AccountDelta(b, balance=1)]
+    )
+    commit(store, genesis)
+    child = merkleize(store, genesis.state_root, [AccountDelta(a, balance=0, storage={3: 0})])
+    assert child.accounts[a] is None
+    only_b = merkleize(MemoryStore(), EMPTY_ROOT, [AccountDelta(b, balance=1)])
+    assert child.state_root == only_b.state_root
+    commit(store, child)
+    assert FlatState(store).account(a) is None
+    assert list(FlatState(store).storage_items(a)) == []
+
+
+def test_account_with_storage_but_no_balance_stays() -> None:
+    store = MemoryStore()
+    a = b"\x0a" * 20
+    writes = merkleize(store, EMPTY_ROOT, [AccountDelta(a, storage={1: 1})])
+    assert writes.accounts[a] is not None
+    assert writes.state_root != EMPTY_ROOT
+
+
+def test_merkleizing_leaves_the_store_and_the_parent_untouched() -> None:
+    store = MemoryStore()
+    a = b"\x0a" * 20
+    genesis = merkleize(store, EMPTY_ROOT, [AccountDelta(a, balance=1, storage={1: 1, 2: 2})])
+    commit(store, genesis)
+    before = dump(store)
+    left = merkleize(store, genesis.state_root, [AccountDelta(a, storage={1: 0})])
+    right = merkleize(store, genesis.state_root, [AccountDelta(a, balance=2, storage={9: 9})])
+    assert dump(store) == before, "merkleize wrote to the store"
+    assert left.state_root != right.state_root
+    # Both siblings commit; the parent stays readable and each sibling's root stays right.
+    commit(store, left)
+    commit(store, right)
+    again = merkleize(store, genesis.state_root, [])
+    assert again.state_root == genesis.state_root
+    grandchild = merkleize(store, left.state_root, [AccountDelta(a, storage={2: 0})])
+    expected = reference_root({a: (0, 1, b"", {})})
+    assert grandchild.state_root == expected
+
+
+def test_unknown_parent_root_is_a_clear_error() -> None:
+    with pytest.raises(ParentStateMissing, match="not in the store"):
+        merkleize(MemoryStore(), b"\x11" * 32, [AccountDelta(b"\x0a" * 20, balance=1)])
