@@ -30,7 +30,7 @@ run: install
 # Unit tests, then the EF CI subset.
 test: unit ef-ci
 
-unit: install
+unit: vectors
 	$(PYTEST) tests
 
 # The merkle pass is fast enough to run over the whole Amsterdam archive in CI.

@@ -33,9 +33,19 @@ class AccountDelta:
     code: bytes | None = None
     # slot -> value after the block; 0 means the slot is deleted.
     storage: Mapping[int, int] = field(default_factory=lambda: _EMPTY)
+    # The parent's storage is discarded before ``storage`` applies. Execution
+    # sets it when an account is destroyed; a BAL never does (rule 2 of
+    # pipeline.md §3: removal follows from the post-values alone).
+    storage_cleared: bool = False
 
     def is_noop(self) -> bool:
-        return self.balance is None and self.nonce is None and self.code is None and not self.storage
+        return (
+            self.balance is None
+            and self.nonce is None
+            and self.code is None
+            and not self.storage
+            and not self.storage_cleared
+        )
 
 
 def delta_from_account_changes(account: AccountChanges) -> AccountDelta:

@@ -15,6 +15,7 @@ offending entry; nothing half-built escapes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -36,6 +37,10 @@ from .types import (
 
 T = TypeVar("T")
 
+# Plain hex digits only: int() and bytes.fromhex() would also take signs,
+# underscores, whitespace and non-ASCII digits.
+_HEX_DIGITS = re.compile(r"[0-9a-fA-F]*")
+
 _ACCOUNT_FIELDS = {
     "address",
     "storageChanges",
@@ -53,21 +58,19 @@ def _hex_bytes(value: Any, where: str) -> bytes:
     if not isinstance(value, str) or not value.startswith("0x"):
         raise MalformedJson(f"expected a 0x-prefixed hex string, got {value!r:.80}", where)
     body = value[2:]
+    if not _HEX_DIGITS.fullmatch(body):
+        raise MalformedJson(f"not hex: {value!r:.80}", where)
     if len(body) % 2:
         raise MalformedJson("odd number of hex digits", where)
-    try:
-        return bytes.fromhex(body)
-    except ValueError:
-        raise MalformedJson(f"not hex: {value!r:.80}", where) from None
+    return bytes.fromhex(body)
 
 
 def _hex_int(value: Any, width: int, where: str) -> int:
     if not isinstance(value, str) or not value.startswith("0x") or len(value) == 2:
         raise MalformedJson(f"expected a 0x-prefixed hex quantity, got {value!r:.80}", where)
-    try:
-        number = int(value[2:], 16)
-    except ValueError:
-        raise MalformedJson(f"not a hex quantity: {value!r:.80}", where) from None
+    if not _HEX_DIGITS.fullmatch(value, 2):
+        raise MalformedJson(f"not a hex quantity: {value!r:.80}", where)
+    number = int(value[2:], 16)
     if number.bit_length() > width * 8:
         raise IntegerTooWide(f"{value:.80} does not fit in {width} bytes", where)
     return number

@@ -173,6 +173,9 @@ def decode_bal(data: bytes) -> BlockAccessList:
         items = rlp.decode(bytes(data), strict=True)
     except DecodingError as exc:
         raise MalformedRlp(str(exc)) from None
+    except RecursionError:
+        # pyrlp decodes recursively; a BAL is 5 lists deep, so this is garbage.
+        raise MalformedRlp("lists nested too deeply") from None
     accounts = _as_list(items, "accounts")
     return BlockAccessList(
         tuple(_decode_account(a, f"accounts[{i}]") for i, a in enumerate(accounts))

@@ -22,7 +22,7 @@ from bal import BalError, bal_from_json, check_hash, encode_bal, synthesize_delt
 from client.block_rlp import MalformedBlock, split_block
 from client.genesis import genesis_state, parse_hex_bytes, parse_quantity
 from merkle import merkleize
-from storage import Chain, MemoryStore, StateWrites, Store, StoredBlock, WriteBatch
+from storage import Chain, FlatState, MemoryStore, StateWrites, Store, StoredBlock, WriteBatch
 
 
 class BalOnlyReject(Exception):
@@ -58,7 +58,7 @@ def _bal_state_writes(store: Store, parent_root: bytes, block: dict[str, Any]) -
 
 def _commit(store: Store, writes: StateWrites, block: StoredBlock) -> None:
     batch = WriteBatch()
-    writes.stage(batch)
+    writes.stage(batch, FlatState(store))
     Chain.stage_block(batch, block)
     Chain.stage_head(batch, block.block_hash, block.number)
     store.commit(batch)

@@ -22,7 +22,7 @@ from trie import HexaryTrie
 from trie.exceptions import MissingTrieNode
 
 from bal.deltas import AccountDelta
-from storage import EMPTY_CODE_HASH, AccountRecord, StateWrites, Store
+from storage import EMPTY_CODE_HASH, EMPTY_ROOT, AccountRecord, StateWrites, Store
 
 from .nodes import MissingNode, NodeOverlay
 
@@ -56,6 +56,12 @@ def storage_root(nodes: NodeOverlay, parent_root: bytes, storage: Mapping[int, i
     return trie.root_hash
 
 
+def _base_storage_root(parent: AccountRecord | None, delta: AccountDelta) -> bytes:
+    if parent is None or delta.storage_cleared:
+        return EMPTY_ROOT
+    return parent.storage_root
+
+
 def apply_delta(
     parent: AccountRecord | None, delta: AccountDelta, new_storage_root: bytes | None
 ) -> AccountRecord:
@@ -81,11 +87,9 @@ def merkleize(store: Store, parent_root: bytes, deltas: Iterable[AccountDelta]) 
         touched = read_parent_accounts(state, deltas)
         # Stage B
         roots = {
-            delta.address: storage_root(
-                nodes, parent.storage_root if parent else AccountRecord().storage_root, delta.storage
-            )
+            delta.address: storage_root(nodes, _base_storage_root(parent, delta), delta.storage)
             for _, delta, parent in touched
-            if delta.storage
+            if delta.storage or delta.storage_cleared
         }
         # Stage C
         accounts: dict[bytes, AccountRecord | None] = {}
@@ -109,6 +113,7 @@ def merkleize(store: Store, parent_root: bytes, deltas: Iterable[AccountDelta]) 
         nodes=nodes.writes,
         accounts=accounts,
         storage={d.address: d.storage for _, d, _ in touched if d.storage},
+        cleared=frozenset(d.address for _, d, _ in touched if d.storage_cleared),
         code={
             keccak(d.code): d.code
             for _, d, _ in touched

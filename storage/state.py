@@ -64,7 +64,8 @@ class StateWrites:
 
     ``accounts`` maps an address to its new record, or ``None`` when the
     account leaves the state; ``storage`` maps an address to slot -> value,
-    where 0 deletes the slot; ``nodes`` are new trie nodes by hash.
+    where 0 deletes the slot; ``cleared`` names accounts whose previous
+    storage is dropped first; ``nodes`` are new trie nodes by hash.
     """
 
     state_root: bytes
@@ -72,8 +73,15 @@ class StateWrites:
     accounts: Mapping[bytes, AccountRecord | None]
     storage: Mapping[bytes, Mapping[int, int]]
     code: Mapping[bytes, bytes]
+    cleared: frozenset[bytes] = frozenset()
 
-    def stage(self, batch: WriteBatch) -> None:
+    def stage(self, batch: WriteBatch, flat: FlatState | None = None) -> None:
+        """Stage every write; ``flat`` (the parent's flat state) lists the slots a clear removes."""
+        if self.cleared and flat is None:
+            raise ValueError("clearing storage needs the parent's flat state to list its slots")
+        for address in self.cleared:
+            for slot, _ in flat.storage_items(address):
+                batch.delete(Space.STORAGE, storage_key(address, slot))
         for node_hash, node in self.nodes.items():
             batch.put(Space.NODE, node_hash, node)
         for code_hash, code in self.code.items():
