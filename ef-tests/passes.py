@@ -7,7 +7,9 @@ from typing import Any
 
 from merkle_pass import run_merkle_pass
 from outcomes import Outcomes
+from streaming_pass import run_streaming_pass
 
 PASSES: dict[str, Callable[[dict[str, Any], Outcomes], None]] = {
     "merkle": run_merkle_pass,
+    "streaming": run_streaming_pass,
 }

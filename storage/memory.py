@@ -32,7 +32,7 @@ class MemoryStore(Store):
             if value is None:
                 staged.pop(key, None)
             else:
-                staged[bytes(key)] = bytes(value)
+                staged[key] = value
         self._data = staged
 
     def close(self) -> None:

@@ -7,7 +7,8 @@ durably enough that a killed process reopens at the last committed batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import weakref
+from collections.abc import Generator
 from pathlib import Path
 
 from rocksdict import AccessType, Options, Rdict
@@ -25,6 +26,8 @@ class RocksStore(Store):
             self.path.mkdir(parents=True, exist_ok=True)
         access = AccessType.read_only() if read_only else AccessType.read_write()
         self._db: Rdict | None = Rdict(str(self.path), options, access_type=access)
+        # Unfinished iterations pin the database; close() ends them first.
+        self._iterations: weakref.WeakSet[Generator[tuple[bytes, bytes], None, None]] = weakref.WeakSet()
 
     def _live(self) -> Rdict:
         if self._db is None:
@@ -34,8 +37,14 @@ class RocksStore(Store):
     def _get(self, key: bytes) -> bytes | None:
         return self._live().get(key)
 
-    def _iterate(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
-        it = self._live().iter()
+    def _iterate(self, prefix: bytes) -> Generator[tuple[bytes, bytes], None, None]:
+        iteration = self._scan(self._live(), prefix)
+        self._iterations.add(iteration)
+        return iteration
+
+    @staticmethod
+    def _scan(db: Rdict, prefix: bytes) -> Generator[tuple[bytes, bytes], None, None]:
+        it = db.iter()
         try:
             it.seek(prefix)
             while it.valid():
@@ -59,5 +68,7 @@ class RocksStore(Store):
 
     def close(self) -> None:
         if self._db is not None:
+            for iteration in list(self._iterations):
+                iteration.close()
             self._db.close()
             self._db = None

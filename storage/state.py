@@ -77,15 +77,27 @@ class StateWrites:
 
     def stage(self, batch: WriteBatch, flat: FlatState | None = None) -> None:
         """Stage every write; ``flat`` (the parent's flat state) lists the slots a clear removes."""
+        self._require_flat(flat)
+        self.stage_trie(batch)
+        self.stage_flat(batch, flat)
+
+    def _require_flat(self, flat: FlatState | None) -> None:
         if self.cleared and flat is None:
             raise ValueError("clearing storage needs the parent's flat state to list its slots")
-        for address in self.cleared:
-            for slot, _ in flat.storage_items(address):
-                batch.delete(Space.STORAGE, storage_key(address, slot))
+
+    def stage_trie(self, batch: WriteBatch) -> None:
+        """Only the content-addressed part (trie nodes, code): safe for any parent, head or not."""
         for node_hash, node in self.nodes.items():
             batch.put(Space.NODE, node_hash, node)
         for code_hash, code in self.code.items():
             batch.put(Space.CODE, code_hash, code)
+
+    def stage_flat(self, batch: WriteBatch, flat: FlatState | None) -> None:
+        """The flat state: only when the block's parent is the head the flat state holds."""
+        self._require_flat(flat)
+        for address in self.cleared:
+            for slot, _ in flat.storage_items(address):  # type: ignore[union-attr]
+                batch.delete(Space.STORAGE, storage_key(address, slot))
         for address, record in self.accounts.items():
             if record is None:
                 batch.delete(Space.ACCOUNT, address)

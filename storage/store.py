@@ -68,9 +68,15 @@ class Store(abc.ABC):
             yield key[1:], value
 
     def commit(self, batch: WriteBatch) -> None:
-        """Apply every operation of ``batch``, all or nothing."""
-        if batch.ops:
-            self._write(batch.ops)
+        """Apply every operation of ``batch``, all or nothing.
+
+        Keys and values must be ``bytes``; anything else is refused before a
+        single operation applies, on every backend alike.
+        """
+        for key, value in batch.ops:
+            if type(key) is not bytes or not (value is None or type(value) is bytes):
+                raise TypeError(f"store keys and values must be bytes, got {type(key)}/{type(value)}")
+        self._write(batch.ops)
 
     @abc.abstractmethod
     def _get(self, key: bytes) -> bytes | None: ...

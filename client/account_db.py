@@ -1,0 +1,295 @@
+"""py-evm's account database, backed by our flat state instead of a trie.
+
+py-evm's own ``AccountDB`` reads every account through a state trie and
+hashes tries to finish a block. Here the reads come from a
+:class:`client.state_source.StateSource` (flat state, cached) and the writes
+collect in two layers, so no trie is touched while transactions run:
+
+* the *transaction layer* holds what the running transaction changed, with an
+  undo log so snapshots (record / discard / commit) can roll back sub-calls;
+* the *block layer* holds what earlier transactions of the block changed;
+  ``lock_changes`` (called by py-evm as each transaction starts) folds the
+  transaction layer into it. ``get_storage(from_journal=False)`` reads the
+  block layer, which is the "original value" EIP-2200/3529 gas rules need.
+
+When the block is done, :meth:`StoreAccountDB.account_deltas` turns the block
+layer into :class:`bal.deltas.AccountDelta` values for ``merkle/``: the
+streaming merkleizer. State roots are never computed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import MappingProxyType
+from typing import NamedTuple
+
+from eth.abc import AccountDatabaseAPI
+from eth.db.journal import get_next_checkpoint
+from eth_hash.auto import keccak
+
+from bal.deltas import AccountDelta
+from storage import EMPTY_CODE_HASH
+
+from .state_source import StateSource
+
+
+class _Account(NamedTuple):
+    nonce: int
+    balance: int
+    code_hash: bytes
+
+
+_EMPTY_ACCOUNT = _Account(0, 0, EMPTY_CODE_HASH)
+_MISSING = object()
+
+
+class _Layer:
+    __slots__ = ("accounts", "storage", "wiped")
+
+    def __init__(self) -> None:
+        # address -> account, or None for an account that no longer exists
+        self.accounts: dict[bytes, _Account | None] = {}
+        self.storage: dict[bytes, dict[int, int]] = {}
+        # accounts whose storage below this layer is gone
+        self.wiped: set[bytes] = set()
+
+
+class StateRootNotHere(NotImplementedError):
+    """State roots come from merkle/, after execution; this database never makes one."""
+
+
+class StoreAccountDB(AccountDatabaseAPI):
+    def __init__(self, db: StateSource, state_root: bytes) -> None:  # type: ignore[override]
+        self._source = db
+        self._root = state_root
+        self._block = _Layer()
+        self._tx = _Layer()
+        self._undo: list[Callable[[], None]] = []
+        self._checkpoints: dict[int, tuple[int, int]] = {}
+        self._epoch = 0  # bumped by lock_changes: older checkpoints cannot be discarded into
+        self._warm: set[bytes | tuple[bytes, int]] = set()
+        self._new_code: dict[bytes, bytes] = {}
+
+    # -- the root is fixed: it is the parent's --------------------------------
+
+    @property
+    def state_root(self) -> bytes:
+        return self._root
+
+    @state_root.setter
+    def state_root(self, value: bytes) -> None:
+        if value != self._root:
+            raise StateRootNotHere("the account database cannot move to another state root")
+
+    def has_root(self, state_root: bytes) -> bool:
+        return state_root == self._root
+
+    def make_state_root(self) -> bytes:
+        raise StateRootNotHere("state roots are computed by merkle/ from account_deltas()")
+
+    def persist(self):  # type: ignore[no-untyped-def]
+        raise StateRootNotHere("blocks are committed by the blockchain in one store batch")
+
+    # -- accounts ---------------------------------------------------------
+
+    def _account(self, address: bytes) -> _Account | None:
+        found = self._tx.accounts.get(address, _MISSING)
+        if found is _MISSING:
+            found = self._block.accounts.get(address, _MISSING)
+        if found is _MISSING:
+            record = self._source.account(address)
+            return None if record is None else _Account(record.nonce, record.balance, record.code_hash)
+        return found  # type: ignore[return-value]
+
+    def _set_account(self, address: bytes, account: _Account | None) -> None:
+        accounts = self._tx.accounts
+        previous = accounts.get(address, _MISSING)
+        if previous is _MISSING:
+            self._undo.append(lambda: accounts.pop(address, None))
+        else:
+            self._undo.append(lambda: accounts.__setitem__(address, previous))  # type: ignore[arg-type]
+        accounts[address] = account
+
+    def _current(self, address: bytes) -> _Account:
+        return self._account(address) or _EMPTY_ACCOUNT
+
+    def get_balance(self, address: bytes) -> int:
+        return self._current(address).balance
+
+    def set_balance(self, address: bytes, balance: int) -> None:
+        self._set_account(address, self._current(address)._replace(balance=balance))
+
+    def get_nonce(self, address: bytes) -> int:
+        return self._current(address).nonce
+
+    def set_nonce(self, address: bytes, nonce: int) -> None:
+        self._set_account(address, self._current(address)._replace(nonce=nonce))
+
+    def increment_nonce(self, address: bytes) -> None:
+        self.set_nonce(address, self.get_nonce(address) + 1)
+
+    def get_code_hash(self, address: bytes) -> bytes:
+        return self._current(address).code_hash
+
+    def get_code(self, address: bytes) -> bytes:
+        code_hash = self.get_code_hash(address)
+        if code_hash == EMPTY_CODE_HASH:
+            return b""
+        code = self._new_code.get(code_hash)
+        return code if code is not None else self._source.code(code_hash)
+
+    def set_code(self, address: bytes, code: bytes) -> None:
+        code_hash = keccak(code)
+        self._new_code[code_hash] = code
+        self._set_account(address, self._current(address)._replace(code_hash=code_hash))
+
+    def delete_code(self, address: bytes) -> None:
+        self._set_account(address, self._current(address)._replace(code_hash=EMPTY_CODE_HASH))
+
+    def account_exists(self, address: bytes) -> bool:
+        return self._account(address) is not None
+
+    def account_has_code_or_nonce(self, address: bytes) -> bool:
+        account = self._current(address)
+        return account.nonce != 0 or account.code_hash != EMPTY_CODE_HASH
+
+    def account_is_empty(self, address: bytes) -> bool:
+        return not self.account_has_code_or_nonce(address) and self.get_balance(address) == 0
+
+    def touch_account(self, address: bytes) -> None:
+        self._set_account(address, self._current(address))
+
+    def delete_account(self, address: bytes) -> None:
+        self._wipe_storage(address)
+        self._set_account(address, None)
+
+    # -- storage ----------------------------------------------------------
+
+    def get_storage(self, address: bytes, slot: int, from_journal: bool = True) -> int:
+        if from_journal:
+            slots = self._tx.storage.get(address)
+            if slots is not None and slot in slots:
+                return slots[slot]
+            if address in self._tx.wiped:
+                return 0
+        slots = self._block.storage.get(address)
+        if slots is not None and slot in slots:
+            return slots[slot]
+        if address in self._block.wiped:
+            return 0
+        return self._source.storage(address, slot)
+
+    def set_storage(self, address: bytes, slot: int, value: int) -> None:
+        slots = self._tx.storage.setdefault(address, {})
+        previous = slots.get(slot, _MISSING)
+        if previous is _MISSING:
+            self._undo.append(lambda: slots.pop(slot, None))
+        else:
+            self._undo.append(lambda: slots.__setitem__(slot, previous))  # type: ignore[arg-type]
+        slots[slot] = value
+
+    def delete_storage(self, address: bytes) -> None:
+        self._wipe_storage(address)
+
+    def _wipe_storage(self, address: bytes) -> None:
+        tx = self._tx
+        was_wiped = address in tx.wiped
+        previous_slots = tx.storage.get(address)
+
+        def undo() -> None:
+            if not was_wiped:
+                tx.wiped.discard(address)
+            if previous_slots is None:
+                tx.storage.pop(address, None)
+            else:
+                tx.storage[address] = previous_slots
+
+        self._undo.append(undo)
+        tx.wiped.add(address)
+        tx.storage[address] = {}
+
+    # -- EIP-2929 warm sets (journaled, reset per transaction) --------------
+
+    def _warm_up(self, key: bytes | tuple[bytes, int]) -> None:
+        if key not in self._warm:
+            self._warm.add(key)
+            self._undo.append(lambda: self._warm.discard(key))
+
+    def is_address_warm(self, address: bytes) -> bool:
+        return address in self._warm
+
+    def mark_address_warm(self, address: bytes) -> None:
+        self._warm_up(address)
+
+    def is_storage_warm(self, address: bytes, slot: int) -> bool:
+        return (address, slot) in self._warm
+
+    def mark_storage_warm(self, address: bytes, slot: int) -> None:
+        self._warm_up((address, slot))
+
+    # -- snapshots ----------------------------------------------------------
+
+    def record(self) -> int:  # type: ignore[override]
+        # py-evm's other journals (transient storage) reuse this number and
+        # require it unique for their lifetime: take it from py-evm's counter.
+        checkpoint = get_next_checkpoint()
+        self._checkpoints[checkpoint] = (self._epoch, len(self._undo))
+        return checkpoint
+
+    def discard(self, checkpoint: int) -> None:  # type: ignore[override]
+        epoch, position = self._checkpoints.pop(checkpoint)
+        if epoch != self._epoch:
+            # Recorded before the current transaction began: like py-evm, roll
+            # back the whole transaction layer, never the locked block layer.
+            position = 0
+        while len(self._undo) > position:
+            self._undo.pop()()
+
+    def commit(self, checkpoint: int) -> None:  # type: ignore[override]
+        self._checkpoints.pop(checkpoint)
+
+    def lock_changes(self) -> None:
+        """Fold the transaction layer into the block layer; a new transaction starts."""
+        tx, block = self._tx, self._block
+        for address in tx.wiped:
+            block.wiped.add(address)
+            block.storage[address] = {}
+        for address, slots in tx.storage.items():
+            block.storage.setdefault(address, {}).update(slots)
+        block.accounts.update(tx.accounts)
+        self._tx = _Layer()
+        self._undo.clear()
+        self._epoch += 1
+        self._warm = set()
+
+    # -- the block's result ---------------------------------------------------
+
+    def account_deltas(self) -> list[AccountDelta]:
+        """Every account the block changed, as deltas for the merkleizer."""
+        self.lock_changes()
+        block = self._block
+        deltas = []
+        for address in block.accounts.keys() | block.storage.keys() | block.wiped:
+            account = block.accounts.get(address, _MISSING)
+            storage = MappingProxyType(dict(block.storage.get(address, {})))
+            cleared = address in block.wiped
+            if account is None:
+                deltas.append(AccountDelta(address, 0, 0, b"", storage, storage_cleared=True))
+                continue
+            if account is _MISSING:  # only storage changed
+                deltas.append(AccountDelta(address, storage=storage, storage_cleared=cleared))
+                continue
+            parent = self._source.account(address)
+            parent_code_hash = parent.code_hash if parent is not None else EMPTY_CODE_HASH
+            code = None if account.code_hash == parent_code_hash else self.get_code(address)
+            deltas.append(
+                AccountDelta(
+                    address,
+                    balance=account.balance,
+                    nonce=account.nonce,
+                    code=code,
+                    storage=storage,
+                    storage_cleared=cleared,
+                )
+            )
+        return deltas

@@ -1,0 +1,217 @@
+"""The blockchain: genesis, block import, the head.
+
+``add_block`` is the streaming path of pipeline.md §2: header checks against
+the parent, body checks, execution on the parent state (flat state, no trie
+work), post-execution checks, the state root from ``merkle/`` over the
+execution's deltas, and then ONE atomic batch. A block that fails anywhere
+raises :class:`BlockRejected` naming the rule, and nothing of it is stored.
+
+The flat state tracks the head: a block extending the head updates it and
+becomes the head; a block on any other parent stores its tries, code and
+records only (its state stays readable through the tries).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import rlp
+from eth.abc import BlockAPI, BlockHeaderAPI
+from eth.db.trie import make_trie_root_and_nodes
+from eth.exceptions import VMError
+from eth.vm.chain_context import ChainContext
+from eth_utils import ValidationError
+from rlp.exceptions import DeserializationError, RLPException
+
+from merkle import merkleize
+from storage import Chain, FlatState, StateWrites, Store, StoredBlock, WriteBatch
+
+from .block_rlp import MalformedBlock, split_block
+from .chain_config import ChainConfig, UnsupportedChainConfig
+from .chaindb import StoreChainDB, decode_header
+from .forks import FORK_VMS, BlockExecution
+from .genesis import genesis_state
+from .requests import InvalidRequests
+from .state_source import StateSource
+
+
+class BlockRejected(Exception):
+    """The block is invalid; ``rule`` says which check failed."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"{rule}: {message}")
+        self.rule = rule
+
+
+class UnknownParent(LookupError):
+    """The block's parent is not stored (the Engine API answers SYNCING)."""
+
+
+@dataclass(frozen=True)
+class ImportedBlock:
+    block_hash: bytes
+    number: int
+    state_root: bytes
+    gas_used: int
+    tx_count: int
+    exec_s: float
+    merkle_s: float
+    store_s: float
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    block: BlockAPI
+    parent: BlockHeaderAPI
+    vm_class: type
+    parts: Any
+
+
+def _check(condition: bool, rule: str, message: str) -> None:
+    if not condition:
+        raise BlockRejected(rule, message)
+
+
+class Blockchain:
+    def __init__(self, store: Store, config: ChainConfig) -> None:
+        self.store = store
+        self.config = config
+        self.chain = Chain(store)
+
+    # -- genesis ------------------------------------------------------------
+
+    def init_genesis(self, alloc: Mapping[str, Mapping[str, Any]], genesis_rlp: bytes) -> bytes:
+        """Store the genesis block and its state; the genesis header must commit to ``alloc``."""
+        parts = split_block(genesis_rlp)
+        header = decode_header(parts.header_rlp)
+        writes = genesis_state(self.store, alloc)
+        if writes.state_root != header.state_root:
+            raise ValueError(
+                f"genesis allocation gives root 0x{writes.state_root.hex()}, "
+                f"header says 0x{header.state_root.hex()}"
+            )
+        self._commit(writes, StoredBlock(parts.block_hash, 0, parts.header_rlp, parts.body_rlp), True)
+        return parts.block_hash
+
+    # -- import ---------------------------------------------------------------
+
+    def add_block(self, block_rlp: bytes) -> ImportedBlock:
+        decoded = self._decode(block_rlp)
+        block, parent = decoded.block, decoded.parent
+        self._check_header(decoded)
+        self._check_body(block)
+        parent_is_head = block.header.parent_hash == self.chain.head_hash()
+        source = StateSource(self.store, parent.state_root, parent_is_head=parent_is_head)
+        vm = decoded.vm_class(
+            header=block.header,
+            chaindb=StoreChainDB(self.chain, source),
+            chain_context=ChainContext(self.config.chain_id),
+            consensus_context=None,
+        )
+        started = time.perf_counter()
+        try:
+            vm.validate_block_blobs(block)
+            execution = vm.execute_block(block)
+        except ValidationError as exc:
+            raise BlockRejected("invalid-transaction-or-block", str(exc)) from None
+        except VMError as exc:
+            # Raised out of a transaction's top-level message (py-evm's balance check
+            # for value transfers): the transaction, so the block, is invalid.
+            raise BlockRejected("invalid-transaction", f"{type(exc).__name__}: {exc}") from None
+        except InvalidRequests as exc:
+            raise BlockRejected(exc.rule, str(exc)) from None
+        executed = time.perf_counter()
+        self._check_execution(block.header, execution)
+        writes = merkleize(self.store, parent.state_root, execution.deltas)
+        _check(
+            writes.state_root == block.header.state_root,
+            "state-root-mismatch",
+            f"execution gives 0x{writes.state_root.hex()}, header says 0x{block.header.state_root.hex()}",
+        )
+        merkleized = time.perf_counter()
+        receipts_rlp = rlp.encode([receipt.encode() for receipt in execution.receipts])
+        parts = decoded.parts
+        stored = StoredBlock(parts.block_hash, parts.number, parts.header_rlp, parts.body_rlp, receipts_rlp)
+        self._commit(writes, stored, parent_is_head)
+        done = time.perf_counter()
+        return ImportedBlock(
+            block_hash=parts.block_hash,
+            number=parts.number,
+            state_root=writes.state_root,
+            gas_used=execution.gas_used,
+            tx_count=len(block.transactions),
+            exec_s=executed - started,
+            merkle_s=merkleized - executed,
+            store_s=done - merkleized,
+        )
+
+    def _decode(self, block_rlp: bytes) -> _Decoded:
+        try:
+            parts = split_block(block_rlp)
+            header = decode_header(parts.header_rlp)
+        except (MalformedBlock, RLPException) as exc:
+            raise BlockRejected("malformed-block", str(exc)) from None
+        parent_rlp = self.chain.header_rlp(header.parent_hash)
+        if parent_rlp is None:
+            raise UnknownParent(f"parent 0x{header.parent_hash.hex()} is not stored")
+        try:
+            fork = self.config.fork_at(header.timestamp)
+            vm_class = FORK_VMS[fork]
+        except (UnsupportedChainConfig, KeyError) as exc:
+            raise BlockRejected(
+                "unsupported-fork", f"no VM for timestamp {header.timestamp}: {exc}"
+            ) from None
+        try:
+            block = rlp.decode(block_rlp, sedes=vm_class.get_block_class())
+        except (DeserializationError, RLPException, ValidationError) as exc:
+            raise BlockRejected("malformed-block", str(exc)) from None
+        return _Decoded(block, decode_header(parent_rlp), vm_class, parts)
+
+    def _check_header(self, decoded: _Decoded) -> None:
+        header = decoded.block.header
+        try:
+            decoded.vm_class.validate_header(header, decoded.parent)
+        except ValidationError as exc:
+            raise BlockRejected("invalid-header", str(exc)) from None
+        _check(header.gas_used <= header.gas_limit, "gas-used-above-limit", f"{header.gas_used}")
+
+    @staticmethod
+    def _check_body(block: BlockAPI) -> None:
+        tx_root, _ = make_trie_root_and_nodes(block.transactions)
+        _check(tx_root == block.header.transaction_root, "transactions-root-mismatch", "")
+        _check(not block.uncles, "uncles-present", f"{len(block.uncles)} uncles")
+        withdrawals = getattr(block, "withdrawals", None)
+        if withdrawals is not None:
+            root, _ = make_trie_root_and_nodes(withdrawals)
+            _check(root == block.header.withdrawals_root, "withdrawals-root-mismatch", "")
+
+    @staticmethod
+    def _check_execution(header: BlockHeaderAPI, execution: BlockExecution) -> None:
+        _check(
+            execution.gas_used == header.gas_used,
+            "gas-used-mismatch",
+            f"execution used {execution.gas_used}, header says {header.gas_used}",
+        )
+        receipts_root, _ = make_trie_root_and_nodes(execution.receipts)
+        _check(receipts_root == header.receipt_root, "receipts-root-mismatch", "")
+        _check(execution.bloom == header.bloom, "logs-bloom-mismatch", "")
+        if execution.blob_gas_used is not None:
+            _check(
+                execution.blob_gas_used == header.blob_gas_used,
+                "blob-gas-used-mismatch",
+                f"execution used {execution.blob_gas_used}, header says {header.blob_gas_used}",
+            )
+        if execution.requests_hash is not None:
+            _check(execution.requests_hash == header.requests_hash, "requests-hash-mismatch", "")
+
+    def _commit(self, writes: StateWrites, block: StoredBlock, extends_head: bool) -> None:
+        batch = WriteBatch()
+        writes.stage_trie(batch)
+        Chain.stage_block(batch, block)
+        if extends_head:
+            writes.stage_flat(batch, FlatState(self.store))
+            Chain.stage_head(batch, block.block_hash, block.number)
+        self.store.commit(batch)

@@ -1,0 +1,134 @@
+"""Fork classes: py-evm's VMs, running on our store and stopping short of the state root.
+
+Each fork subclasses py-evm's VM of the same name and swaps in a state class
+whose account database is :class:`client.account_db.StoreAccountDB`. The
+:class:`StoreExecution` mixin adds ``execute_block``: everything py-evm's
+``import_block`` does up to, but not including, finalization, so that the
+state root is left to ``merkle/`` (the streaming merkleizer, or the
+optimistic one on the BAL path). Later forks (Osaka, Amsterdam) subclass these
+the way py-evm's own forks subclass each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth.abc import BlockAPI, ReceiptAPI
+from eth.constants import SYSTEM_ADDRESS, SYSTEM_MESSAGE_GAS
+from eth.vm.forks.cancun import CancunVM
+from eth.vm.forks.cancun.state import CancunState
+from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.constants import (
+    CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
+    CONSOLIDATION_REQUEST_TYPE,
+    DEPOSIT_REQUEST_TYPE,
+    WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
+    WITHDRAWAL_REQUEST_TYPE,
+)
+from eth.vm.forks.prague.state import PragueState
+
+from bal.deltas import AccountDelta
+
+from .account_db import StoreAccountDB
+from .requests import InvalidRequests, deposit_requests
+
+
+@dataclass(frozen=True)
+class BlockExecution:
+    """What executing a block produced, for the post-execution checks and the merkleizer."""
+
+    gas_used: int
+    blob_gas_used: int | None
+    bloom: int
+    receipts: tuple[ReceiptAPI, ...]
+    requests_hash: bytes | None
+    deltas: list[AccountDelta]
+
+
+class StoreExecution:
+    """Mixin for a py-evm VM: execute a block on a StateSource, return deltas, not a root."""
+
+    _receipts: tuple[ReceiptAPI, ...] = ()
+
+    def execute_block(self: Any, block: BlockAPI) -> BlockExecution:
+        header = block.header
+        running = header.copy(gas_used=0, bloom=0, **self._zeroed_header_fields())
+        # The VM's current block is the block itself, so py-evm never loads it from a chain db.
+        self._block = block.copy(header=running)
+        context = self.create_execution_context(header, self.previous_hashes, self.chain_context)
+        self._state = self.get_state_class()(self.chaindb.db, context, header.state_root)
+        self.block_preprocessing(block)
+        result_header, receipts, _ = self.apply_all_transactions(block.transactions, running)
+        withdrawals = getattr(block, "withdrawals", ())
+        if withdrawals:
+            self.apply_all_withdrawals(withdrawals)
+        self._receipts = receipts
+        processed = self.block_postprocessing(block.copy(header=result_header))
+        return BlockExecution(
+            gas_used=result_header.gas_used,
+            blob_gas_used=getattr(result_header, "blob_gas_used", None),
+            bloom=result_header.bloom,
+            receipts=receipts,
+            requests_hash=getattr(processed.header, "requests_hash", None),
+            deltas=self.state._account_db.account_deltas(),
+        )
+
+    def _zeroed_header_fields(self) -> dict[str, int]:
+        return {"blob_gas_used": 0}
+
+
+class CancunStoreState(CancunState):
+    account_db_class = StoreAccountDB
+
+
+class PragueStoreState(PragueState):
+    account_db_class = StoreAccountDB
+
+
+class BalrexCancunVM(StoreExecution, CancunVM):
+    _state_class = CancunStoreState
+
+
+class BalrexPragueVM(StoreExecution, PragueVM):
+    _state_class = PragueStoreState
+
+    def process_deposit_request_data(self, block: BlockAPI) -> None:
+        # py-evm reads receipts back from its chain db and does not check the
+        # event layout; EIP-6110 makes a malformed deposit log invalidate the block.
+        block.block_requests.append(DEPOSIT_REQUEST_TYPE + deposit_requests(self._receipts))
+
+    def process_withdrawal_request_data(self, block: BlockAPI) -> None:
+        self._append_system_requests(block, WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, WITHDRAWAL_REQUEST_TYPE)
+
+    def process_consolidation_request_data(self, block: BlockAPI) -> None:
+        self._append_system_requests(
+            block, CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, CONSOLIDATION_REQUEST_TYPE
+        )
+
+    def _append_system_requests(self, block: BlockAPI, address: bytes, request_type: bytes) -> None:
+        """A checked system call (EIP-7002/7251): the predeploy must have code and must not fail."""
+        code = self.state.get_code(address)
+        if not code:
+            raise InvalidRequests("system-contract-call-failed", f"0x{address.hex()} has no code")
+        computation = self.execute_bytecode(
+            origin=SYSTEM_ADDRESS,
+            gas_price=0,
+            gas=SYSTEM_MESSAGE_GAS,
+            to=address,
+            sender=SYSTEM_ADDRESS,
+            value=0,
+            data=b"",
+            code=code,
+            code_address=address,
+        )
+        if computation.is_error:
+            raise InvalidRequests("system-contract-call-failed", f"call to 0x{address.hex()} failed")
+        if computation.output:
+            block.block_requests.append(request_type + computation.output)
+
+
+FORK_VMS: dict[str, type] = {
+    "cancun": BalrexCancunVM,
+    "prague": BalrexPragueVM,
+}

@@ -1,0 +1,68 @@
+"""Execution-layer requests (EIP-7685) that a Prague+ block commits to.
+
+Deposits (EIP-6110) come from the deposit contract's logs; a log that claims
+to be a deposit but does not have the ABI layout of one makes the block
+invalid. Withdrawal (EIP-7002) and consolidation (EIP-7251) requests come from
+system calls to their predeploys, which must have code and must not fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from eth.abc import ReceiptAPI
+from eth.vm.forks.prague.constants import (
+    DEPOSIT_CONTRACT_ADDRESS,
+    DEPOSIT_EVENT_SIGNATURE_HASH,
+)
+
+
+class InvalidRequests(ValueError):
+    """A block's requests cannot be formed (bad deposit log, failed system call)."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"{rule}: {message}")
+        self.rule = rule
+
+
+# The DepositEvent ABI encoding: five dynamic byte strings, each announced by
+# an offset and stored as length + padded data.
+_DEPOSIT_EVENT_LENGTH = 576
+_FIELDS = (  # (offset word position, expected offset, expected size)
+    (0, 160, 48),  # pubkey
+    (32, 256, 32),  # withdrawal credentials
+    (64, 320, 8),  # amount
+    (96, 384, 96),  # signature
+    (128, 512, 8),  # index
+)
+
+
+def _word(data: bytes, at: int) -> int:
+    return int.from_bytes(data[at : at + 32], "big")
+
+
+def deposit_request(data: bytes) -> bytes:
+    """The request bytes of one DepositEvent's data, or InvalidRequests."""
+    if len(data) != _DEPOSIT_EVENT_LENGTH:
+        raise InvalidRequests("deposit-layout", f"deposit event data is {len(data)} bytes")
+    out = b""
+    for position, offset, size in _FIELDS:
+        if _word(data, position) != offset:
+            raise InvalidRequests("deposit-layout", f"field offset at {position} is not {offset}")
+        if _word(data, offset) != size:
+            raise InvalidRequests("deposit-layout", f"field at {offset} is not {size} bytes")
+        out += data[offset + 32 : offset + 32 + size]
+    return out
+
+
+def deposit_requests(receipts: Iterable[ReceiptAPI]) -> bytes:
+    """All deposit requests of a block, concatenated in log order."""
+    return b"".join(
+        deposit_request(log.data)
+        for receipt in receipts
+        for log in receipt.logs
+        if log.address == DEPOSIT_CONTRACT_ADDRESS
+        and log.topics
+        and log.topics[0].to_bytes(32, "big") == DEPOSIT_EVENT_SIGNATURE_HASH
+    )
+
