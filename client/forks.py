@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eth.abc import BlockAPI, ReceiptAPI
+from eth.abc import BlockAPI, ReceiptAPI, SignedTransactionAPI
 from eth.constants import SYSTEM_ADDRESS, SYSTEM_MESSAGE_GAS
-from eth.vm.forks.cancun import CancunVM
+from eth.vm.forks.cancun import CancunVM, get_total_blob_gas
+from eth.vm.forks.cancun.constants import BLOB_TX_TYPE
 from eth.vm.forks.cancun.state import CancunState
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.constants import (
@@ -27,6 +28,7 @@ from eth.vm.forks.prague.constants import (
     WITHDRAWAL_REQUEST_TYPE,
 )
 from eth.vm.forks.prague.state import PragueState
+from eth_utils import ValidationError
 
 from bal.deltas import AccountDelta
 
@@ -78,12 +80,32 @@ class StoreExecution:
         return {"blob_gas_used": 0}
 
 
-class CancunStoreState(CancunState):
+class StoreState:
+    """State mixin: our account database, and the up-front balance check done right.
+
+    py-evm's Cancun check compares the balance with the gas and blob fees but
+    leaves out the transferred value; the spec requires the sender to afford
+    ``gas * max_fee_per_gas + blob_gas * max_fee_per_blob_gas + value``.
+    """
+
     account_db_class = StoreAccountDB
 
+    def validate_transaction(self: Any, transaction: SignedTransactionAPI) -> None:
+        super().validate_transaction(transaction)  # type: ignore[misc]
+        max_cost = transaction.gas * transaction.max_fee_per_gas + transaction.value
+        if transaction.type_id == BLOB_TX_TYPE:
+            max_cost += get_total_blob_gas(transaction) * transaction.max_fee_per_blob_gas
+        balance = self.get_balance(transaction.sender)
+        if balance < max_cost:
+            raise ValidationError(f"sender balance {balance} is below the transaction's max cost {max_cost}")
 
-class PragueStoreState(PragueState):
-    account_db_class = StoreAccountDB
+
+class CancunStoreState(StoreState, CancunState):
+    pass
+
+
+class PragueStoreState(StoreState, PragueState):
+    pass
 
 
 class BalrexCancunVM(StoreExecution, CancunVM):

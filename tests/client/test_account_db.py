@@ -1,0 +1,116 @@
+"""client/account_db.py: py-evm's account database over our flat state, layered and journaled."""
+
+from __future__ import annotations
+
+import pytest
+from eth_hash.auto import keccak
+
+from bal.deltas import AccountDelta
+from client.account_db import StateRootNotHere, StoreAccountDB
+from client.state_source import StateSource
+from merkle import merkleize
+from storage import EMPTY_CODE_HASH, EMPTY_ROOT, FlatState, MemoryStore, WriteBatch
+
+A, B, C = b"\x0a" * 20, b"\x0b" * 20, b"\x0c" * 20
+CODE = b"\x60\x01\x60\x00\x55"
+
+
+@pytest.fixture
+def parent() -> tuple[MemoryStore, bytes]:
+    """A committed parent state: A has balance, nonce, code and two slots; B is absent."""
+    store = MemoryStore()
+    genesis = AccountDelta(A, balance=100, nonce=3, code=CODE, storage={1: 11, 2: 22})
+    writes = merkleize(store, EMPTY_ROOT, [genesis])
+    batch = WriteBatch()
+    writes.stage(batch, FlatState(store))
+    store.commit(batch)
+    return store, writes.state_root
+
+
+def new_db(parent: tuple[MemoryStore, bytes]) -> StoreAccountDB:
+    store, root = parent
+    return StoreAccountDB(StateSource(store, root, parent_is_head=True), root)
+
+
+def test_reads_come_from_the_parent_state(parent: tuple[MemoryStore, bytes]) -> None:
+    db = new_db(parent)
+    assert (db.get_balance(A), db.get_nonce(A), db.get_code(A)) == (100, 3, CODE)
+    assert (db.get_storage(A, 1), db.get_storage(A, 2), db.get_storage(A, 3)) == (11, 22, 0)
+    assert db.account_exists(A) and not db.account_exists(B)
+    assert db.get_code_hash(B) == EMPTY_CODE_HASH and db.account_is_empty(B)
+
+
+def test_discard_rolls_back_everything_after_the_checkpoint(parent: tuple[MemoryStore, bytes]) -> None:
+    db = new_db(parent)
+    db.set_balance(A, 1)
+    outer = db.record()
+    db.set_balance(A, 2)
+    db.set_storage(A, 1, 99)
+    db.mark_address_warm(C)
+    inner = db.record()
+    db.delete_account(A)
+    db.set_code(B, b"\x00")
+    db.discard(inner)
+    assert db.account_exists(A) and db.get_storage(A, 1) == 99 and db.get_code(B) == b""
+    db.discard(outer)
+    assert db.get_balance(A) == 1 and db.get_storage(A, 1) == 11 and not db.is_address_warm(C)
+
+
+def test_commit_keeps_changes(parent: tuple[MemoryStore, bytes]) -> None:
+    db = new_db(parent)
+    checkpoint = db.record()
+    db.set_storage(A, 2, 0)
+    db.commit(checkpoint)
+    assert db.get_storage(A, 2) == 0
+
+
+def test_original_values_are_those_at_transaction_start(parent: tuple[MemoryStore, bytes]) -> None:
+    db = new_db(parent)
+    db.set_storage(A, 1, 50)
+    db.lock_changes()  # the next transaction starts
+    db.set_storage(A, 1, 60)
+    db.delete_storage(A)
+    assert db.get_storage(A, 1) == 0
+    assert db.get_storage(A, 1, from_journal=False) == 50
+    assert db.get_storage(A, 2, from_journal=False) == 22
+
+
+def test_warm_sets_reset_per_transaction(parent: tuple[MemoryStore, bytes]) -> None:
+    db = new_db(parent)
+    db.mark_address_warm(B)
+    db.mark_storage_warm(A, 1)
+    assert db.is_address_warm(B) and db.is_storage_warm(A, 1)
+    db.lock_changes()
+    assert not db.is_address_warm(B) and not db.is_storage_warm(A, 1)
+
+
+def test_deltas_carry_only_what_changed(parent: tuple[MemoryStore, bytes]) -> None:
+    db = new_db(parent)
+    db.set_storage(A, 1, 12)  # A: storage only
+    db.set_balance(B, 5)  # B: a new account
+    db.touch_account(C)  # C: touched, stays empty
+    deltas = {d.address: d for d in db.account_deltas()}
+    assert deltas[A].code is None and deltas[A].storage == {1: 12} and not deltas[A].storage_cleared
+    assert (deltas[B].balance, deltas[B].nonce, deltas[B].code) == (5, 0, None)
+    store, root = parent
+    writes = merkleize(store, root, deltas.values())
+    assert writes.accounts[C] is None, "an empty touched account does not enter the state"
+    assert writes.accounts[A] is not None and writes.accounts[A].code_hash == keccak(CODE)
+
+
+def test_a_deleted_account_leaves_the_state_with_its_storage(parent: tuple[MemoryStore, bytes]) -> None:
+    db = new_db(parent)
+    db.delete_account(A)
+    (delta,) = db.account_deltas()
+    assert delta.storage_cleared and (delta.balance, delta.nonce, delta.code) == (0, 0, b"")
+    store, root = parent
+    assert merkleize(store, root, [delta]).state_root == EMPTY_ROOT
+
+
+def test_the_database_never_makes_a_root(parent: tuple[MemoryStore, bytes]) -> None:
+    db = new_db(parent)
+    with pytest.raises(StateRootNotHere):
+        db.make_state_root()
+    with pytest.raises(StateRootNotHere):
+        db.state_root = b"\x01" * 32
+    db.state_root = parent[1]  # setting the same root (py-evm's revert does) is fine

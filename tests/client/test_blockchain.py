@@ -1,0 +1,118 @@
+"""client/blockchain.py: import on our store, rejection without a trace, side branches via the tries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import rlp
+from eth_hash.auto import keccak
+
+from client.blockchain import Blockchain, BlockRejected, UnknownParent
+from client.chain_config import config_from_fixture
+from client.chaindb import decode_header
+from client.genesis import parse_hex_bytes
+from storage import MemoryStore, Space, Store
+
+# Header field positions in the block RLP.
+PARENT_HASH, STATE_ROOT, RECEIPTS_ROOT, GAS_USED, EXTRA_DATA = 0, 3, 5, 10, 12
+
+
+def dump(store: Store) -> dict[bytes, bytes]:
+    return {space.value + k: v for space in Space for k, v in store.iterate(space)}
+
+
+def new_chain(test: dict[str, Any]) -> tuple[Blockchain, MemoryStore]:
+    store = MemoryStore()
+    chain = Blockchain(store, config_from_fixture(test["network"], test["config"]))
+    chain.init_genesis(test["pre"], parse_hex_bytes(test["genesisRLP"]))
+    return chain, store
+
+
+def block_rlp(test: dict[str, Any], index: int) -> bytes:
+    return parse_hex_bytes(test["blocks"][index]["rlp"])
+
+
+def edit_header(raw: bytes, edit: Callable[[list[Any]], None]) -> bytes:
+    items = rlp.decode(raw)
+    edit(items[0])
+    return rlp.encode(items)
+
+
+def test_valid_blocks_import_and_move_the_head(cancun_blob_test: dict[str, Any]) -> None:
+    chain, store = new_chain(cancun_blob_test)
+    for i in range(len(cancun_blob_test["blocks"])):
+        imported = chain.add_block(block_rlp(cancun_blob_test, i))
+        assert chain.chain.head_hash() == imported.block_hash
+        assert imported.state_root == decode_header(chain.chain.header_rlp(imported.block_hash)).state_root
+    assert chain.chain.head_hash() == parse_hex_bytes(cancun_blob_test["lastblockhash"])
+
+
+@pytest.mark.parametrize(
+    ("field", "rule"),
+    [
+        (STATE_ROOT, "state-root-mismatch"),
+        (RECEIPTS_ROOT, "receipts-root-mismatch"),
+    ],
+)
+def test_a_wrong_commitment_is_rejected_and_nothing_is_stored(
+    cancun_blob_test: dict[str, Any], field: int, rule: str
+) -> None:
+    chain, store = new_chain(cancun_blob_test)
+    before = dump(store)
+    tampered = edit_header(block_rlp(cancun_blob_test, 0), lambda h: h.__setitem__(field, b"\x11" * 32))
+    with pytest.raises(BlockRejected) as rejected:
+        chain.add_block(tampered)
+    assert rejected.value.rule == rule
+    assert dump(store) == before
+
+
+def test_wrong_gas_used_is_rejected(cancun_blob_test: dict[str, Any]) -> None:
+    chain, store = new_chain(cancun_blob_test)
+    before = dump(store)
+    def add_one_gas(header: list[Any]) -> None:
+        gas = int.from_bytes(header[GAS_USED], "big") + 1
+        header[GAS_USED] = gas.to_bytes((gas.bit_length() + 7) // 8, "big")
+
+    tampered = edit_header(block_rlp(cancun_blob_test, 0), add_one_gas)
+    with pytest.raises(BlockRejected, match="gas"):
+        chain.add_block(tampered)
+    assert dump(store) == before
+
+
+def test_unknown_parent_and_garbage(cancun_blob_test: dict[str, Any]) -> None:
+    chain, store = new_chain(cancun_blob_test)
+    before = dump(store)
+    orphan = edit_header(block_rlp(cancun_blob_test, 1), lambda h: h.__setitem__(PARENT_HASH, b"\x22" * 32))
+    with pytest.raises(UnknownParent):
+        chain.add_block(orphan)
+    with pytest.raises(BlockRejected) as rejected:
+        chain.add_block(b"\xf9\xff\xff")
+    assert rejected.value.rule == "malformed-block"
+    assert dump(store) == before
+
+
+def test_a_side_branch_imports_through_the_tries_and_leaves_the_head(
+    cancun_blob_test: dict[str, Any],
+) -> None:
+    """Main chain: blocks 1, 2 (head). Side branch: 1' (block 1 with other extra data), then 2' on 1'.
+
+    When 2' arrives the flat state holds the state after block 2, not after
+    1', so 2' only reaches the fixture's root if its execution reads its
+    parent's state through the tries.
+    """
+    chain, store = new_chain(cancun_blob_test)
+    chain.add_block(block_rlp(cancun_blob_test, 0))
+    head = chain.add_block(block_rlp(cancun_blob_test, 1)).block_hash
+    flat_before = dict(store.iterate(Space.ACCOUNT)), dict(store.iterate(Space.STORAGE))
+
+    sibling = edit_header(block_rlp(cancun_blob_test, 0), lambda h: h.__setitem__(EXTRA_DATA, b"side"))
+    sibling_hash = chain.add_block(sibling).block_hash
+    child = edit_header(block_rlp(cancun_blob_test, 1), lambda h: h.__setitem__(PARENT_HASH, sibling_hash))
+    imported = chain.add_block(child)
+
+    assert imported.block_hash == keccak(rlp.encode(rlp.decode(child)[0]))
+    assert imported.state_root == parse_hex_bytes(cancun_blob_test["blocks"][1]["blockHeader"]["stateRoot"])
+    assert chain.chain.head_hash() == head, "a side branch must not move the head"
+    assert (dict(store.iterate(Space.ACCOUNT)), dict(store.iterate(Space.STORAGE))) == flat_before
