@@ -33,13 +33,26 @@ test: unit ef-ci
 unit: vectors
 	$(PYTEST) tests
 
-# The merkle pass is fast enough to run over the whole Amsterdam archive in CI.
+# The EF CI subset: the merkle pass over the whole Amsterdam archive (about a
+# minute), and every CI_EVERY-th fixture file of Prague and Cancun through the
+# streaming pass (execution), keeping `make test` well inside CI's 90 minutes.
+CI_EVERY ?= 3
+
 ef-ci: vectors
 	$(PYTEST) -q ef-tests --fixtures $(FIXTURES)/for_amsterdam.tar.gz --pass merkle
+	$(PYTEST) -q ef-tests --fixtures $(FIXTURES)/for_prague.tar.gz --pass streaming --every $(CI_EVERY)
+	$(PYTEST) -q ef-tests --fixtures $(FIXTURES)/for_cancun.tar.gz --pass streaming --every $(CI_EVERY)
 
-# The whole archive(s) for one pass: make ef-tests PASS=merkle
+# Whole archives through one pass: make ef-tests PASS=merkle|streaming|pyevm
+ARCHIVES_merkle    := for_amsterdam
+ARCHIVES_streaming := for_prague for_cancun
+ARCHIVES_pyevm     := for_prague for_cancun
+
 ef-tests: vectors
-	$(PYTEST) -q ef-tests --fixtures $(FIXTURES)/for_amsterdam.tar.gz --pass $(PASS)
+	@test -n "$(ARCHIVES_$(PASS))" || { echo "unknown PASS=$(PASS)" >&2; exit 2; }
+	@status=0; for archive in $(ARCHIVES_$(PASS)); do \
+	  $(PYTEST) -q ef-tests --fixtures $(FIXTURES)/$$archive.tar.gz --pass $(PASS) || status=1; \
+	done; exit $$status
 
 # Until import-bench exists, the benchmark is the merkle pass's throughput
 # (blocks/s, printed in the closing summary) over the whole Amsterdam archive.

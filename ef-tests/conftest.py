@@ -18,6 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fixture_files import collect_cases  # noqa: E402
+from known_issues import known_issue_for, load_known_issues  # noqa: E402
 from outcomes import Outcomes  # noqa: E402
 from passes import PASSES  # noqa: E402
 
@@ -71,7 +72,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     cases = collect_cases(Path(source), config.getoption("--only"), every)
     if not cases:
         raise pytest.UsageError(f"no fixture tests selected under {source}")
-    metafunc.parametrize("fixture_case", cases, ids=[c.short_id for c in cases])
+    pass_name = config.getoption("ef_pass")
+    issues = load_known_issues()
+    params = []
+    for case in cases:
+        issue = known_issue_for(case.short_id, pass_name, issues)
+        marks = [pytest.mark.xfail(strict=True, reason=issue.reason)] if issue else []
+        params.append(pytest.param(case, id=case.short_id, marks=marks))
+    metafunc.parametrize("fixture_case", params)
 
 
 @pytest.fixture

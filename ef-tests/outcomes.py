@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 class Outcomes:
     valid_blocks: int = 0
     seconds: float = 0.0  # time spent inside the pass, collection and reporting excluded
+    # seconds per import stage (exec, merkle, store), summed over valid blocks
+    stages: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     left_to_execution: Counter[str] = field(default_factory=Counter)
 
@@ -26,6 +28,12 @@ class Outcomes:
             f"invalid blocks: {sum(self.rejected.values())} rejected, "
             f"{sum(self.left_to_execution.values())} left to execution"
         ]
+        if self.stages:
+            total = sum(self.stages.values())
+            lines.append(
+                "  import time by stage: "
+                + ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f}%)" for k, v in self.stages.items())
+            )
         for rule, count in self.rejected.most_common():
             lines.append(f"  rejected by {rule}: {count}")
         for exception, count in self.left_to_execution.most_common():

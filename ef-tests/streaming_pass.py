@@ -30,7 +30,7 @@ def run_streaming_pass(test: dict[str, Any], outcomes: Outcomes) -> None:
         expected = block.get("expectException")
         head_before = chain.chain.head_hash()
         try:
-            chain.add_block(parse_hex_bytes(block["rlp"]))
+            imported = chain.add_block(parse_hex_bytes(block["rlp"]))
         except (BlockRejected, UnknownParent) as exc:
             assert expected is not None, f"{where}: valid block rejected: {exc}"
             assert chain.chain.head_hash() == head_before, f"{where}: rejected block moved the head"
@@ -38,6 +38,7 @@ def run_streaming_pass(test: dict[str, Any], outcomes: Outcomes) -> None:
             continue
         assert expected is None, f"{where}: block expected invalid ({expected}) was accepted"
         outcomes.valid_blocks += 1
+        outcomes.stages.update(exec=imported.exec_s, merkle=imported.merkle_s, store=imported.store_s)
 
     head = chain.chain.head_hash()
     assert head == parse_hex_bytes(test["lastblockhash"]), "head is not lastblockhash"
