@@ -14,12 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from eth._utils.state import code_is_delegation_designation
 from eth.abc import BlockAPI, ReceiptAPI, SignedTransactionAPI
 from eth.constants import SYSTEM_ADDRESS, SYSTEM_MESSAGE_GAS
 from eth.vm.forks.cancun import CancunVM, get_total_blob_gas
+from eth.vm.forks.cancun.computation import CancunComputation
 from eth.vm.forks.cancun.constants import BLOB_TX_TYPE
 from eth.vm.forks.cancun.state import CancunState
 from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.constants import (
     CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
     CONSOLIDATION_REQUEST_TYPE,
@@ -81,17 +84,24 @@ class StoreExecution:
 
 
 class StoreState:
-    """State mixin: our account database, and the up-front balance check done right.
+    """State mixin: our account database, and the transaction checks py-evm leaves out.
 
-    py-evm's Cancun check compares the balance with the gas and blob fees but
-    leaves out the transferred value; the spec requires the sender to afford
-    ``gas * max_fee_per_gas + blob_gas * max_fee_per_blob_gas + value``.
+    * The sender must afford ``gas * max_fee_per_gas + blob_gas *
+      max_fee_per_blob_gas + value``; py-evm's Cancun check leaves out the value.
+    * The priority fee may not exceed the max fee (EIP-1559).
+    * The sender must be an EOA (EIP-3607): no code, or only an EIP-7702
+      delegation designator.
     """
 
     account_db_class = StoreAccountDB
 
     def validate_transaction(self: Any, transaction: SignedTransactionAPI) -> None:
         super().validate_transaction(transaction)  # type: ignore[misc]
+        if transaction.max_priority_fee_per_gas > transaction.max_fee_per_gas:
+            raise ValidationError("max priority fee per gas exceeds max fee per gas")
+        sender_code = self.get_code(transaction.sender)
+        if sender_code and not code_is_delegation_designation(sender_code):
+            raise ValidationError("sender is not an EOA: it has code (EIP-3607)")
         max_cost = transaction.gas * transaction.max_fee_per_gas + transaction.value
         if transaction.type_id == BLOB_TX_TYPE:
             max_cost += get_total_blob_gas(transaction) * transaction.max_fee_per_blob_gas
@@ -100,12 +110,35 @@ class StoreState:
             raise ValidationError(f"sender balance {balance} is below the transaction's max cost {max_cost}")
 
 
-class CancunStoreState(StoreState, CancunState):
+class OriginIsDepthZero:
+    """Computation mixin: the transaction's own message is the one at depth 0.
+
+    py-evm takes any message whose sender is the transaction's origin for the
+    origin message. With EIP-7702 a delegated origin also sends nested
+    messages, and py-evm then charges the EIP-3860 initcode cost a second time
+    for a CREATE they make and forgets the contracts created so far in the
+    transaction (which EIP-6780 self-destructs depend on).
+    """
+
+    @property
+    def is_origin_computation(self: Any) -> bool:
+        return self.msg.depth == 0
+
+
+class CancunStoreComputation(OriginIsDepthZero, CancunComputation):
     pass
+
+
+class PragueStoreComputation(OriginIsDepthZero, PragueComputation):
+    pass
+
+
+class CancunStoreState(StoreState, CancunState):
+    computation_class = CancunStoreComputation
 
 
 class PragueStoreState(StoreState, PragueState):
-    pass
+    computation_class = PragueStoreComputation
 
 
 class BalrexCancunVM(StoreExecution, CancunVM):

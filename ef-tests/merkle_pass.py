@@ -117,7 +117,7 @@ def _judge_invalid(
         split_block(parse_hex_bytes(block["rlp"]))
         _bal_state_writes(store, parent_root, decoded)
     except BalOnlyReject as exc:
-        outcomes.rejected[exc.rule] += 1
+        outcomes.reject(exc.rule, expected)
     except MalformedBlock:
         outcomes.left_to_execution[expected] += 1
     else:

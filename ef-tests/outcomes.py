@@ -20,6 +20,10 @@ class Outcomes:
     rejected: Counter[str] = field(default_factory=Counter)
     left_to_execution: Counter[str] = field(default_factory=Counter)
 
+    def reject(self, rule: str, expected: str) -> None:
+        """Count a block the fixture expects invalid (``expected``) that ``rule`` rejected."""
+        self.rejected[f"{rule} (fixture expects {expected})"] += 1
+
     def summary_lines(self, pass_name: str) -> list[str]:
         rate = self.valid_blocks / self.seconds if self.seconds else 0.0
         lines = [

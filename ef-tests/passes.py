@@ -7,9 +7,11 @@ from typing import Any
 
 from merkle_pass import run_merkle_pass
 from outcomes import Outcomes
+from pyevm_pass import run_pyevm_pass
 from streaming_pass import run_streaming_pass
 
 PASSES: dict[str, Callable[[dict[str, Any], Outcomes], None]] = {
     "merkle": run_merkle_pass,
+    "pyevm": run_pyevm_pass,
     "streaming": run_streaming_pass,
 }

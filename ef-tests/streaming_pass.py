@@ -34,7 +34,7 @@ def run_streaming_pass(test: dict[str, Any], outcomes: Outcomes) -> None:
         except (BlockRejected, UnknownParent) as exc:
             assert expected is not None, f"{where}: valid block rejected: {exc}"
             assert chain.chain.head_hash() == head_before, f"{where}: rejected block moved the head"
-            outcomes.rejected[getattr(exc, "rule", "unknown-parent")] += 1
+            outcomes.reject(getattr(exc, "rule", "unknown-parent"), expected)
             continue
         assert expected is None, f"{where}: block expected invalid ({expected}) was accepted"
         outcomes.valid_blocks += 1
