@@ -6,9 +6,11 @@ work), post-execution checks, the state root from ``merkle/`` over the
 execution's deltas, and then ONE atomic batch. A block that fails anywhere
 raises :class:`BlockRejected` naming the rule, and nothing of it is stored.
 
-The flat state tracks the head: a block extending the head updates it and
-becomes the head; a block on any other parent stores its tries, code and
-records only (its state stays readable through the tries).
+The flat state follows the *tip*: a block whose parent is the tip updates the
+flat state in its batch and becomes the tip; a block on any other parent stores
+its tries, code and records only, and executes against its parent's tries.
+Importing never moves the head: fork choice does (``set_forkchoice``, which the
+Engine API's forkchoiceUpdated calls), rewriting the canonical chain in one batch.
 """
 
 from __future__ import annotations
@@ -27,7 +29,18 @@ from eth_utils import ValidationError
 from rlp.exceptions import DeserializationError, RLPException
 
 from merkle import merkleize
-from storage import Chain, FlatState, StateWrites, Store, StoredBlock, WriteBatch
+from storage import (
+    FINALIZED,
+    HEAD,
+    SAFE,
+    TIP,
+    Chain,
+    FlatState,
+    StateWrites,
+    Store,
+    StoredBlock,
+    WriteBatch,
+)
 
 from .block_rlp import MalformedBlock, split_block
 from .chain_config import ChainConfig, UnsupportedChainConfig
@@ -48,6 +61,10 @@ class BlockRejected(Exception):
 
 class UnknownParent(LookupError):
     """The block's parent is not stored (the Engine API answers SYNCING)."""
+
+
+class UnknownBlock(LookupError):
+    """Fork choice names a block that is not stored."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +111,7 @@ class Blockchain:
                 f"header says 0x{header.state_root.hex()}"
             )
         self._commit(writes, StoredBlock(parts.block_hash, 0, parts.header_rlp, parts.body_rlp), True)
+        self.set_forkchoice(parts.block_hash, safe=parts.block_hash, finalized=parts.block_hash)
         return parts.block_hash
 
     # -- import ---------------------------------------------------------------
@@ -103,8 +121,8 @@ class Blockchain:
         block, parent = decoded.block, decoded.parent
         self._check_header(decoded)
         self._check_body(block)
-        parent_is_head = block.header.parent_hash == self.chain.head_hash()
-        source = StateSource(self.store, parent.state_root, parent_is_head=parent_is_head)
+        extends_tip = block.header.parent_hash == self.chain.pointer(TIP)
+        source = StateSource(self.store, parent.state_root, parent_is_head=extends_tip)
         vm = decoded.vm_class(
             header=block.header,
             chaindb=StoreChainDB(self.chain, source),
@@ -135,7 +153,7 @@ class Blockchain:
         receipts_rlp = rlp.encode([receipt.encode() for receipt in execution.receipts])
         parts = decoded.parts
         stored = StoredBlock(parts.block_hash, parts.number, parts.header_rlp, parts.body_rlp, receipts_rlp)
-        self._commit(writes, stored, parent_is_head)
+        self._commit(writes, stored, extends_tip)
         done = time.perf_counter()
         return ImportedBlock(
             block_hash=parts.block_hash,
@@ -207,11 +225,49 @@ class Blockchain:
         if execution.requests_hash is not None:
             _check(execution.requests_hash == header.requests_hash, "requests-hash-mismatch", "")
 
-    def _commit(self, writes: StateWrites, block: StoredBlock, extends_head: bool) -> None:
+    def _commit(self, writes: StateWrites, block: StoredBlock, extends_tip: bool) -> None:
         batch = WriteBatch()
         writes.stage_trie(batch)
         Chain.stage_block(batch, block)
-        if extends_head:
+        if extends_tip:
             writes.stage_flat(batch, FlatState(self.store))
-            Chain.stage_head(batch, block.block_hash, block.number)
+            Chain.stage_pointer(batch, TIP, block.block_hash)
+        self.store.commit(batch)
+
+    # -- fork choice ----------------------------------------------------------
+
+    def header(self, block_hash: bytes) -> BlockHeaderAPI | None:
+        header_rlp = self.chain.header_rlp(block_hash)
+        return None if header_rlp is None else decode_header(header_rlp)
+
+    def set_forkchoice(
+        self, head: bytes, safe: bytes | None = None, finalized: bytes | None = None
+    ) -> None:
+        """Make ``head`` the head and the canonical chain end there; set safe/finalized if given.
+
+        Every named block must be stored (else :class:`UnknownBlock`, and
+        nothing changes). The canonical entries of the old branch above the
+        fork point are replaced by the new branch's, in one batch.
+        """
+        for name, block_hash in (("head", head), ("safe", safe), ("finalized", finalized)):
+            if block_hash is not None and self.chain.header_rlp(block_hash) is None:
+                raise UnknownBlock(f"{name} block 0x{block_hash.hex()} is not stored")
+        batch = WriteBatch()
+        new_head = self.header(head)
+        assert new_head is not None
+        old_head_hash = self.chain.head_hash()
+        old_head = self.header(old_head_hash) if old_head_hash else None
+        if old_head is not None:
+            for number in range(new_head.block_number + 1, old_head.block_number + 1):
+                Chain.stage_canonical(batch, number, None)
+        number, block_hash = new_head.block_number, head
+        while number >= 0 and self.chain.canonical_hash(number) != block_hash:
+            Chain.stage_canonical(batch, number, block_hash)
+            block_hash = self.header(block_hash).parent_hash  # type: ignore[union-attr]
+            number -= 1
+        Chain.stage_pointer(batch, HEAD, head)
+        if safe is not None:
+            Chain.stage_pointer(batch, SAFE, safe)
+        if finalized is not None:
+            Chain.stage_pointer(batch, FINALIZED, finalized)
         self.store.commit(batch)

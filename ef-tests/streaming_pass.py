@@ -37,6 +37,7 @@ def run_streaming_pass(test: dict[str, Any], outcomes: Outcomes) -> None:
             outcomes.reject(getattr(exc, "rule", "unknown-parent"), expected)
             continue
         assert expected is None, f"{where}: block expected invalid ({expected}) was accepted"
+        chain.set_forkchoice(imported.block_hash)
         outcomes.valid_blocks += 1
         outcomes.stages.update(exec=imported.exec_s, merkle=imported.merkle_s, store=imported.store_s)
 

@@ -1,6 +1,6 @@
 """The store: RocksDB (default) or in-memory, with key spaces and atomic batches."""
 
-from .chain import Chain, StoredBlock
+from .chain import FINALIZED, HEAD, SAFE, TIP, Chain, StoredBlock
 from .memory import MemoryStore
 from .rocks import RocksStore
 from .state import EMPTY_CODE_HASH, EMPTY_ROOT, AccountRecord, FlatState, StateWrites
@@ -8,6 +8,10 @@ from .store import Space, Store, StoreClosed, WriteBatch
 
 __all__ = [
     "EMPTY_CODE_HASH",
+    "FINALIZED",
+    "HEAD",
+    "SAFE",
+    "TIP",
     "EMPTY_ROOT",
     "AccountRecord",
     "Chain",

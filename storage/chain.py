@@ -1,9 +1,10 @@
-"""Block records and chain pointers: headers, bodies, receipts, BALs, canonical chain, head.
+"""Block records and chain pointers: headers, bodies, receipts, BALs, canonical chain, pointers.
 
-Blocks are keyed by hash; the canonical chain maps numbers to hashes; the head
-is one named pointer. All of them are staged into the same batch as the
-block's state, so after a crash the head always names a block whose state is
-fully stored.
+Blocks are keyed by hash; the canonical chain maps numbers to hashes. Named
+pointers: ``head``, ``safe`` and ``finalized`` are fork choice (what the
+consensus client said); ``tip`` is the block whose post-state the flat state
+holds. All of them are staged into the same batch as the block's state, so
+after a crash every pointer names a block that is fully stored.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from .store import Space, Store, WriteBatch
 
-_HEAD = b"head"
+HEAD, SAFE, FINALIZED, TIP = "head", "safe", "finalized", "tip"
 
 
 def _number_key(number: int) -> bytes:
@@ -40,7 +41,10 @@ class Chain:
     # -- reads -------------------------------------------------------------
 
     def head_hash(self) -> bytes | None:
-        return self.store.get(Space.META, _HEAD)
+        return self.pointer(HEAD)
+
+    def pointer(self, name: str) -> bytes | None:
+        return self.store.get(Space.META, name.encode())
 
     def canonical_hash(self, number: int) -> bytes | None:
         return self.store.get(Space.CANONICAL, _number_key(number))
@@ -71,5 +75,17 @@ class Chain:
     @staticmethod
     def stage_head(batch: WriteBatch, block_hash: bytes, number: int) -> None:
         """Make ``block_hash`` the canonical block at ``number`` and the head."""
-        batch.put(Space.CANONICAL, _number_key(number), block_hash)
-        batch.put(Space.META, _HEAD, block_hash)
+        Chain.stage_canonical(batch, number, block_hash)
+        Chain.stage_pointer(batch, HEAD, block_hash)
+
+    @staticmethod
+    def stage_pointer(batch: WriteBatch, name: str, block_hash: bytes) -> None:
+        batch.put(Space.META, name.encode(), block_hash)
+
+    @staticmethod
+    def stage_canonical(batch: WriteBatch, number: int, block_hash: bytes | None) -> None:
+        """Set (or with ``None`` remove) the canonical block at ``number``."""
+        if block_hash is None:
+            batch.delete(Space.CANONICAL, _number_key(number))
+        else:
+            batch.put(Space.CANONICAL, _number_key(number), block_hash)

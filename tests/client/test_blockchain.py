@@ -9,7 +9,7 @@ import pytest
 import rlp
 from eth_hash.auto import keccak
 
-from client.blockchain import Blockchain, BlockRejected, UnknownParent
+from client.blockchain import Blockchain, BlockRejected, UnknownBlock, UnknownParent
 from client.chain_config import config_from_fixture
 from client.chaindb import decode_header
 from client.genesis import parse_hex_bytes
@@ -40,13 +40,36 @@ def edit_header(raw: bytes, edit: Callable[[list[Any]], None]) -> bytes:
     return rlp.encode(items)
 
 
-def test_valid_blocks_import_and_move_the_head(cancun_blob_test: dict[str, Any]) -> None:
+def test_valid_blocks_import_and_fork_choice_moves_the_head(cancun_blob_test: dict[str, Any]) -> None:
     chain, store = new_chain(cancun_blob_test)
+    genesis = chain.chain.head_hash()
     for i in range(len(cancun_blob_test["blocks"])):
         imported = chain.add_block(block_rlp(cancun_blob_test, i))
-        assert chain.chain.head_hash() == imported.block_hash
+        assert chain.chain.head_hash() != imported.block_hash, "importing alone must not move the head"
         assert imported.state_root == decode_header(chain.chain.header_rlp(imported.block_hash)).state_root
+        chain.set_forkchoice(imported.block_hash, safe=genesis)
+        assert chain.chain.head_hash() == imported.block_hash
+        assert chain.chain.canonical_hash(imported.number) == imported.block_hash
     assert chain.chain.head_hash() == parse_hex_bytes(cancun_blob_test["lastblockhash"])
+    assert chain.chain.pointer("safe") == genesis
+
+
+def test_fork_choice_switches_the_canonical_chain(cancun_blob_test: dict[str, Any]) -> None:
+    chain, store = new_chain(cancun_blob_test)
+    first = chain.add_block(block_rlp(cancun_blob_test, 0)).block_hash
+    second = chain.add_block(block_rlp(cancun_blob_test, 1)).block_hash
+    chain.set_forkchoice(second)
+    sibling = edit_header(block_rlp(cancun_blob_test, 0), lambda h: h.__setitem__(EXTRA_DATA, b"side"))
+    side = chain.add_block(sibling).block_hash
+    chain.set_forkchoice(side)
+    assert chain.chain.head_hash() == side
+    assert chain.chain.canonical_hash(1) == side and chain.chain.canonical_hash(2) is None
+    chain.set_forkchoice(second)
+    assert [chain.chain.canonical_hash(n) for n in (1, 2)] == [first, second]
+    before = dump(store)
+    with pytest.raises(UnknownBlock):
+        chain.set_forkchoice(second, finalized=b"\x33" * 32)
+    assert dump(store) == before
 
 
 @pytest.mark.parametrize(
@@ -105,6 +128,7 @@ def test_a_side_branch_imports_through_the_tries_and_leaves_the_head(
     chain, store = new_chain(cancun_blob_test)
     chain.add_block(block_rlp(cancun_blob_test, 0))
     head = chain.add_block(block_rlp(cancun_blob_test, 1)).block_hash
+    chain.set_forkchoice(head)
     flat_before = dict(store.iterate(Space.ACCOUNT)), dict(store.iterate(Space.STORAGE))
 
     sibling = edit_header(block_rlp(cancun_blob_test, 0), lambda h: h.__setitem__(EXTRA_DATA, b"side"))

@@ -77,5 +77,6 @@ def test_a_lying_bal_on_an_invalid_block_is_rejected_and_never_a_parent(
     test["postState"] = test["pre"]
     outcomes = Outcomes()
     run_merkle_pass(test, outcomes)
-    assert outcomes.rejected == {"hash-mismatch (fixture expects BlockException.INVALID_BLOCK_ACCESS_LIST)": 1}
+    expected = "hash-mismatch (fixture expects BlockException.INVALID_BLOCK_ACCESS_LIST)"
+    assert outcomes.rejected == {expected: 1}
     assert outcomes.valid_blocks == 0
