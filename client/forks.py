@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from eth._utils.numeric import ceil32
 from eth._utils.state import code_is_delegation_designation
 from eth.abc import BlockAPI, ReceiptAPI, SignedTransactionAPI
-from eth.constants import SYSTEM_ADDRESS, SYSTEM_MESSAGE_GAS
+from eth.constants import CREATE_CONTRACT_ADDRESS, GAS_TX, SYSTEM_ADDRESS, SYSTEM_MESSAGE_GAS
 from eth.vm.forks.cancun import CancunVM, get_total_blob_gas
 from eth.vm.forks.cancun.computation import CancunComputation
 from eth.vm.forks.cancun.constants import BLOB_TX_TYPE
@@ -27,10 +28,13 @@ from eth.vm.forks.prague.constants import (
     CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
     CONSOLIDATION_REQUEST_TYPE,
     DEPOSIT_REQUEST_TYPE,
+    STANDARD_TOKEN_COST,
+    TOTAL_COST_FLOOR_PER_TOKEN,
     WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
     WITHDRAWAL_REQUEST_TYPE,
 )
 from eth.vm.forks.prague.state import PragueState
+from eth.vm.forks.shanghai.constants import INITCODE_WORD_COST
 from eth_utils import ValidationError
 
 from bal.deltas import AccountDelta
@@ -91,12 +95,24 @@ class StoreState:
     * The priority fee may not exceed the max fee (EIP-1559).
     * The sender must be an EOA (EIP-3607): no code, or only an EIP-7702
       delegation designator.
+    * The gas limit must cover the intrinsic gas including EIP-3860's initcode
+      words (py-evm charges those later, during execution) and, from Prague,
+      the EIP-7623 calldata floor.
     """
 
     account_db_class = StoreAccountDB
 
+    def minimum_gas(self, transaction: SignedTransactionAPI) -> int:
+        required = transaction.intrinsic_gas
+        if transaction.to == CREATE_CONTRACT_ADDRESS:
+            required += INITCODE_WORD_COST * ceil32(len(transaction.data)) // 32
+        return required
+
     def validate_transaction(self: Any, transaction: SignedTransactionAPI) -> None:
         super().validate_transaction(transaction)  # type: ignore[misc]
+        required = self.minimum_gas(transaction)
+        if transaction.gas < required:
+            raise ValidationError(f"gas limit {transaction.gas} is below the intrinsic gas {required}")
         if transaction.max_priority_fee_per_gas > transaction.max_fee_per_gas:
             raise ValidationError("max priority fee per gas exceeds max fee per gas")
         sender_code = self.get_code(transaction.sender)
@@ -139,6 +155,13 @@ class CancunStoreState(StoreState, CancunState):
 
 class PragueStoreState(StoreState, PragueState):
     computation_class = PragueStoreComputation
+
+    def minimum_gas(self, transaction: SignedTransactionAPI) -> int:
+        """EIP-7623: the gas limit must also cover the calldata floor."""
+        zeros = transaction.data.count(0)
+        tokens = zeros + STANDARD_TOKEN_COST * (len(transaction.data) - zeros)
+        floor = GAS_TX + TOTAL_COST_FLOOR_PER_TOKEN * tokens
+        return max(super().minimum_gas(transaction), floor)
 
 
 class BalrexCancunVM(StoreExecution, CancunVM):
