@@ -95,6 +95,7 @@ class StoreState:
     * The priority fee may not exceed the max fee (EIP-1559).
     * The sender must be an EOA (EIP-3607): no code, or only an EIP-7702
       delegation designator.
+    * A blob transaction cannot create a contract (EIP-4844: ``to`` is required).
     * The gas limit must cover the intrinsic gas including EIP-3860's initcode
       words (py-evm charges those later, during execution) and, from Prague,
       the EIP-7623 calldata floor.
@@ -113,6 +114,8 @@ class StoreState:
         required = self.minimum_gas(transaction)
         if transaction.gas < required:
             raise ValidationError(f"gas limit {transaction.gas} is below the intrinsic gas {required}")
+        if transaction.type_id == BLOB_TX_TYPE and transaction.to == CREATE_CONTRACT_ADDRESS:
+            raise ValidationError("a blob transaction cannot create a contract")
         if transaction.max_priority_fee_per_gas > transaction.max_fee_per_gas:
             raise ValidationError("max priority fee per gas exceeds max fee per gas")
         sender_code = self.get_code(transaction.sender)
