@@ -24,7 +24,8 @@ from storage import MemoryStore
 def run_streaming_pass(test: dict[str, Any], outcomes: Outcomes) -> None:
     store = MemoryStore()
     chain = Blockchain(store, config_from_fixture(test["network"], test["config"]))
-    chain.init_genesis(test["pre"], parse_hex_bytes(test["genesisRLP"]))
+    genesis = chain.init_genesis(test["pre"], parse_hex_bytes(test["genesisRLP"]))
+    assert genesis == parse_hex_bytes(test["genesisBlockHeader"]["hash"]), "genesis hash"
     for position, block in enumerate(test["blocks"]):
         where = f"block {position + 1}"
         expected = block.get("expectException")
