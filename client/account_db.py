@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from eth.abc import AccountDatabaseAPI
 from eth.db.journal import get_next_checkpoint
@@ -101,14 +101,17 @@ class StoreAccountDB(AccountDatabaseAPI):
             return None if record is None else _Account(record.nonce, record.balance, record.code_hash)
         return found  # type: ignore[return-value]
 
-    def _set_account(self, address: bytes, account: _Account | None) -> None:
-        accounts = self._tx.accounts
-        previous = accounts.get(address, _MISSING)
+    def _journaled_set(self, mapping: dict[Any, Any], key: Any, value: Any) -> None:
+        """Set ``mapping[key]`` in the transaction layer, logging how to undo it."""
+        previous = mapping.get(key, _MISSING)
         if previous is _MISSING:
-            self._undo.append(lambda: accounts.pop(address, None))
+            self._undo.append(lambda: mapping.pop(key, None))
         else:
-            self._undo.append(lambda: accounts.__setitem__(address, previous))  # type: ignore[arg-type]
-        accounts[address] = account
+            self._undo.append(lambda: mapping.__setitem__(key, previous))
+        mapping[key] = value
+
+    def _set_account(self, address: bytes, account: _Account | None) -> None:
+        self._journaled_set(self._tx.accounts, address, account)
 
     def _current(self, address: bytes) -> _Account:
         return self._account(address) or _EMPTY_ACCOUNT
@@ -180,13 +183,7 @@ class StoreAccountDB(AccountDatabaseAPI):
         return self._source.storage(address, slot)
 
     def set_storage(self, address: bytes, slot: int, value: int) -> None:
-        slots = self._tx.storage.setdefault(address, {})
-        previous = slots.get(slot, _MISSING)
-        if previous is _MISSING:
-            self._undo.append(lambda: slots.pop(slot, None))
-        else:
-            self._undo.append(lambda: slots.__setitem__(slot, previous))  # type: ignore[arg-type]
-        slots[slot] = value
+        self._journaled_set(self._tx.storage.setdefault(address, {}), slot, value)
 
     def delete_storage(self, address: bytes) -> None:
         self._wipe_storage(address)
