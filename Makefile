@@ -22,10 +22,10 @@ $(STAMP): pyproject.toml
 vectors: install
 	$(BIN)/python ef-tests/fixture_files.py $(wildcard $(FIXTURES)/for_*.tar.gz)
 
+# The node with its defaults: data in ./data, Engine API on 127.0.0.1:8551, JWT secret
+# ./data/jwt.hex (created if absent), the built-in dev genesis. Ctrl-C stops it.
 run: install
-	@echo "balrex node (the Engine API server) is not built yet: see the Engine API issue." >&2
-	@echo "What works today: 'make test', 'make ef-tests', 'make bench', '$(BIN)/balrex --help'." >&2
-	@exit 1
+	$(BIN)/balrex node
 
 # Unit tests, then the EF CI subset.
 test: unit ef-ci

@@ -1,8 +1,8 @@
 """The ``balrex`` command line.
 
-Today it offers the BAL tools (decode, check and re-encode a block access
-list). The node, import-bench and bench-chain commands join it as their issues
-land.
+It offers the BAL tools (decode, check and re-encode a block access list) and
+``balrex node`` (the Engine API server, logic in :mod:`client.node`). The
+import-bench and bench-chain commands join it as their issues land.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import json
 import sys
 from importlib.metadata import version as package_version
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -88,3 +89,38 @@ def bal_encode(
         _fail(str(exc))
     _check(bal, tx_count, gas_limit)
     typer.echo(json.dumps({"hash": "0x" + bal_hash(bal).hex(), "rlp": bal_to_engine_hex(bal)}, indent=2))
+
+
+
+_DEFAULT_DATADIR = Path("data")
+
+
+@app.command()
+def node(
+    datadir: Annotated[Path, typer.Option("--datadir", help="data directory")] = _DEFAULT_DATADIR,
+    authrpc_addr: Annotated[str, typer.Option("--authrpc.addr", help="Engine API address")] = "127.0.0.1",
+    authrpc_port: Annotated[int, typer.Option("--authrpc.port", help="Engine API port")] = 8551,
+    authrpc_jwtsecret: Annotated[
+        Path | None,
+        typer.Option("--authrpc.jwtsecret", help="JWT secret file (hex); default <datadir>/jwt.hex"),
+    ] = None,
+    genesis: Annotated[
+        Path | None,
+        typer.Option("--genesis", help="geth-style genesis JSON; default: dev genesis"),
+    ] = None,
+    max_body: Annotated[
+        int, typer.Option("--authrpc.max-body", help="largest request body accepted, bytes (else HTTP 413)")
+    ] = 128 * 1024 * 1024,
+) -> None:
+    """Run the node: the Engine API (JSON-RPC over HTTP, JWT auth) over the RocksDB store."""
+    from engine_api.auth import JwtSecretError
+
+    from .chain_config import UnsupportedChainConfig
+    from .node import NodeError, run_node
+
+    try:
+        run_node(datadir, authrpc_addr, authrpc_port, authrpc_jwtsecret, genesis, max_body)
+    except (NodeError, JwtSecretError, UnsupportedChainConfig, OSError) as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:  # Ctrl-C before the server was up (once up, it shuts down cleanly)
+        raise typer.Exit(code=130) from None

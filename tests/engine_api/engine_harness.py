@@ -1,0 +1,258 @@
+"""Helpers for the engine_api tests: a ``balrex node`` subprocess, a JWT client, EF blocks as payloads.
+
+The payload conversion works on the raw RLP lists of the fixture block (not on
+the node's code), so a mistake in the node's payload -> block code shows up as
+a blockHash mismatch rather than being mirrored here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import rlp
+from eth_hash.auto import keccak
+
+from engine_api.auth import make_token, read_secret
+
+REPO = Path(__file__).resolve().parents[2]
+BALREX = REPO / ".venv" / "bin" / "balrex"
+FIXTURES = REPO.parent / "shared" / "fixtures" / "bal-v5.7.0-alpha"
+
+
+def load_fixture(archive: str, relative: str) -> dict[str, Any]:
+    """The first test of one EF fixture file (unpacked once into ef-tests/vectors by the runner)."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "ef-tests"))
+    from fixture_files import unpack_archive
+
+    path = Path(os.environ.get("EF_FIXTURES_DIR", FIXTURES)) / archive
+    assert path.is_file(), f"fixture archive missing: {path}"
+    root = unpack_archive(path) / "blockchain_tests"
+    return next(iter(json.loads((root / relative).read_text()).values()))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def genesis_from_fixture(test: dict[str, Any]) -> dict[str, Any]:
+    """A geth-style genesis whose block is the fixture's genesis block."""
+    header = test["genesisBlockHeader"]
+    network = test["network"].lower()
+    config: dict[str, Any] = {"chainId": int(test["config"].get("chainid", "0x1"), 16), "cancunTime": 0}
+    if network == "prague":
+        config["pragueTime"] = 0
+    config["blobSchedule"] = {fork.lower(): params for fork, params in test["config"]["blobSchedule"].items()}
+    return {
+        "config": config,
+        "nonce": header["nonce"],
+        "timestamp": header["timestamp"],
+        "extraData": header["extraData"],
+        "gasLimit": header["gasLimit"],
+        "difficulty": header["difficulty"],
+        "mixHash": header["mixHash"],
+        "coinbase": header["coinbase"],
+        "baseFeePerGas": header["baseFeePerGas"],
+        "excessBlobGas": header["excessBlobGas"],
+        "blobGasUsed": header["blobGasUsed"],
+        "alloc": test["pre"],
+    }
+
+
+def _q(raw: bytes) -> str:
+    return hex(int.from_bytes(raw, "big"))
+
+
+def _d(raw: bytes) -> str:
+    return "0x" + raw.hex()
+
+
+class Payload:
+    """One fixture block as newPayload params."""
+
+    def __init__(self, block_rlp_hex: str) -> None:
+        items = rlp.decode(bytes.fromhex(block_rlp_hex[2:]))
+        h = items[0]
+        self.block_hash = keccak(rlp.encode(h))
+        self.parent_hash = h[0]
+        self.number = int.from_bytes(h[8], "big")
+        transactions = [tx if isinstance(tx, bytes) else rlp.encode(tx) for tx in items[1]]
+        self.versioned_hashes = []
+        for tx in transactions:
+            if tx[0] == 3:  # EIP-4844: blob_versioned_hashes is field 10
+                self.versioned_hashes += rlp.decode(tx[1:])[10]
+        self.beacon_root = h[19]
+        self.requests_hash = h[20] if len(h) > 20 else None
+        self.payload: dict[str, Any] = {
+            "parentHash": _d(h[0]),
+            "feeRecipient": _d(h[2]),
+            "stateRoot": _d(h[3]),
+            "receiptsRoot": _d(h[5]),
+            "logsBloom": _d(h[6]),
+            "prevRandao": _d(h[13]),
+            "blockNumber": _q(h[8]),
+            "gasLimit": _q(h[9]),
+            "gasUsed": _q(h[10]),
+            "timestamp": _q(h[11]),
+            "extraData": _d(h[12]),
+            "baseFeePerGas": _q(h[15]),
+            "blockHash": _d(self.block_hash),
+            "transactions": [_d(tx) for tx in transactions],
+            "withdrawals": [
+                {"index": _q(w[0]), "validatorIndex": _q(w[1]), "address": _d(w[2]), "amount": _q(w[3])}
+                for w in items[3]
+            ],
+            "blobGasUsed": _q(h[17]),
+            "excessBlobGas": _q(h[18]),
+        }
+
+    @property
+    def hash_hex(self) -> str:
+        return _d(self.block_hash)
+
+    def new_payload(self, payload: dict[str, Any] | None = None) -> tuple[str, list[Any]]:
+        """(method, params): V4 with no execution requests when the header has a requests hash."""
+        params: list[Any] = [
+            payload or self.payload,
+            [_d(v) for v in self.versioned_hashes],
+            _d(self.beacon_root),
+        ]
+        if self.requests_hash is None:
+            return "engine_newPayloadV3", params
+        return "engine_newPayloadV4", [*params, []]
+
+
+class RpcFailure(Exception):
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(f"{error['code']}: {error['message']}")
+        self.code = error["code"]
+        self.message = error["message"]
+
+
+class Node:
+    """A ``balrex node`` subprocess on a free port, with its own data dir and JWT secret."""
+
+    def __init__(
+        self, datadir: Path, genesis: dict[str, Any] | None, extra_args: tuple[str, ...] = ()
+    ) -> None:
+        self.datadir = datadir
+        self.genesis_path: Path | None = None
+        if genesis is not None:
+            datadir.parent.mkdir(parents=True, exist_ok=True)
+            self.genesis_path = datadir.parent / f"{datadir.name}-genesis.json"
+            self.genesis_path.write_text(json.dumps(genesis))
+        self.extra_args = extra_args
+        self.secret_path = datadir / "jwt.hex"
+        if "--authrpc.jwtsecret" in extra_args:
+            self.secret_path = Path(extra_args[extra_args.index("--authrpc.jwtsecret") + 1])
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = datadir.parent / f"{datadir.name}.log"
+        self.client = httpx.Client(timeout=60)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        cmd = [str(BALREX), "node", "--datadir", str(self.datadir), "--authrpc.port", str(self.port)]
+        if self.genesis_path is not None:
+            cmd += ["--genesis", str(self.genesis_path)]
+        return cmd + list(self.extra_args)
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.port = free_port()
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"node exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                self.rpc("eth_chainId")
+                return
+            except (httpx.TransportError, FileNotFoundError, ValueError):
+                time.sleep(0.1)
+        raise RuntimeError(f"node did not answer within {timeout} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    @property
+    def secret(self) -> bytes:
+        return read_secret(self.secret_path)
+
+    def headers(self, secret: bytes | None = None, iat: float | None = None) -> dict[str, str]:
+        return {"Authorization": "Bearer " + make_token(secret or self.secret, iat)}
+
+    def post(
+        self, body: Any = None, *, content: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        hdrs = self.headers() if headers is None else headers
+        if content is None:
+            content = json.dumps(body).encode()
+        return self.client.post(
+            self.url, content=content, headers={"content-type": "application/json", **hdrs}
+        )
+
+    def call(self, method: str, *params: Any) -> dict[str, Any]:
+        """The whole JSON-RPC response object."""
+        response = self.post({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        answer = self.call(method, *params)
+        if "error" in answer:
+            raise RpcFailure(answer["error"])
+        return answer["result"]
+
+    def head(self) -> dict[str, Any]:
+        return self.rpc("eth_getBlockByNumber", "latest", False)
+
+    def forkchoice(self, head: str, safe: str | None = None, finalized: str | None = None) -> dict[str, Any]:
+        zero = "0x" + "00" * 32
+        state = {
+            "headBlockHash": head,
+            "safeBlockHash": safe or zero,
+            "finalizedBlockHash": finalized or zero,
+        }
+        return self.rpc("engine_forkchoiceUpdatedV3", state, None)
+
+    def sigkill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> int:
+        """SIGINT (Ctrl-C) and wait; the exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(15)
+
+    def kill(self) -> None:
+        self.sigkill()
+        self.client.close()
+
+
+# Header field positions in a block's RLP.
+PARENT_HASH, EXTRA_DATA = 0, 12
+
+
+def edit_header(block_rlp_hex: str, edits: dict[int, bytes]) -> str:
+    """The block with some header fields replaced (so a new hash), as 0x RLP hex."""
+    items = rlp.decode(bytes.fromhex(block_rlp_hex[2:]))
+    for index, value in edits.items():
+        items[0][index] = value
+    return "0x" + rlp.encode(items).hex()
