@@ -1,12 +1,13 @@
-"""Fork classes: py-evm's VMs, running on our store and stopping short of the state root.
+"""What every balrex fork adds to py-evm's VM of the same name.
 
-Each fork subclasses py-evm's VM of the same name and swaps in a state class
-whose account database is :class:`client.account_db.StoreAccountDB`. The
-:class:`StoreExecution` mixin adds ``execute_block``: everything py-evm's
-``import_block`` does up to, but not including, finalization, so that the
-state root is left to ``merkle/`` (the streaming merkleizer, or the
-optimistic one on the BAL path). Later forks (Osaka, Amsterdam) subclass these
-the way py-evm's own forks subclass each other.
+* :class:`StoreExecution` (VM mixin): ``execute_block`` does everything
+  py-evm's ``import_block`` does up to, but not including, finalization, so the
+  state root is left to ``merkle/`` (the streaming merkleizer, or the
+  optimistic one on the BAL path).
+* :class:`StoreState` (state mixin): the account database over our store, and
+  the transaction checks py-evm leaves out.
+* :class:`OriginIsDepthZero` (computation mixin): a correction to py-evm's
+  notion of the transaction's own message.
 """
 
 from __future__ import annotations
@@ -17,30 +18,15 @@ from typing import Any
 from eth._utils.numeric import ceil32
 from eth._utils.state import code_is_delegation_designation
 from eth.abc import BlockAPI, ReceiptAPI, SignedTransactionAPI
-from eth.constants import CREATE_CONTRACT_ADDRESS, GAS_TX, SYSTEM_ADDRESS, SYSTEM_MESSAGE_GAS
-from eth.vm.forks.cancun import CancunVM, get_total_blob_gas
-from eth.vm.forks.cancun.computation import CancunComputation
+from eth.constants import CREATE_CONTRACT_ADDRESS
+from eth.vm.forks.cancun import get_total_blob_gas
 from eth.vm.forks.cancun.constants import BLOB_TX_TYPE
-from eth.vm.forks.cancun.state import CancunState
-from eth.vm.forks.prague import PragueVM
-from eth.vm.forks.prague.computation import PragueComputation
-from eth.vm.forks.prague.constants import (
-    CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
-    CONSOLIDATION_REQUEST_TYPE,
-    DEPOSIT_REQUEST_TYPE,
-    STANDARD_TOKEN_COST,
-    TOTAL_COST_FLOOR_PER_TOKEN,
-    WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
-    WITHDRAWAL_REQUEST_TYPE,
-)
-from eth.vm.forks.prague.state import PragueState
 from eth.vm.forks.shanghai.constants import INITCODE_WORD_COST
 from eth_utils import ValidationError
 
 from bal.deltas import AccountDelta
 
-from .account_db import StoreAccountDB
-from .requests import InvalidRequests, deposit_requests
+from ..account_db import StoreAccountDB
 
 
 @dataclass(frozen=True)
@@ -142,74 +128,3 @@ class OriginIsDepthZero:
     @property
     def is_origin_computation(self: Any) -> bool:
         return self.msg.depth == 0
-
-
-class CancunStoreComputation(OriginIsDepthZero, CancunComputation):
-    pass
-
-
-class PragueStoreComputation(OriginIsDepthZero, PragueComputation):
-    pass
-
-
-class CancunStoreState(StoreState, CancunState):
-    computation_class = CancunStoreComputation
-
-
-class PragueStoreState(StoreState, PragueState):
-    computation_class = PragueStoreComputation
-
-    def minimum_gas(self, transaction: SignedTransactionAPI) -> int:
-        """EIP-7623: the gas limit must also cover the calldata floor."""
-        zeros = transaction.data.count(0)
-        tokens = zeros + STANDARD_TOKEN_COST * (len(transaction.data) - zeros)
-        floor = GAS_TX + TOTAL_COST_FLOOR_PER_TOKEN * tokens
-        return max(super().minimum_gas(transaction), floor)
-
-
-class BalrexCancunVM(StoreExecution, CancunVM):
-    _state_class = CancunStoreState
-
-
-class BalrexPragueVM(StoreExecution, PragueVM):
-    _state_class = PragueStoreState
-
-    def process_deposit_request_data(self, block: BlockAPI) -> None:
-        # py-evm reads receipts back from its chain db and does not check the
-        # event layout; EIP-6110 makes a malformed deposit log invalidate the block.
-        block.block_requests.append(DEPOSIT_REQUEST_TYPE + deposit_requests(self._receipts))
-
-    def process_withdrawal_request_data(self, block: BlockAPI) -> None:
-        self._append_system_requests(block, WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, WITHDRAWAL_REQUEST_TYPE)
-
-    def process_consolidation_request_data(self, block: BlockAPI) -> None:
-        self._append_system_requests(
-            block, CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, CONSOLIDATION_REQUEST_TYPE
-        )
-
-    def _append_system_requests(self, block: BlockAPI, address: bytes, request_type: bytes) -> None:
-        """A checked system call (EIP-7002/7251): the predeploy must have code and must not fail."""
-        code = self.state.get_code(address)
-        if not code:
-            raise InvalidRequests("system-contract-call-failed", f"0x{address.hex()} has no code")
-        computation = self.execute_bytecode(
-            origin=SYSTEM_ADDRESS,
-            gas_price=0,
-            gas=SYSTEM_MESSAGE_GAS,
-            to=address,
-            sender=SYSTEM_ADDRESS,
-            value=0,
-            data=b"",
-            code=code,
-            code_address=address,
-        )
-        if computation.is_error:
-            raise InvalidRequests("system-contract-call-failed", f"call to 0x{address.hex()} failed")
-        if computation.output:
-            block.block_requests.append(request_type + computation.output)
-
-
-FORK_VMS: dict[str, type] = {
-    "cancun": BalrexCancunVM,
-    "prague": BalrexPragueVM,
-}

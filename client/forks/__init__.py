@@ -1,0 +1,21 @@
+"""Fork classes: py-evm's VMs running on our store and stopping short of the state root.
+
+Each fork subclasses py-evm's VM of the same name with the mixins of
+:mod:`client.forks.store_mixins`, and overrides only what it changes, the way
+py-evm's own forks subclass each other. Later forks (Osaka, Amsterdam)
+subclass these.
+"""
+
+from __future__ import annotations
+
+from .cancun import BalrexCancunVM
+from .prague import BalrexPragueVM
+from .store_mixins import BlockExecution
+
+# The VM for each fork name of client.chain_config.
+FORK_VMS: dict[str, type] = {
+    "cancun": BalrexCancunVM,
+    "prague": BalrexPragueVM,
+}
+
+__all__ = ["FORK_VMS", "BalrexCancunVM", "BalrexPragueVM", "BlockExecution"]

@@ -1,0 +1,74 @@
+"""Prague on our store: py-evm's PragueVM with balrex's mixins, the EIP-7623 floor and checked requests."""
+
+from __future__ import annotations
+
+from eth.abc import BlockAPI, SignedTransactionAPI
+from eth.constants import GAS_TX, SYSTEM_ADDRESS, SYSTEM_MESSAGE_GAS
+from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.computation import PragueComputation
+from eth.vm.forks.prague.constants import (
+    CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
+    CONSOLIDATION_REQUEST_TYPE,
+    DEPOSIT_REQUEST_TYPE,
+    STANDARD_TOKEN_COST,
+    TOTAL_COST_FLOOR_PER_TOKEN,
+    WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
+    WITHDRAWAL_REQUEST_TYPE,
+)
+from eth.vm.forks.prague.state import PragueState
+
+from ..requests import InvalidRequests, deposit_requests
+from .store_mixins import OriginIsDepthZero, StoreExecution, StoreState
+
+
+class PragueStoreComputation(OriginIsDepthZero, PragueComputation):
+    pass
+
+
+class PragueStoreState(StoreState, PragueState):
+    computation_class = PragueStoreComputation
+
+    def minimum_gas(self, transaction: SignedTransactionAPI) -> int:
+        """EIP-7623: the gas limit must also cover the calldata floor."""
+        zeros = transaction.data.count(0)
+        tokens = zeros + STANDARD_TOKEN_COST * (len(transaction.data) - zeros)
+        floor = GAS_TX + TOTAL_COST_FLOOR_PER_TOKEN * tokens
+        return max(super().minimum_gas(transaction), floor)
+
+
+class BalrexPragueVM(StoreExecution, PragueVM):
+    _state_class = PragueStoreState
+
+    def process_deposit_request_data(self, block: BlockAPI) -> None:
+        # py-evm reads receipts back from its chain db and does not check the
+        # event layout; EIP-6110 makes a malformed deposit log invalidate the block.
+        block.block_requests.append(DEPOSIT_REQUEST_TYPE + deposit_requests(self._receipts))
+
+    def process_withdrawal_request_data(self, block: BlockAPI) -> None:
+        self._append_system_requests(block, WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, WITHDRAWAL_REQUEST_TYPE)
+
+    def process_consolidation_request_data(self, block: BlockAPI) -> None:
+        self._append_system_requests(
+            block, CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, CONSOLIDATION_REQUEST_TYPE
+        )
+
+    def _append_system_requests(self, block: BlockAPI, address: bytes, request_type: bytes) -> None:
+        """A checked system call (EIP-7002/7251): the predeploy must have code and must not fail."""
+        code = self.state.get_code(address)
+        if not code:
+            raise InvalidRequests("system-contract-call-failed", f"0x{address.hex()} has no code")
+        computation = self.execute_bytecode(
+            origin=SYSTEM_ADDRESS,
+            gas_price=0,
+            gas=SYSTEM_MESSAGE_GAS,
+            to=address,
+            sender=SYSTEM_ADDRESS,
+            value=0,
+            data=b"",
+            code=code,
+            code_address=address,
+        )
+        if computation.is_error:
+            raise InvalidRequests("system-contract-call-failed", f"call to 0x{address.hex()} failed")
+        if computation.output:
+            block.block_requests.append(request_type + computation.output)
