@@ -177,11 +177,15 @@ class Blockchain:
             raise UnknownParent(f"parent 0x{header.parent_hash.hex()} is not stored")
         try:
             fork = self.config.fork_at(header.timestamp)
-            vm_class = FORK_VMS[fork]
+            vm_class = FORK_VMS[fork].for_chain(self.config, fork)
         except (UnsupportedChainConfig, KeyError) as exc:
             raise BlockRejected(
                 "unsupported-fork", f"no VM for timestamp {header.timestamp}: {exc}"
             ) from None
+        try:
+            vm_class.validate_block_rlp_size(len(block_rlp))
+        except ValidationError as exc:
+            raise BlockRejected("block-too-large", str(exc)) from None
         try:
             block = rlp.decode(block_rlp, sedes=vm_class.get_block_class())
         except (DeserializationError, RLPException, ValidationError) as exc:

@@ -9,6 +9,7 @@ subclass these.
 from __future__ import annotations
 
 from .cancun import BalrexCancunVM
+from .osaka import BalrexOsakaVM
 from .prague import BalrexPragueVM
 from .store_mixins import BlockExecution
 
@@ -16,6 +17,10 @@ from .store_mixins import BlockExecution
 FORK_VMS: dict[str, type] = {
     "cancun": BalrexCancunVM,
     "prague": BalrexPragueVM,
+    # The blob-parameter-only forks run Osaka's rules with their own parameters.
+    "osaka": BalrexOsakaVM,
+    "bpo1": BalrexOsakaVM,
+    "bpo2": BalrexOsakaVM,
 }
 
-__all__ = ["FORK_VMS", "BalrexCancunVM", "BalrexPragueVM", "BlockExecution"]
+__all__ = ["FORK_VMS", "BalrexCancunVM", "BalrexOsakaVM", "BalrexPragueVM", "BlockExecution"]

@@ -27,6 +27,7 @@ from eth_utils import ValidationError
 from bal.deltas import AccountDelta
 
 from ..account_db import StoreAccountDB
+from ..chain_config import ChainConfig
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,15 @@ class StoreExecution:
     """Mixin for a py-evm VM: execute a block on a StateSource, return deltas, not a root."""
 
     _receipts: tuple[ReceiptAPI, ...] = ()
+
+    @classmethod
+    def for_chain(cls, config: ChainConfig, fork: str) -> type:
+        """The VM class to run ``fork`` of this chain (later forks take chain parameters)."""
+        return cls
+
+    @classmethod
+    def validate_block_rlp_size(cls, size: int) -> None:
+        """No limit before Osaka (EIP-7934)."""
 
     def execute_block(self: Any, block: BlockAPI) -> BlockExecution:
         header = block.header
