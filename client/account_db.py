@@ -15,11 +15,21 @@ collect in two layers, so no trie is touched while transactions run:
 When the block is done, :meth:`StoreAccountDB.account_deltas` turns the block
 layer into :class:`bal.deltas.AccountDelta` values for ``merkle/``: the
 streaming merkleizer. State roots are never computed here.
+
+EIP-7928 recording is off unless :meth:`StoreAccountDB.start_recording` hands
+the database a :class:`bal.recorder.BalRecorder`. Then every account access
+and current-value storage read is fed to it (one ``is not None`` test per call
+when off), and :meth:`StoreAccountDB.finish_index` closes each
+``blockAccessIndex`` unit: it folds the transaction layer into the block layer
+and gives the recorder the before / after value of everything the unit wrote.
+Reads made by :meth:`account_deltas` itself, or inside :meth:`paused`, are not
+recorded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -28,6 +38,7 @@ from eth.db.journal import get_next_checkpoint
 from eth_hash.auto import keccak
 
 from bal.deltas import AccountDelta
+from bal.recorder import BalRecorder
 from storage import EMPTY_CODE_HASH
 
 from .state_source import StateSource
@@ -69,6 +80,18 @@ class StoreAccountDB(AccountDatabaseAPI):
         self._epoch = 0  # bumped by lock_changes: older checkpoints cannot be discarded into
         self._warm: set[bytes | tuple[bytes, int]] = set()
         self._new_code: dict[bytes, bytes] = {}
+        # EIP-7928 recording (off unless start_recording): the recorder, and its
+        # touch / read sets bound here so the hooks cost one attribute test when off.
+        self._recorder: BalRecorder | None = None
+        self._touched: set[bytes] | None = None
+        self._reads: set[tuple[bytes, int]] | None = None
+        # The open blockAccessIndex unit: slots it wrote, and the values from
+        # before the unit of what a lock_changes inside it already folded.
+        self._unit_slots: set[tuple[bytes, int]] = set()
+        self._unit_accounts: dict[bytes, _Account | None] = {}
+        self._unit_storage: dict[tuple[bytes, int], int] = {}
+        # accounts whose storage the unit wiped -> (wiped below?, block-layer slots) before it
+        self._unit_wiped: dict[bytes, tuple[bool, dict[int, int]]] = {}
 
     # -- the root is fixed: it is the parent's --------------------------------
 
@@ -95,7 +118,12 @@ class StoreAccountDB(AccountDatabaseAPI):
     def _account(self, address: bytes) -> _Account | None:
         found = self._tx.accounts.get(address, _MISSING)
         if found is _MISSING:
-            found = self._block.accounts.get(address, _MISSING)
+            return self._account_below(address)
+        return found  # type: ignore[return-value]
+
+    def _account_below(self, address: bytes) -> _Account | None:
+        """The account as the block layer (earlier transactions) over the parent has it."""
+        found = self._block.accounts.get(address, _MISSING)
         if found is _MISSING:
             record = self._source.account(address)
             return None if record is None else _Account(record.nonce, record.balance, record.code_hash)
@@ -117,42 +145,62 @@ class StoreAccountDB(AccountDatabaseAPI):
         return self._account(address) or _EMPTY_ACCOUNT
 
     def get_balance(self, address: bytes) -> int:
+        if self._touched is not None:
+            self._touched.add(address)
         return self._current(address).balance
 
     def set_balance(self, address: bytes, balance: int) -> None:
+        if self._touched is not None:
+            self._touched.add(address)
         self._set_account(address, self._current(address)._replace(balance=balance))
 
     def get_nonce(self, address: bytes) -> int:
+        if self._touched is not None:
+            self._touched.add(address)
         return self._current(address).nonce
 
     def set_nonce(self, address: bytes, nonce: int) -> None:
+        if self._touched is not None:
+            self._touched.add(address)
         self._set_account(address, self._current(address)._replace(nonce=nonce))
 
     def increment_nonce(self, address: bytes) -> None:
         self.set_nonce(address, self.get_nonce(address) + 1)
 
     def get_code_hash(self, address: bytes) -> bytes:
+        if self._touched is not None:
+            self._touched.add(address)
         return self._current(address).code_hash
 
     def get_code(self, address: bytes) -> bytes:
-        code_hash = self.get_code_hash(address)
+        return self._code(self.get_code_hash(address))
+
+    def _code(self, code_hash: bytes) -> bytes:
         if code_hash == EMPTY_CODE_HASH:
             return b""
         code = self._new_code.get(code_hash)
         return code if code is not None else self._source.code(code_hash)
 
     def set_code(self, address: bytes, code: bytes) -> None:
+        if self._touched is not None:
+            self._touched.add(address)
         code_hash = keccak(code)
         self._new_code[code_hash] = code
         self._set_account(address, self._current(address)._replace(code_hash=code_hash))
 
     def delete_code(self, address: bytes) -> None:
+        if self._touched is not None:
+            self._touched.add(address)
         self._set_account(address, self._current(address)._replace(code_hash=EMPTY_CODE_HASH))
 
     def account_exists(self, address: bytes) -> bool:
+        if self._touched is not None:
+            self._touched.add(address)
         return self._account(address) is not None
 
     def account_has_code_or_nonce(self, address: bytes) -> bool:
+        if self._touched is not None:
+            self._touched.add(address)
         account = self._current(address)
         return account.nonce != 0 or account.code_hash != EMPTY_CODE_HASH
 
@@ -160,9 +208,13 @@ class StoreAccountDB(AccountDatabaseAPI):
         return not self.account_has_code_or_nonce(address) and self.get_balance(address) == 0
 
     def touch_account(self, address: bytes) -> None:
+        if self._touched is not None:
+            self._touched.add(address)
         self._set_account(address, self._current(address))
 
     def delete_account(self, address: bytes) -> None:
+        if self._touched is not None:
+            self._touched.add(address)
         self._wipe_storage(address)
         self._set_account(address, None)
 
@@ -170,11 +222,16 @@ class StoreAccountDB(AccountDatabaseAPI):
 
     def get_storage(self, address: bytes, slot: int, from_journal: bool = True) -> int:
         if from_journal:
+            if self._reads is not None:
+                self._reads.add((address, slot))
             slots = self._tx.storage.get(address)
             if slots is not None and slot in slots:
                 return slots[slot]
             if address in self._tx.wiped:
                 return 0
+        return self._storage_below(address, slot)
+
+    def _storage_below(self, address: bytes, slot: int) -> int:
         slots = self._block.storage.get(address)
         if slots is not None and slot in slots:
             return slots[slot]
@@ -183,9 +240,17 @@ class StoreAccountDB(AccountDatabaseAPI):
         return self._source.storage(address, slot)
 
     def set_storage(self, address: bytes, slot: int, value: int) -> None:
+        if self._recorder is not None:
+            # Every write path reads first: an unchanged write stays a read.
+            self._unit_slots.add((address, slot))
+            if self._reads is not None:
+                self._reads.add((address, slot))
+                self._touched.add(address)  # type: ignore[union-attr]
         self._journaled_set(self._tx.storage.setdefault(address, {}), slot, value)
 
     def delete_storage(self, address: bytes) -> None:
+        if self._touched is not None:
+            self._touched.add(address)
         self._wipe_storage(address)
 
     def _wipe_storage(self, address: bytes) -> None:
@@ -247,6 +312,8 @@ class StoreAccountDB(AccountDatabaseAPI):
 
     def lock_changes(self) -> None:
         """Fold the transaction layer into the block layer; a new transaction starts."""
+        if self._recorder is not None:
+            self._capture_unit()
         tx, block = self._tx, self._block
         for address in tx.wiped:
             block.wiped.add(address)
@@ -278,7 +345,7 @@ class StoreAccountDB(AccountDatabaseAPI):
                 continue
             parent = self._source.account(address)
             parent_code_hash = parent.code_hash if parent is not None else EMPTY_CODE_HASH
-            code = None if account.code_hash == parent_code_hash else self.get_code(address)
+            code = None if account.code_hash == parent_code_hash else self._code(account.code_hash)
             deltas.append(
                 AccountDelta(
                     address,
@@ -290,3 +357,117 @@ class StoreAccountDB(AccountDatabaseAPI):
                 )
             )
         return deltas
+
+    # -- EIP-7928 recording -------------------------------------------------------
+
+    @property
+    def recorder(self) -> BalRecorder | None:
+        """The recorder this database feeds, or None when not recording."""
+        return self._recorder
+
+    def start_recording(self, recorder: BalRecorder) -> None:
+        """Feed ``recorder`` with every touch, read and change from now on.
+
+        Call it right after the state is made, before the pre-execution system
+        calls; the first unit closed is then blockAccessIndex 0. What was
+        written before (py-evm's state constructor rewrites the EIP-4788/2935
+        contracts' code with the same code) is folded into the block layer
+        first: it is the baseline the first unit compares with, never a change.
+        """
+        if self._recorder is not None:
+            raise RecordingError("already recording")
+        tx = self._tx
+        if tx.accounts or tx.storage or tx.wiped:
+            self.lock_changes()
+        self._recorder = recorder
+        self._touched, self._reads = recorder.touched, recorder.reads
+        self._clear_unit()
+
+    def stop_recording(self) -> BalRecorder:
+        """Stop recording and return the recorder; every write must be in a closed unit."""
+        recorder = self._recorder
+        if recorder is None:
+            raise RecordingError("not recording")
+        tx = self._tx
+        pending = self._unit_slots or self._unit_accounts or self._unit_wiped
+        if tx.accounts or tx.storage or tx.wiped or pending:
+            raise RecordingError(
+                f"writes after blockAccessIndex {recorder.last_index} are in no unit: call finish_index"
+            )
+        self._recorder = self._touched = self._reads = None
+        self._clear_unit()
+        return recorder
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Reads made inside (by anyone but the block's execution) are not recorded."""
+        touched, reads = self._touched, self._reads
+        self._touched = self._reads = None
+        try:
+            yield
+        finally:
+            self._touched, self._reads = touched, reads
+
+    def finish_index(self, index: int | None = None) -> None:
+        """Close blockAccessIndex ``index`` (default: the one after the last closed).
+
+        Folds the transaction layer into the block layer (as ``lock_changes``
+        does) and hands the recorder, for everything written since the previous
+        unit closed, its value before the unit and after it. Call it after the
+        pre-execution system calls (0), after each transaction i (i), and after
+        withdrawals and the post-execution system calls (n + 1).
+        """
+        recorder = self._recorder
+        if recorder is None:
+            raise RecordingError("finish_index called while not recording")
+        if index is None:
+            index = recorder.last_index + 1
+        if index <= recorder.last_index:
+            raise RecordingError(f"blockAccessIndex {index} comes after {recorder.last_index} was closed")
+        self.lock_changes()  # captures the unit's before-values, then folds
+        accounts = self._block.accounts
+        before_after = {
+            address: (before or _EMPTY_ACCOUNT, accounts[address] or _EMPTY_ACCOUNT)
+            for address, before in self._unit_accounts.items()
+        }
+        storage = {
+            key: (before, self._storage_below(*key)) for key, before in self._unit_storage.items()
+        }
+        destroyed = {a for a in self._unit_wiped if accounts.get(a, _MISSING) is None}
+        self._clear_unit()
+        recorder.record_unit(index, before_after, storage, self._code, destroyed)
+
+    def _capture_unit(self) -> None:
+        """Before a fold: remember the pre-unit values of what the transaction layer wrote."""
+        before = self._unit_accounts
+        for address in self._tx.accounts:
+            if address not in before:
+                before[address] = self._account_below(address)
+        wiped, block = self._unit_wiped, self._block
+        for address in self._tx.wiped:
+            if address not in wiped:
+                # A slot first written after this wipe is folded still needs its pre-unit value.
+                wiped[address] = (address in block.wiped, dict(block.storage.get(address, {})))
+        storage = self._unit_storage
+        for key in self._unit_slots:
+            if key not in storage:
+                storage[key] = self._storage_before_unit(*key)
+
+    def _storage_before_unit(self, address: bytes, slot: int) -> int:
+        below = self._unit_wiped.get(address)
+        if below is None:
+            return self._storage_below(address, slot)
+        was_wiped, slots = below
+        if slot in slots:
+            return slots[slot]
+        return 0 if was_wiped else self._source.storage(address, slot)
+
+    def _clear_unit(self) -> None:
+        self._unit_slots = set()
+        self._unit_accounts = {}
+        self._unit_storage = {}
+        self._unit_wiped = {}
+
+
+class RecordingError(RuntimeError):
+    """The recording API was used out of order (see StoreAccountDB.start_recording)."""
