@@ -28,6 +28,17 @@ from eth.vm.chain_context import ChainContext
 from eth_utils import ValidationError
 from rlp.exceptions import DeserializationError, RLPException
 
+from bal import (
+    BalError,
+    BlockAccessList,
+    bal_hash,
+    check_hash,
+    encode_bal,
+    synthesize_deltas,
+    validate_structure,
+)
+from bal.recorder import first_difference
+from bal.validation import BAL_ITEM_GAS
 from merkle import merkleize
 from storage import (
     FINALIZED,
@@ -116,11 +127,20 @@ class Blockchain:
 
     # -- import ---------------------------------------------------------------
 
-    def add_block(self, block_rlp: bytes) -> ImportedBlock:
+    def add_block(self, block_rlp: bytes, bal: BlockAccessList | None = None) -> ImportedBlock:
+        """Import one block; with ``bal`` (the BAL path) the given BAL drives the merkleizer.
+
+        Without ``bal`` the state root comes from the deltas execution
+        produced (the streaming path). With it, the BAL is checked against the
+        header before anything runs, its deltas are merkleized, and execution
+        must then produce exactly that BAL, or the block is rejected.
+        """
         decoded = self._decode(block_rlp)
         block, parent = decoded.block, decoded.parent
         self._check_header(decoded)
         self._check_body(block)
+        if bal is not None:
+            self._check_given_bal(block, bal)
         extends_tip = block.header.parent_hash == self.chain.pointer(TIP)
         source = StateSource(self.store, parent.state_root, parent_is_head=extends_tip)
         vm = decoded.vm_class(
@@ -142,17 +162,28 @@ class Blockchain:
         except InvalidRequests as exc:
             raise BlockRejected(exc.rule, str(exc)) from None
         executed = time.perf_counter()
+        self._check_bal_size(block.header, execution)
         self._check_execution(block.header, execution)
-        writes = merkleize(self.store, parent.state_root, execution.deltas)
+        deltas = synthesize_deltas(bal) if bal is not None else execution.deltas
+        writes = merkleize(self.store, parent.state_root, deltas)
         _check(
             writes.state_root == block.header.state_root,
             "state-root-mismatch",
             f"execution gives 0x{writes.state_root.hex()}, header says 0x{block.header.state_root.hex()}",
         )
+        self._check_executed_bal(block.header, execution, bal)
         merkleized = time.perf_counter()
         receipts_rlp = rlp.encode([receipt.encode() for receipt in execution.receipts])
         parts = decoded.parts
-        stored = StoredBlock(parts.block_hash, parts.number, parts.header_rlp, parts.body_rlp, receipts_rlp)
+        recorded = execution.block_access_list
+        stored = StoredBlock(
+            parts.block_hash,
+            parts.number,
+            parts.header_rlp,
+            parts.body_rlp,
+            receipts_rlp,
+            bal_rlp=None if recorded is None else encode_bal(recorded),
+        )
         self._commit(writes, stored, extends_tip)
         done = time.perf_counter()
         return ImportedBlock(
@@ -209,6 +240,48 @@ class Blockchain:
         if withdrawals is not None:
             root, _ = make_trie_root_and_nodes(withdrawals)
             _check(root == block.header.withdrawals_root, "withdrawals-root-mismatch", "")
+
+    @staticmethod
+    def _check_given_bal(block: BlockAPI, bal: BlockAccessList) -> None:
+        """A given BAL must hash to the header's commitment and be well formed (EIP-7928).
+
+        The item limit is left for after execution: a block whose transactions
+        are invalid must be rejected for that, not for its BAL's size.
+        """
+        expected = getattr(block.header, "block_access_list_hash", None)
+        if expected is None:
+            raise BlockRejected("unexpected-block-access-list", "a block before Amsterdam has no BAL")
+        try:
+            check_hash(bal, expected)
+            validate_structure(bal, tx_count=len(block.transactions))
+        except BalError as exc:
+            raise BlockRejected(exc.rule, str(exc)) from None
+
+    @staticmethod
+    def _check_bal_size(header: BlockHeaderAPI, execution: BlockExecution) -> None:
+        recorded = execution.block_access_list
+        if recorded is not None:
+            items, allowed = recorded.item_count(), header.gas_limit // BAL_ITEM_GAS
+            _check(items <= allowed, "bal-gas-limit-exceeded", f"{items} items > {allowed}")
+
+    @staticmethod
+    def _check_executed_bal(
+        header: BlockHeaderAPI, execution: BlockExecution, given: BlockAccessList | None
+    ) -> None:
+        """The BAL execution produced must be the given one, and the one the header commits to."""
+        recorded = execution.block_access_list
+        if recorded is None:
+            return
+        if given is not None:
+            difference = first_difference(recorded, given)
+            if difference is not None:
+                raise BlockRejected(difference.rule, str(difference))
+        actual = bal_hash(recorded)
+        _check(
+            actual == header.block_access_list_hash,
+            "block-access-list-mismatch",
+            f"executed BAL hashes to 0x{actual.hex()}; header: 0x{header.block_access_list_hash.hex()}",
+        )
 
     @staticmethod
     def _check_execution(header: BlockHeaderAPI, execution: BlockExecution) -> None:

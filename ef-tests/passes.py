@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from execution_passes import run_bal_pass, run_streaming_pass
 from merkle_pass import run_merkle_pass
 from outcomes import Outcomes
 from pyevm_pass import run_pyevm_pass
-from streaming_pass import run_streaming_pass
 
 PASSES: dict[str, Callable[[dict[str, Any], Outcomes], None]] = {
     "merkle": run_merkle_pass,
     "pyevm": run_pyevm_pass,
     "streaming": run_streaming_pass,
+    "bal": run_bal_pass,
 }

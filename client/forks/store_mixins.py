@@ -25,6 +25,8 @@ from eth.vm.forks.shanghai.constants import INITCODE_WORD_COST
 from eth_utils import ValidationError
 
 from bal.deltas import AccountDelta
+from bal.recorder import BalRecorder
+from bal.types import BlockAccessList
 
 from ..account_db import StoreAccountDB
 from ..chain_config import ChainConfig
@@ -40,12 +42,16 @@ class BlockExecution:
     receipts: tuple[ReceiptAPI, ...]
     requests_hash: bytes | None
     deltas: list[AccountDelta]
+    # The block access list execution produced (EIP-7928), from Amsterdam on.
+    block_access_list: BlockAccessList | None = None
 
 
 class StoreExecution:
     """Mixin for a py-evm VM: execute a block on a StateSource, return deltas, not a root."""
 
     _receipts: tuple[ReceiptAPI, ...] = ()
+    # Forks from Amsterdam on record the block access list while executing.
+    records_block_access_list: bool = False
 
     @classmethod
     def for_chain(cls, config: ChainConfig, fork: str) -> type:
@@ -63,21 +69,40 @@ class StoreExecution:
         self._block = block.copy(header=running)
         context = self.create_execution_context(header, self.previous_hashes, self.chain_context)
         self._state = self.get_state_class()(self.chaindb.db, context, header.state_root)
+        db = self.state._account_db
+        recorder = BalRecorder() if self.records_block_access_list else None
+        if recorder is not None:
+            db.start_recording(recorder)
         self.block_preprocessing(block)
+        if recorder is not None:
+            db.finish_index(0)
         result_header, receipts, _ = self.apply_all_transactions(block.transactions, running)
         withdrawals = getattr(block, "withdrawals", ())
         if withdrawals:
             self.apply_all_withdrawals(withdrawals)
         self._receipts = receipts
         processed = self.block_postprocessing(block.copy(header=result_header))
+        if recorder is not None:
+            db.finish_index(len(block.transactions) + 1)
+        deltas = db.account_deltas()
+        if recorder is not None:
+            db.stop_recording()
         return BlockExecution(
             gas_used=result_header.gas_used,
             blob_gas_used=getattr(result_header, "blob_gas_used", None),
             bloom=result_header.bloom,
             receipts=receipts,
             requests_hash=getattr(processed.header, "requests_hash", None),
-            deltas=self.state._account_db.account_deltas(),
+            deltas=deltas,
+            block_access_list=recorder.build() if recorder is not None else None,
         )
+
+    def transaction_applied_hook(self: Any, transaction_index: int, *args: Any) -> None:
+        """After transaction i (0-based), close its blockAccessIndex i + 1 when recording."""
+        super().transaction_applied_hook(transaction_index, *args)  # type: ignore[misc]
+        db = self.state._account_db
+        if db.recorder is not None:
+            db.finish_index(transaction_index + 1)
 
     def _zeroed_header_fields(self) -> dict[str, int]:
         return {"blob_gas_used": 0}
