@@ -11,16 +11,16 @@ from __future__ import annotations
 import rlp
 from eth.abc import BlockHeaderAPI
 from eth.exceptions import HeaderNotFound
-from eth.vm.header import HeaderSedes
 
 from storage import Chain
 
+from .forks.amsterdam.headers import AmsterdamBackwardsHeader
 from .state_source import StateSource
 
 
 def decode_header(header_rlp: bytes) -> BlockHeaderAPI:
-    """Any fork's header from its RLP (py-evm picks the class by field count)."""
-    return rlp.decode(header_rlp, sedes=HeaderSedes)
+    """Any fork's header from its RLP, by field count (23 fields: Amsterdam, else py-evm's classes)."""
+    return rlp.decode(header_rlp, sedes=AmsterdamBackwardsHeader)
 
 
 class StoreChainDB:

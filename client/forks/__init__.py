@@ -8,6 +8,7 @@ subclass these.
 
 from __future__ import annotations
 
+from .amsterdam import BalrexAmsterdamVM
 from .cancun import BalrexCancunVM
 from .osaka import BalrexOsakaVM
 from .prague import BalrexPragueVM
@@ -21,6 +22,14 @@ FORK_VMS: dict[str, type] = {
     "osaka": BalrexOsakaVM,
     "bpo1": BalrexOsakaVM,
     "bpo2": BalrexOsakaVM,
+    "amsterdam": BalrexAmsterdamVM,
 }
 
-__all__ = ["FORK_VMS", "BalrexCancunVM", "BalrexOsakaVM", "BalrexPragueVM", "BlockExecution"]
+__all__ = [
+    "FORK_VMS",
+    "BalrexAmsterdamVM",
+    "BalrexCancunVM",
+    "BalrexOsakaVM",
+    "BalrexPragueVM",
+    "BlockExecution",
+]
