@@ -33,19 +33,28 @@ test: unit ef-ci
 unit: vectors
 	$(PYTEST) tests
 
-# The EF CI subset: the merkle pass over the whole Amsterdam archive (about a
-# minute), and every CI_EVERY-th fixture file of Prague and Cancun through the
-# streaming pass (execution), keeping `make test` well inside CI's 90 minutes.
+# The EF CI subset, keeping `make test` well inside CI's 90 minutes on 2 cores:
+# - merkle pass: the whole Amsterdam archive (about a minute);
+# - streaming and bal passes: all of amsterdam/eip7928 and every CI_EVERY_AMS-th
+#   Amsterdam fixture file;
+# - streaming pass: every CI_EVERY-th Prague and Cancun fixture file.
 CI_EVERY ?= 3
+CI_EVERY_AMS ?= 4
+AMS := $(FIXTURES)/for_amsterdam.tar.gz
 
 ef-ci: vectors
-	$(PYTEST) -q ef-tests --fixtures $(FIXTURES)/for_amsterdam.tar.gz --pass merkle
+	$(PYTEST) -q ef-tests --fixtures $(AMS) --pass merkle
+	@for pass in streaming bal; do \
+	  $(PYTEST) -q ef-tests --fixtures $(AMS) --pass $$pass --only amsterdam/eip7928_block_level_access_lists || exit 1; \
+	  $(PYTEST) -q ef-tests --fixtures $(AMS) --pass $$pass --every $(CI_EVERY_AMS) || exit 1; \
+	done
 	$(PYTEST) -q ef-tests --fixtures $(FIXTURES)/for_prague.tar.gz --pass streaming --every $(CI_EVERY)
 	$(PYTEST) -q ef-tests --fixtures $(FIXTURES)/for_cancun.tar.gz --pass streaming --every $(CI_EVERY)
 
-# Whole archives through one pass: make ef-tests PASS=merkle|streaming|pyevm
+# Whole archives through one pass: make ef-tests PASS=merkle|streaming|bal|pyevm
 ARCHIVES_merkle    := for_amsterdam
-ARCHIVES_streaming := for_prague for_cancun
+ARCHIVES_streaming := for_amsterdam for_prague for_cancun
+ARCHIVES_bal       := for_amsterdam
 ARCHIVES_pyevm     := for_prague for_cancun
 
 ef-tests: vectors

@@ -1,8 +1,10 @@
 """The built-in development genesis of ``balrex node`` (used when no --genesis is given).
 
-Prague is active from genesis (Amsterdam replaces it once Amsterdam executes); chain id
-1337; the Prague system contracts (EIP-4788, 2935, 7002, 7251) are predeployed with their
-canonical code; a few dev accounts are funded. The dev keys are
+Amsterdam is active from genesis (with Cancun, Prague and Osaka before it at time 0), so
+the genesis header is Amsterdam's (the empty BAL's hash, slot number 0) and every block
+is a newPayloadV5 payload with its block access list; chain id 1337; the system contracts
+(EIP-4788, 2935, 7002, 7251, the same in Amsterdam) are predeployed with their canonical
+code; a few dev accounts are funded. The dev keys are
 ``keccak256("balrex dev account <i>")``: public knowledge, for local use only.
 """
 
@@ -84,9 +86,13 @@ def dev_genesis() -> dict[str, Any]:
             "chainId": CHAIN_ID,
             "cancunTime": 0,
             "pragueTime": 0,
+            "osakaTime": 0,
+            "amsterdamTime": 0,
             "blobSchedule": {
                 "cancun": {"target": 3, "max": 6, "baseFeeUpdateFraction": 3338477},
                 "prague": {"target": 6, "max": 9, "baseFeeUpdateFraction": 5007716},
+                "osaka": {"target": 6, "max": 9, "baseFeeUpdateFraction": 5007716},
+                "amsterdam": {"target": 6, "max": 9, "baseFeeUpdateFraction": 5007716},
             },
         },
         "nonce": "0x0",
@@ -99,5 +105,6 @@ def dev_genesis() -> dict[str, Any]:
         "baseFeePerGas": hex(10**9),
         "excessBlobGas": "0x0",
         "blobGasUsed": "0x0",
+        "slotNumber": "0x0",
         "alloc": alloc,
     }

@@ -22,6 +22,7 @@ from typing import Any
 
 import rlp
 import trio
+from eth_hash.auto import keccak
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
@@ -53,7 +54,11 @@ class Genesis:
 
 
 def build_genesis(genesis: Mapping[str, Any]) -> Genesis:
-    """The genesis block of a geth-style genesis, built with py-evm's header class for its fork."""
+    """The genesis block of a geth-style genesis, built with the header class of its fork.
+
+    From Amsterdam that is the 23-field header: the BAL hash of the empty list and
+    ``slotNumber`` (default 0).
+    """
     config = config_from_geth_genesis(genesis["config"])
     timestamp = parse_quantity(genesis.get("timestamp", 0))
     fork = config.fork_at(timestamp)
@@ -80,8 +85,12 @@ def build_genesis(genesis: Mapping[str, Any]) -> Genesis:
         excess_blob_gas=parse_quantity(genesis.get("excessBlobGas", 0)),
         parent_beacon_block_root=b"\x00" * 32,
     )
-    if "requests_hash" in dict(header_class._meta.fields):
+    header_fields = dict(header_class._meta.fields)
+    if "requests_hash" in header_fields:
         fields["requests_hash"] = requests_hash([])
+    if "block_access_list_hash" in header_fields:  # Amsterdam: the genesis has the empty BAL
+        fields["block_access_list_hash"] = keccak(rlp.encode([]))
+        fields["slot_number"] = parse_quantity(genesis.get("slotNumber", 0))
     header = header_class(**fields)
     block = block_class(header, transactions=[], uncles=[], withdrawals=[])
     return Genesis(config, alloc, rlp.encode(block), header.hash)

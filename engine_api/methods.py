@@ -4,7 +4,8 @@ Imports are serialized by one ``trio.Lock`` and run in the event loop (a
 block blocks the server while it executes; the pipeline will move that work
 off the loop). This node validates payloads but does not build them:
 forkchoiceUpdated with payload attributes checks them and answers
-``payloadId: null`` (see the README).
+``payloadId: null`` (see the README). Amsterdam payloads (newPayloadV5) carry
+their block access list, which drives the import (``Blockchain.add_block(bal=)``).
 """
 
 from __future__ import annotations
@@ -12,13 +13,18 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from functools import partial
 from importlib.metadata import version as package_version
 from typing import Any
 
 import rlp
 import trio
 from eth_hash.auto import keccak
+from pydantic import ValidationError
 
+from bal import BalDecodeError, BalError, BlockAccessList, decode_bal
+from bal.mismatch import BalMismatch
 from client.blockchain import Blockchain, BlockRejected, UnknownBlock, UnknownParent
 from client.chain_config import UnsupportedChainConfig
 from client.chaindb import decode_header
@@ -36,16 +42,19 @@ from .errors import (
 from .jsonrpc import Dispatcher, Param
 from .models import (
     QUANTITY_RE,
+    WIRE,
     BlockV1,
     ClientVersionV1,
     Data,
     ExecutionPayloadBodyV1,
     ExecutionPayloadBodyV2,
     ExecutionPayloadV3,
+    ExecutionPayloadV4,
     ForkchoiceStateV1,
     ForkchoiceUpdatedResponseV1,
     Hash32,
     PayloadAttributesV3,
+    PayloadAttributesV4,
     PayloadStatusV1,
     Quantity,
 )
@@ -61,19 +70,38 @@ CLIENT_CODE = "BX"  # not a registered two-letter code; ours until balrex has on
 # Which forks each newPayload / forkchoiceUpdated version serves (execution-apis).
 NEW_PAYLOAD_V3_FORKS = ("cancun",)
 NEW_PAYLOAD_V4_FORKS = ("prague", "osaka", "bpo1", "bpo2")
+NEW_PAYLOAD_V5_FORKS = ("amsterdam",)
 FORKCHOICE_V3_FORKS = ("cancun", "prague", "osaka", "bpo1", "bpo2")
+FORKCHOICE_V4_FORKS = ("amsterdam",)
+
+
+def _bal_rules() -> frozenset[str]:
+    rules, todo = set(), [BalError, BalMismatch]  # BalMismatch is a BalError; named to load it
+    while todo:
+        cls = todo.pop()
+        rules.add(cls.rule)
+        todo.extend(cls.__subclasses__())
+    return frozenset(rules)
+
+
+# Rejections of a block because its given BAL is wrong (structure, hash, or not what
+# execution produced): amsterdam.md answers these INVALID with latestValidHash null.
+BAL_RULES = _bal_rules() | {"block-access-list-mismatch"}
 
 SUPPORTED_METHODS = (
     "engine_exchangeCapabilities",
     "engine_getClientVersionV1",
     "engine_newPayloadV3",
     "engine_newPayloadV4",
+    "engine_newPayloadV5",
     "engine_forkchoiceUpdatedV3",
+    "engine_forkchoiceUpdatedV4",
     "engine_getPayloadBodiesByHashV1",
     "engine_getPayloadBodiesByRangeV1",
     "engine_getPayloadBodiesByHashV2",
     "engine_getPayloadBodiesByRangeV2",
 )
+
 
 class EngineApi:
     def __init__(self, blockchain: Blockchain) -> None:
@@ -105,6 +133,21 @@ class EngineApi:
             Param("expectedBlobVersionedHashes", list[Hash32]),
             Param("parentBeaconBlockRoot", Hash32),
             Param("executionRequests", list[Data]),
+        )
+        d.register(
+            "engine_newPayloadV5",
+            self.new_payload_v5,
+            Param("executionPayload", ExecutionPayloadV4),
+            Param("expectedBlobVersionedHashes", list[Hash32]),
+            Param("parentBeaconBlockRoot", Hash32),
+            Param("executionRequests", list[Data]),
+        )
+        d.register(
+            "engine_forkchoiceUpdatedV4",
+            self.forkchoice_updated_v4,
+            Param("forkchoiceState", ForkchoiceStateV1),
+            # Checked in the method: a mismatch with PayloadAttributesV4 is -38003, not -32602.
+            Param("payloadAttributes", dict[str, Any] | None, required=False),
         )
         d.register(
             "engine_forkchoiceUpdatedV3",
@@ -153,7 +196,9 @@ class EngineApi:
         self, payload: ExecutionPayloadV3, versioned_hashes: list[bytes], beacon_root: bytes
     ) -> dict[str, Any]:
         return (
-            await self._new_payload(payload, versioned_hashes, beacon_root, None, NEW_PAYLOAD_V3_FORKS)
+            await self._new_payload(
+                payload, versioned_hashes, beacon_root, None, NEW_PAYLOAD_V3_FORKS, "newPayloadV3"
+            )
         ).to_json()
 
     async def new_payload_v4(
@@ -165,7 +210,23 @@ class EngineApi:
     ) -> dict[str, Any]:
         _check_requests(requests)
         return (
-            await self._new_payload(payload, versioned_hashes, beacon_root, requests, NEW_PAYLOAD_V4_FORKS)
+            await self._new_payload(
+                payload, versioned_hashes, beacon_root, requests, NEW_PAYLOAD_V4_FORKS, "newPayloadV4"
+            )
+        ).to_json()
+
+    async def new_payload_v5(
+        self,
+        payload: ExecutionPayloadV4,
+        versioned_hashes: list[bytes],
+        beacon_root: bytes,
+        requests: list[bytes],
+    ) -> dict[str, Any]:
+        _check_requests(requests)
+        return (
+            await self._new_payload(
+                payload, versioned_hashes, beacon_root, requests, NEW_PAYLOAD_V5_FORKS, "newPayloadV5"
+            )
         ).to_json()
 
     def _fork_for(self, timestamp: int, served: tuple[str, ...], method: str) -> str:
@@ -188,10 +249,9 @@ class EngineApi:
         beacon_root: bytes,
         requests: list[bytes] | None,
         served: tuple[str, ...],
+        method: str,
     ) -> PayloadStatusV1:
-        fork = self._fork_for(
-            payload.timestamp, served, "newPayloadV4" if requests is not None else "newPayloadV3"
-        )
+        fork = self._fork_for(payload.timestamp, served, method)
         started = time.perf_counter()
         async with self.lock:
             status, txs, gas = self._import_payload(fork, payload, versioned_hashes, beacon_root, requests)
@@ -218,6 +278,7 @@ class EngineApi:
         txs = len(payload.transactions)
         block_hash = payload.block_hash
         try:
+            given_bal = _decode_payload_bal(payload)
             built = build_block(payload, FORK_VMS[fork].get_block_class(), beacon_root, requests)
         except InvalidPayload as exc:
             return _invalid(None, str(exc)), txs, "-"
@@ -248,13 +309,15 @@ class EngineApi:
             self._remember_invalid(block_hash, latest_valid, error)
             return _invalid(latest_valid, error), txs, "-"
         try:
-            imported = self.blockchain.add_block(built.rlp)
+            imported = self.blockchain.add_block(built.rlp, bal=given_bal)
         except UnknownParent:
             return PayloadStatusV1(status="SYNCING"), txs, "-"
         except BlockRejected as exc:
             # The parent is stored, and only valid blocks are stored: it is the latest valid one.
-            self._remember_invalid(block_hash, payload.parent_hash, str(exc))
-            return _invalid(payload.parent_hash, str(exc)), txs, "-"
+            # A BAL that fails validation is answered with latestValidHash null (amsterdam.md).
+            latest_valid = None if exc.rule in BAL_RULES else payload.parent_hash
+            self._remember_invalid(block_hash, latest_valid, str(exc))
+            return _invalid(latest_valid, str(exc)), txs, "-"
         return (
             PayloadStatusV1(status="VALID", latest_valid_hash=block_hash),
             imported.tx_count,
@@ -271,8 +334,20 @@ class EngineApi:
     async def forkchoice_updated_v3(
         self, state: ForkchoiceStateV1, attributes: PayloadAttributesV3 | None
     ) -> dict[str, Any]:
+        check = None if attributes is None else partial(self._check_attributes, attributes)
+        return await self._forkchoice_updated(state, check)
+
+    async def forkchoice_updated_v4(
+        self, state: ForkchoiceStateV1, raw_attributes: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        check = None if raw_attributes is None else partial(self._check_attributes_v4, raw_attributes)
+        return await self._forkchoice_updated(state, check)
+
+    async def _forkchoice_updated(
+        self, state: ForkchoiceStateV1, check: Callable[[int], None] | None
+    ) -> dict[str, Any]:
         async with self.lock:
-            response = self._forkchoice(state, attributes)
+            response = self._forkchoice(state, check)
         log.info(
             "forkchoiceUpdated head=0x%s status=%s",
             state.head_block_hash.hex(),
@@ -281,7 +356,7 @@ class EngineApi:
         return response.to_json()
 
     def _forkchoice(
-        self, state: ForkchoiceStateV1, attributes: PayloadAttributesV3 | None
+        self, state: ForkchoiceStateV1, check: Callable[[int], None] | None
     ) -> ForkchoiceUpdatedResponseV1:
         head = state.head_block_hash
         if head in self.invalid:
@@ -302,8 +377,8 @@ class EngineApi:
             self.blockchain.set_forkchoice(head, safe=safe, finalized=finalized)
         except UnknownBlock as exc:  # checked above; kept for safety
             raise RpcError(INVALID_FORKCHOICE_STATE, f"invalid forkchoice state: {exc}") from None
-        if attributes is not None:
-            self._check_attributes(attributes, head_header.timestamp)
+        if check is not None:  # after the update, which stays even if the attributes are refused
+            check(head_header.timestamp)
         # This node does not build payloads: no build process is started, payloadId is null.
         return ForkchoiceUpdatedResponseV1(
             payload_status=PayloadStatusV1(status="VALID", latest_valid_hash=head), payload_id=None
@@ -327,6 +402,23 @@ class EngineApi:
                 f"{head_timestamp}",
             )
         self._fork_for(attributes.timestamp, FORKCHOICE_V3_FORKS, "forkchoiceUpdatedV3")
+
+    def _check_attributes_v4(self, raw: dict[str, Any], head_timestamp: int) -> None:
+        """amsterdam.md order: structure (-38003), fork (-38005), timestamp (-38003)."""
+        try:
+            attributes = PayloadAttributesV4.model_validate(raw, context=WIRE)
+        except ValidationError as exc:
+            detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+            raise RpcError(
+                INVALID_PAYLOAD_ATTRIBUTES, f"invalid payload attributes: not PayloadAttributesV4: {detail}"
+            ) from None
+        self._fork_for(attributes.timestamp, FORKCHOICE_V4_FORKS, "forkchoiceUpdatedV4")
+        if attributes.timestamp <= head_timestamp:
+            raise RpcError(
+                INVALID_PAYLOAD_ATTRIBUTES,
+                f"invalid payload attributes: timestamp {attributes.timestamp} is not after the head's "
+                f"{head_timestamp}",
+            )
 
     # -- payload bodies -------------------------------------------------------
 
@@ -438,6 +530,8 @@ class EngineApi:
             excess_blob_gas=getattr(h, "excess_blob_gas", None),
             parent_beacon_block_root=getattr(h, "parent_beacon_block_root", None),
             requests_hash=getattr(h, "requests_hash", None),
+            block_access_list_hash=getattr(h, "block_access_list_hash", None),
+            slot_number=getattr(h, "slot_number", None),
             transactions=[keccak(tx) for tx in transactions],
             uncles=[],
             withdrawals=withdrawals,
@@ -461,6 +555,16 @@ def _no_full(full: bool) -> None:
 
 def _invalid(latest_valid: bytes | None, error: str) -> PayloadStatusV1:
     return PayloadStatusV1(status="INVALID", latest_valid_hash=latest_valid, validation_error=error)
+
+
+def _decode_payload_bal(payload: ExecutionPayloadV3) -> BlockAccessList | None:
+    """The payload's BAL (V4 payloads only); undecodable RLP is an invalid payload."""
+    if not isinstance(payload, ExecutionPayloadV4):
+        return None
+    try:
+        return decode_bal(payload.block_access_list)
+    except BalDecodeError as exc:
+        raise InvalidPayload("malformed-block-access-list", str(exc)) from None
 
 
 def _check_requests(requests: list[bytes]) -> None:

@@ -102,6 +102,13 @@ class ExecutionPayloadV3(Model):
     excess_blob_gas: Quantity
 
 
+class ExecutionPayloadV4(ExecutionPayloadV3):
+    """Amsterdam's payload (execution-apis amsterdam.md): V3 plus the BAL and the slot number."""
+
+    block_access_list: Data  # RLP of the EIP-7928 block access list
+    slot_number: Quantity  # EIP-7843
+
+
 class ForkchoiceStateV1(Model):
     head_block_hash: Hash32
     safe_block_hash: Hash32
@@ -114,6 +121,10 @@ class PayloadAttributesV3(Model):
     suggested_fee_recipient: Address
     withdrawals: list[WithdrawalV1]
     parent_beacon_block_root: Hash32
+
+
+class PayloadAttributesV4(PayloadAttributesV3):
+    slot_number: Quantity
 
 
 PayloadStatus = Literal["VALID", "INVALID", "SYNCING", "ACCEPTED"]
@@ -143,7 +154,7 @@ class ExecutionPayloadBodyV1(Model):
 
 
 class ExecutionPayloadBodyV2(ExecutionPayloadBodyV1):
-    block_access_list: Data | None  # RLP of the BAL; null before Amsterdam
+    block_access_list: Data | None  # RLP of the BAL; null before Amsterdam (or if pruned)
 
 
 class BlockV1(Model):
@@ -172,6 +183,8 @@ class BlockV1(Model):
     excess_blob_gas: Quantity | None = None
     parent_beacon_block_root: Hash32 | None = None
     requests_hash: Hash32 | None = None
+    block_access_list_hash: Hash32 | None = None
+    slot_number: Quantity | None = None
     transactions: list[Hash32]
     uncles: list[Hash32]
     withdrawals: list[WithdrawalV1] | None = None

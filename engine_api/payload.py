@@ -4,7 +4,9 @@ The header is rebuilt from the payload's fields plus what the payload does
 not carry: the empty uncles hash, difficulty 0, nonce 0, the transactions and
 withdrawals roots (tries over the decoded list), the parent beacon block root
 (a newPayload param) and, from Prague, the requests hash of the execution
-requests (EIP-7685). Its hash must be the payload's ``blockHash``.
+requests (EIP-7685) and, from Amsterdam, the block access list hash
+(keccak256 of the payload's ``blockAccessList`` bytes, EIP-7928) and the slot
+number (EIP-7843). Its hash must be the payload's ``blockHash``.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from eth.constants import BLANK_ROOT_HASH, EMPTY_UNCLE_HASH
 from eth.db.trie import make_trie_root_and_nodes
 from eth.vm.forks.cancun.constants import BLOB_TX_TYPE
 from eth.vm.forks.shanghai.withdrawals import Withdrawal
+from eth_hash.auto import keccak
 from eth_utils import big_endian_to_int
 
-from .models import ExecutionPayloadV3, WithdrawalV1
+from .models import ExecutionPayloadV3, ExecutionPayloadV4, WithdrawalV1
 
 
 class InvalidPayload(ValueError):
@@ -96,6 +99,11 @@ def build_block(
     )
     if execution_requests is not None:
         fields["requests_hash"] = requests_hash(execution_requests)
+    if isinstance(payload, ExecutionPayloadV4):
+        # The header commits to the BAL bytes exactly as given: a BAL other than the
+        # one the block was sealed with changes the hash, and the blockHash check fails.
+        fields["block_access_list_hash"] = keccak(payload.block_access_list)
+        fields["slot_number"] = payload.slot_number
     try:
         header = header_class(**fields)
     except Exception as exc:  # rlp sedes refuse out-of-range values (e.g. a 64-bit field above 2**64)

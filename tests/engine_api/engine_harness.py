@@ -53,6 +53,8 @@ def genesis_from_fixture(test: dict[str, Any]) -> dict[str, Any]:
     config: dict[str, Any] = {"chainId": int(test["config"].get("chainid", "0x1"), 16), "cancunTime": 0}
     if network == "prague":
         config["pragueTime"] = 0
+    if network == "amsterdam":
+        config.update(pragueTime=0, osakaTime=0, amsterdamTime=0)
     config["blobSchedule"] = {fork.lower(): params for fork, params in test["config"]["blobSchedule"].items()}
     return {
         "config": config,
@@ -66,6 +68,7 @@ def genesis_from_fixture(test: dict[str, Any]) -> dict[str, Any]:
         "baseFeePerGas": header["baseFeePerGas"],
         "excessBlobGas": header["excessBlobGas"],
         "blobGasUsed": header["blobGasUsed"],
+        **({"slotNumber": header["slotNumber"]} if "slotNumber" in header else {}),
         "alloc": test["pre"],
     }
 
@@ -79,9 +82,14 @@ def _d(raw: bytes) -> str:
 
 
 class Payload:
-    """One fixture block as newPayload params."""
+    """One fixture block as newPayload params.
 
-    def __init__(self, block_rlp_hex: str) -> None:
+    Amsterdam blocks (23 header fields) need ``bal_hex``, the BAL as newPayloadV5
+    carries it (hex of its RLP); they become V5 payloads with ``blockAccessList``
+    and ``slotNumber``.
+    """
+
+    def __init__(self, block_rlp_hex: str, bal_hex: str | None = None) -> None:
         items = rlp.decode(bytes.fromhex(block_rlp_hex[2:]))
         h = items[0]
         self.block_hash = keccak(rlp.encode(h))
@@ -116,6 +124,12 @@ class Payload:
             "blobGasUsed": _q(h[17]),
             "excessBlobGas": _q(h[18]),
         }
+        self.amsterdam = len(h) > 21
+        if self.amsterdam:
+            assert bal_hex is not None, "an Amsterdam block needs its BAL"
+            assert keccak(bytes.fromhex(bal_hex[2:])) == h[21], "the BAL must hash to the header's"
+            self.payload["blockAccessList"] = bal_hex
+            self.payload["slotNumber"] = _q(h[22])
 
     @property
     def hash_hex(self) -> str:
@@ -130,6 +144,8 @@ class Payload:
         ]
         if self.requests_hash is None:
             return "engine_newPayloadV3", params
+        if self.amsterdam:
+            return "engine_newPayloadV5", [*params, []]
         return "engine_newPayloadV4", [*params, []]
 
 
@@ -247,7 +263,7 @@ class Node:
 
 
 # Header field positions in a block's RLP.
-PARENT_HASH, EXTRA_DATA = 0, 12
+PARENT_HASH, EXTRA_DATA, BAL_HASH = 0, 12, 21
 
 
 def edit_header(block_rlp_hex: str, edits: dict[int, bytes]) -> str:
