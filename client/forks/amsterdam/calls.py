@@ -2,9 +2,11 @@
 
 py-evm's ``BaseCall.__call__`` is replaced to fix the order of charges:
 
-1. account access, delegation and memory (py-evm's), then the 9000 value cost;
+1. memory, the target's access cost and the 9000 value cost, all before the
+   target is read (EIP-7928: an unaffordable call leaves it out of the BAL);
 2. a CALL with value to an account that is not alive: ``112 * cpsb`` state gas
-   (instead of 25000 regular);
+   (instead of 25000 regular); then, for an EIP-7702 delegation, the delegate's
+   access cost, charged before the delegate's code is read;
 3. the child's gas: 63/64 of what regular gas is left;
 4. balance and depth checks: on failure the set-aside gas (and stipend) comes
    back and 0 is pushed, but the state charge of step 2 stays;
@@ -17,6 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from eth import constants
+from eth._utils.address import force_bytes_to_address
+from eth._utils.state import code_is_delegation_designation
 from eth.abc import ComputationAPI
 from eth.vm.forks.prague.logic import (
     CallCodeEIP7702,
@@ -61,12 +65,20 @@ class StateGasCall:
         computation.extend_memory(memory_output_start_position, memory_output_size)
         call_data = computation.memory_read_bytes(memory_input_start_position, memory_input_size)
 
+        # EIP-7928: every charge that guards a state read is taken before the read,
+        # so an out-of-gas call never records the account it could not afford.
         code_source = code_address if code_address else to
-        code, delegation_address = self.get_code_at_address(computation, code_source)
+        self.consume_account_load_gas(computation, code_source)
         computation.consume_gas(self.value_gas(value), reason=self.mnemonic)
+        code = computation.state.get_code(code_source)
         state_bytes = self.new_account_state_bytes(computation, to, value)
         if state_bytes:
             computation.consume_state_gas(state_bytes, reason=f"{self.mnemonic} new account")  # type: ignore[attr-defined]
+        delegation_address = None
+        if code_is_delegation_designation(code):
+            delegation_address = force_bytes_to_address(code[3:])
+            self.consume_account_load_gas(computation, delegation_address)
+            code = computation.state.get_code(delegation_address)
 
         child_gas = min(gas, max_child_gas_eip150(computation.get_gas_remaining()))
         computation.consume_gas(child_gas, reason=self.mnemonic)

@@ -4,6 +4,8 @@
 * EIP-8024 DUPN (0xe6), SWAPN (0xe7), EXCHANGE (0xe8), gas 3 each: one
   immediate byte (0 past the end of the code), the pc moves by 2; JUMPDEST
   analysis is unchanged.
+* EIP-7928: EXTCODECOPY charges memory, copy and access gas before it reads
+  the code (py-evm reads first), so an out-of-gas copy stays out of the BAL.
 * EIP-8037: CALL family, CREATE/CREATE2, SSTORE and SELFDESTRUCT with state gas.
 """
 
@@ -12,12 +14,15 @@ from __future__ import annotations
 import copy
 
 from eth import constants
+from eth._utils.address import force_bytes_to_address
 from eth.abc import ComputationAPI
 from eth.exceptions import InsufficientStack, InvalidInstruction
 from eth.vm import mnemonics
 from eth.vm import opcode_values as ops
+from eth.vm.forks.berlin.logic import _consume_gas_for_account_load
 from eth.vm.forks.byzantium.opcodes import ensure_no_static
 from eth.vm.forks.tangerine_whistle.constants import GAS_SELFDESTRUCT_EIP150
+from eth.vm.logic.context import consume_extcodecopy_word_cost
 from eth.vm.opcode import as_opcode
 from eth_utils.toolz import merge
 
@@ -83,6 +88,18 @@ def exchange(computation: ComputationAPI) -> None:
     values[-n - 1], values[-m - 1] = values[-m - 1], values[-n - 1]
 
 
+def extcodecopy_eip7928(computation: ComputationAPI) -> None:
+    """EXTCODECOPY with every charge taken before the account's code is read."""
+    address = force_bytes_to_address(computation.stack_pop1_bytes())
+    mem_start_position, code_start_position, size = computation.stack_pop_ints(3)
+    computation.extend_memory(mem_start_position, size)
+    consume_extcodecopy_word_cost(computation, size)
+    _consume_gas_for_account_load(computation, address, mnemonics.EXTCODECOPY)
+    code = computation.state.get_code(address)
+    code_bytes = code[code_start_position : code_start_position + size]
+    computation.memory_write(mem_start_position, size, code_bytes.ljust(size, b"\x00"))
+
+
 AMSTERDAM_OPCODES = merge(
     copy.deepcopy(OSAKA_OPCODES),
     {
@@ -90,6 +107,9 @@ AMSTERDAM_OPCODES = merge(
         DUPN: as_opcode(logic_fn=dupn, mnemonic="DUPN", gas_cost=constants.GAS_VERYLOW),
         SWAPN: as_opcode(logic_fn=swapn, mnemonic="SWAPN", gas_cost=constants.GAS_VERYLOW),
         EXCHANGE: as_opcode(logic_fn=exchange, mnemonic="EXCHANGE", gas_cost=constants.GAS_VERYLOW),
+        ops.EXTCODECOPY: as_opcode(
+            logic_fn=extcodecopy_eip7928, mnemonic=mnemonics.EXTCODECOPY, gas_cost=constants.GAS_NULL
+        ),
         ops.SSTORE: as_opcode(
             logic_fn=ensure_no_static(sstore_eip8037), mnemonic=mnemonics.SSTORE, gas_cost=0
         ),
