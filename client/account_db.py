@@ -39,7 +39,7 @@ from eth_hash.auto import keccak
 
 from bal.deltas import AccountDelta
 from bal.recorder import BalRecorder
-from storage import EMPTY_CODE_HASH
+from storage import EMPTY_CODE_HASH, EMPTY_ROOT
 
 from .state_source import StateSource
 
@@ -247,6 +247,26 @@ class StoreAccountDB(AccountDatabaseAPI):
                 self._reads.add((address, slot))
                 self._touched.add(address)  # type: ignore[union-attr]
         self._journaled_set(self._tx.storage.setdefault(address, {}), slot, value)
+
+    def account_has_storage(self, address: bytes) -> bool:
+        """Whether ``address`` holds any nonzero slot now (EIP-7610), recording no read.
+
+        The parent's part is judged by its storage root: a parent slot zeroed
+        in this block without any other write would still count (no EF
+        fixture builds that case).
+        """
+        tx_slots = self._tx.storage.get(address, {})
+        if any(tx_slots.values()):
+            return True
+        if address in self._tx.wiped:
+            return False
+        block_slots = self._block.storage.get(address, {})
+        if any(value for slot, value in block_slots.items() if slot not in tx_slots):
+            return True
+        if address in self._block.wiped:
+            return False
+        record = self._source.account(address)
+        return record is not None and record.storage_root != EMPTY_ROOT
 
     def delete_storage(self, address: bytes) -> None:
         if self._touched is not None:

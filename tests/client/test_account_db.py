@@ -6,6 +6,7 @@ import pytest
 from eth_hash.auto import keccak
 
 from bal.deltas import AccountDelta
+from bal.recorder import BalRecorder
 from client.account_db import StateRootNotHere, StoreAccountDB
 from client.state_source import StateSource
 from merkle import merkleize
@@ -114,3 +115,22 @@ def test_the_database_never_makes_a_root(parent: tuple[MemoryStore, bytes]) -> N
     with pytest.raises(StateRootNotHere):
         db.state_root = b"\x01" * 32
     db.state_root = parent[1]  # setting the same root (py-evm's revert does) is fine
+
+
+def test_account_has_storage_sees_every_layer(parent: tuple[MemoryStore, bytes]) -> None:
+    """EIP-7610: storage anywhere (parent, earlier transactions, this one) is a collision."""
+    db = new_db(parent)
+    assert db.account_has_storage(A), "the parent's storage counts"
+    assert not db.account_has_storage(B)
+    db.set_storage(B, 1, 5)
+    assert db.account_has_storage(B), "a write in this transaction counts"
+    db.lock_changes()
+    assert db.account_has_storage(B), "a write by an earlier transaction counts"
+    db.set_storage(B, 1, 0)
+    assert not db.account_has_storage(B), "zeroed again in this transaction"
+    db.delete_storage(A)
+    assert not db.account_has_storage(A), "wiped"
+    recorder = BalRecorder()
+    db.start_recording(recorder)
+    db.account_has_storage(C)
+    assert C not in recorder.touched and not any(address == C for address, _ in recorder.reads)

@@ -8,9 +8,7 @@ import pytest
 from eth.constants import CREATE_CONTRACT_ADDRESS
 from eth.exceptions import OutOfGas
 
-from client.forks.amsterdam.state import has_storage
 from client.forks.amsterdam.state_gas import StateGasMeter, cost_per_state_byte, intrinsic_gas
-from storage import EMPTY_ROOT, AccountRecord
 
 TO = b"\x11" * 20
 
@@ -108,26 +106,3 @@ def test_refunds_may_go_negative() -> None:
     meter = StateGasMeter(100)
     meter.refund_gas(-4800)
     assert meter.gas_refunded == -4800
-
-
-def _layer(storage=None, wiped=()):
-    return SimpleNamespace(storage=storage or {}, wiped=set(wiped))
-
-
-def _db(tx=None, block=None, root=None):
-    record = None if root is None else AccountRecord(storage_root=root)
-    return SimpleNamespace(
-        _tx=tx or _layer(), _block=block or _layer(), _source=SimpleNamespace(account=lambda a: record)
-    )
-
-
-def test_has_storage_for_eip7610_collisions() -> None:
-    assert has_storage(_db(root=b"\x01" * 32), TO)
-    assert not has_storage(_db(root=EMPTY_ROOT), TO)
-    assert not has_storage(_db(), TO)
-    assert has_storage(_db(tx=_layer({TO: {1: 5}})), TO)
-    assert not has_storage(_db(tx=_layer({TO: {1: 0}}, wiped=[TO]), root=b"\x01" * 32), TO)
-    assert not has_storage(_db(tx=_layer({TO: {1: 0}}), block=_layer({TO: {1: 7}})), TO)
-    assert has_storage(_db(block=_layer({TO: {2: 7}})), TO)
-    assert not has_storage(_db(block=_layer(wiped=[TO]), root=b"\x01" * 32), TO)
-    assert has_storage(SimpleNamespace(account_has_storage=lambda address: True), TO)

@@ -9,36 +9,10 @@ from eth.constants import CREATE_CONTRACT_ADDRESS
 from eth.vm.forks.prague.constants import PER_AUTH_BASE_COST, PER_EMPTY_ACCOUNT_BASE_COST
 from eth_utils import ValidationError
 
-from storage import EMPTY_ROOT
-
 from ..osaka import OsakaStoreState
 from .computation import MAX_INITCODE_SIZE, AmsterdamComputation
 from .executor import AmsterdamTransactionExecutor
 from .state_gas import TX_GAS_LIMIT_CAP, cost_per_state_byte, intrinsic_gas
-
-
-def has_storage(db: Any, address: bytes) -> bool:
-    """Whether ``address`` has any nonzero storage, without recording reads.
-
-    Uses the account database's ``account_has_storage`` when it has one;
-    otherwise it looks at :class:`client.account_db.StoreAccountDB`'s layers
-    (transaction, block) and the parent state's storage root directly.
-    """
-    hook = getattr(db, "account_has_storage", None)
-    if hook is not None:
-        return bool(hook(address))
-    tx_slots = db._tx.storage.get(address, {})
-    if any(tx_slots.values()):
-        return True
-    if address in db._tx.wiped:
-        return False
-    block_slots = db._block.storage.get(address, {})
-    if any(value for slot, value in block_slots.items() if slot not in tx_slots):
-        return True
-    if address in db._block.wiped:
-        return False
-    record = db._source.account(address)
-    return record is not None and record.storage_root != EMPTY_ROOT
 
 
 class AmsterdamStoreState(OsakaStoreState):
@@ -72,7 +46,7 @@ class AmsterdamStoreState(OsakaStoreState):
 
     def has_code_or_nonce(self, address: bytes) -> bool:
         """EIP-7610: an address with storage is a collision too (py-evm checks code and nonce only)."""
-        return super().has_code_or_nonce(address) or has_storage(self._account_db, address)
+        return super().has_code_or_nonce(address) or self._account_db.account_has_storage(address)
 
     def process_set_code_authorizations(self, transaction: SignedTransactionAPI) -> int:
         """Apply the authorizations; return how many authorities already existed (EIP-8037 credit)."""
