@@ -38,6 +38,13 @@ class AccountDelta:
     # pipeline.md §3: removal follows from the post-values alone).
     storage_cleared: bool = False
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickle (for the merkleizer's worker processes) with the storage view as a plain dict."""
+        return (
+            _delta_from_plain,
+            (self.address, self.balance, self.nonce, self.code, dict(self.storage), self.storage_cleared),
+        )
+
     def is_noop(self) -> bool:
         return (
             self.balance is None
@@ -46,6 +53,17 @@ class AccountDelta:
             and not self.storage
             and not self.storage_cleared
         )
+
+
+def _delta_from_plain(
+    address: bytes,
+    balance: int | None,
+    nonce: int | None,
+    code: bytes | None,
+    storage: dict[int, int],
+    storage_cleared: bool,
+) -> AccountDelta:
+    return AccountDelta(address, balance, nonce, code, MappingProxyType(storage), storage_cleared)
 
 
 def delta_from_account_changes(account: AccountChanges) -> AccountDelta:

@@ -1,10 +1,12 @@
-"""The blockchain: genesis, block import, the head.
+"""The blockchain: genesis, the checks before a block runs, the one write after, the head.
 
-``add_block`` is the streaming path of pipeline.md §2: header checks against
-the parent, body checks, execution on the parent state (flat state, no trie
-work), post-execution checks, the state root from ``merkle/`` over the
-execution's deltas, and then ONE atomic batch. A block that fails anywhere
-raises :class:`BlockRejected` naming the rule, and nothing of it is stored.
+A block's journey is ``pipeline/``'s (executor, warmer and merkleizer in one
+nursery); the blockchain supplies both ends of it: :meth:`Blockchain.prepare`
+(decode, header checks against the parent, body checks, a given BAL's hash and
+structure) and :meth:`Blockchain.commit_block` (ONE atomic batch). A block that
+fails anywhere raises :class:`BlockRejected` naming the rule, and nothing of it
+is stored. :meth:`Blockchain.add_block` is the synchronous door for callers
+outside an event loop (tests, the chain generator, the EF runner).
 
 The flat state follows the *tip*: a block whose parent is the tip updates the
 flat state in its batch and becomes the tip; a block on any other parent stores
@@ -15,31 +17,25 @@ Engine API's forkchoiceUpdated calls), rewriting the canonical chain in one batc
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import rlp
+import trio
 from eth.abc import BlockAPI, BlockHeaderAPI
 from eth.db.trie import make_trie_root_and_nodes
-from eth.exceptions import VMError
-from eth.vm.chain_context import ChainContext
 from eth_utils import ValidationError
 from rlp.exceptions import DeserializationError, RLPException
 
 from bal import (
     BalError,
     BlockAccessList,
-    bal_hash,
     check_hash,
     encode_bal,
-    synthesize_deltas,
     validate_structure,
 )
-from bal.recorder import first_difference
-from bal.validation import BAL_ITEM_GAS
-from merkle import merkleize
 from storage import (
     FINALIZED,
     HEAD,
@@ -55,17 +51,21 @@ from storage import (
 
 from .block_rlp import MalformedBlock, split_block
 from .chain_config import ChainConfig, UnsupportedChainConfig
-from .chaindb import StoreChainDB, decode_header
+from .chaindb import decode_header
 from .forks import FORK_VMS, BlockExecution
 from .genesis import genesis_state
-from .requests import InvalidRequests
-from .state_source import StateSource
+
+if TYPE_CHECKING:
+    from pipeline.merkle_workers import Merkleizer
+    from pipeline.timings import StageTimings
 
 
 class BlockRejected(Exception):
     """The block is invalid; ``rule`` says which check failed."""
 
     def __init__(self, rule: str, message: str) -> None:
+        # A BAL error's text already starts with its rule: say it once.
+        message = message.removeprefix(f"{rule}: ")
         super().__init__(f"{rule}: {message}")
         self.rule = rule
 
@@ -85,17 +85,19 @@ class ImportedBlock:
     state_root: bytes
     gas_used: int
     tx_count: int
-    exec_s: float
-    merkle_s: float
-    store_s: float
+    timings: StageTimings
 
 
 @dataclass(frozen=True)
-class _Decoded:
+class PreparedBlock:
+    """A decoded block that passed every check that needs no execution."""
+
     block: BlockAPI
     parent: BlockHeaderAPI
     vm_class: type
     parts: Any
+    # The parent is the tip the flat state holds: execution reads flat state, the block moves the tip.
+    extends_tip: bool
 
 
 def _check(condition: bool, rule: str, message: str) -> None:
@@ -127,77 +129,43 @@ class Blockchain:
 
     # -- import ---------------------------------------------------------------
 
-    def add_block(self, block_rlp: bytes, bal: BlockAccessList | None = None) -> ImportedBlock:
-        """Import one block; with ``bal`` (the BAL path) the given BAL drives the merkleizer.
+    def add_block(
+        self, block_rlp: bytes, bal: BlockAccessList | None = None, merkleizer: Merkleizer | None = None
+    ) -> ImportedBlock:
+        """Import one block through the pipeline (BAL path if ``bal`` is given, else streaming).
 
-        Without ``bal`` the state root comes from the deltas execution
-        produced (the streaming path). With it, the BAL is checked against the
-        header before anything runs, its deltas are merkleized, and execution
-        must then produce exactly that BAL, or the block is rejected.
+        For callers outside an event loop; inside one, ``await
+        pipeline.import_block`` instead.
         """
-        decoded = self._decode(block_rlp)
-        block, parent = decoded.block, decoded.parent
-        self._check_header(decoded)
-        self._check_body(block)
+        # pipeline/ builds on this module, so it is imported when first needed.
+        from pipeline import import_block
+
+        return trio.run(partial(import_block, self, block_rlp, bal, merkleizer=merkleizer))
+
+    def prepare(self, block_rlp: bytes, bal: BlockAccessList | None) -> PreparedBlock:
+        """Decode the block and run every check that needs no execution; raise BlockRejected if one fails."""
+        prepared = self._decode(block_rlp)
+        self._check_header(prepared)
+        self._check_body(prepared.block)
         if bal is not None:
-            self._check_given_bal(block, bal)
-        extends_tip = block.header.parent_hash == self.chain.pointer(TIP)
-        source = StateSource(self.store, parent.state_root, parent_is_head=extends_tip)
-        vm = decoded.vm_class(
-            header=block.header,
-            chaindb=StoreChainDB(self.chain, source),
-            chain_context=ChainContext(self.config.chain_id),
-            consensus_context=None,
-        )
-        started = time.perf_counter()
-        try:
-            vm.validate_block_blobs(block)
-            execution = vm.execute_block(block)
-        except ValidationError as exc:
-            raise BlockRejected("invalid-transaction-or-block", str(exc)) from None
-        except VMError as exc:
-            # Raised out of a transaction's top-level message (py-evm's balance check
-            # for value transfers): the transaction, so the block, is invalid.
-            raise BlockRejected("invalid-transaction", f"{type(exc).__name__}: {exc}") from None
-        except InvalidRequests as exc:
-            raise BlockRejected(exc.rule, str(exc)) from None
-        executed = time.perf_counter()
-        self._check_bal_size(block.header, execution)
-        self._check_execution(block.header, execution)
-        deltas = synthesize_deltas(bal) if bal is not None else execution.deltas
-        writes = merkleize(self.store, parent.state_root, deltas)
-        _check(
-            writes.state_root == block.header.state_root,
-            "state-root-mismatch",
-            f"execution gives 0x{writes.state_root.hex()}, header says 0x{block.header.state_root.hex()}",
-        )
-        self._check_executed_bal(block.header, execution, bal)
-        merkleized = time.perf_counter()
-        receipts_rlp = rlp.encode([receipt.encode() for receipt in execution.receipts])
-        parts = decoded.parts
+            self._check_given_bal(prepared.block, bal)
+        return prepared
+
+    def commit_block(self, prepared: PreparedBlock, writes: StateWrites, execution: BlockExecution) -> None:
+        """Store the block, its receipts, its BAL and its state in ONE atomic batch."""
+        parts = prepared.parts
         recorded = execution.block_access_list
         stored = StoredBlock(
             parts.block_hash,
             parts.number,
             parts.header_rlp,
             parts.body_rlp,
-            receipts_rlp,
+            rlp.encode([receipt.encode() for receipt in execution.receipts]),
             bal_rlp=None if recorded is None else encode_bal(recorded),
         )
-        self._commit(writes, stored, extends_tip)
-        done = time.perf_counter()
-        return ImportedBlock(
-            block_hash=parts.block_hash,
-            number=parts.number,
-            state_root=writes.state_root,
-            gas_used=execution.gas_used,
-            tx_count=len(block.transactions),
-            exec_s=executed - started,
-            merkle_s=merkleized - executed,
-            store_s=done - merkleized,
-        )
+        self._commit(writes, stored, prepared.extends_tip)
 
-    def _decode(self, block_rlp: bytes) -> _Decoded:
+    def _decode(self, block_rlp: bytes) -> PreparedBlock:
         try:
             parts = split_block(block_rlp)
             header = decode_header(parts.header_rlp)
@@ -221,9 +189,10 @@ class Blockchain:
             block = rlp.decode(block_rlp, sedes=vm_class.get_block_class())
         except (DeserializationError, RLPException, ValidationError) as exc:
             raise BlockRejected("malformed-block", str(exc)) from None
-        return _Decoded(block, decode_header(parent_rlp), vm_class, parts)
+        extends_tip = header.parent_hash == self.chain.pointer(TIP)
+        return PreparedBlock(block, decode_header(parent_rlp), vm_class, parts, extends_tip)
 
-    def _check_header(self, decoded: _Decoded) -> None:
+    def _check_header(self, decoded: PreparedBlock) -> None:
         header = decoded.block.header
         try:
             decoded.vm_class.validate_header(header, decoded.parent)
@@ -256,51 +225,6 @@ class Blockchain:
             validate_structure(bal, tx_count=len(block.transactions))
         except BalError as exc:
             raise BlockRejected(exc.rule, str(exc)) from None
-
-    @staticmethod
-    def _check_bal_size(header: BlockHeaderAPI, execution: BlockExecution) -> None:
-        recorded = execution.block_access_list
-        if recorded is not None:
-            items, allowed = recorded.item_count(), header.gas_limit // BAL_ITEM_GAS
-            _check(items <= allowed, "bal-gas-limit-exceeded", f"{items} items > {allowed}")
-
-    @staticmethod
-    def _check_executed_bal(
-        header: BlockHeaderAPI, execution: BlockExecution, given: BlockAccessList | None
-    ) -> None:
-        """The BAL execution produced must be the given one, and the one the header commits to."""
-        recorded = execution.block_access_list
-        if recorded is None:
-            return
-        if given is not None:
-            difference = first_difference(recorded, given)
-            if difference is not None:
-                raise BlockRejected(difference.rule, str(difference))
-        actual = bal_hash(recorded)
-        _check(
-            actual == header.block_access_list_hash,
-            "block-access-list-mismatch",
-            f"executed BAL hashes to 0x{actual.hex()}; header: 0x{header.block_access_list_hash.hex()}",
-        )
-
-    @staticmethod
-    def _check_execution(header: BlockHeaderAPI, execution: BlockExecution) -> None:
-        _check(
-            execution.gas_used == header.gas_used,
-            "gas-used-mismatch",
-            f"execution used {execution.gas_used}, header says {header.gas_used}",
-        )
-        receipts_root, _ = make_trie_root_and_nodes(execution.receipts)
-        _check(receipts_root == header.receipt_root, "receipts-root-mismatch", "")
-        _check(execution.bloom == header.bloom, "logs-bloom-mismatch", "")
-        if execution.blob_gas_used is not None:
-            _check(
-                execution.blob_gas_used == header.blob_gas_used,
-                "blob-gas-used-mismatch",
-                f"execution used {execution.blob_gas_used}, header says {header.blob_gas_used}",
-            )
-        if execution.requests_hash is not None:
-            _check(execution.requests_hash == header.requests_hash, "requests-hash-mismatch", "")
 
     def _commit(self, writes: StateWrites, block: StoredBlock, extends_tip: bool) -> None:
         batch = WriteBatch()

@@ -30,6 +30,7 @@ from engine_api.app import DEFAULT_MAX_BODY, EngineApp
 from engine_api.auth import load_or_create_secret
 from engine_api.methods import EngineApi
 from engine_api.payload import requests_hash
+from pipeline import Merkleizer, MerkleWorkerPool
 from storage import MemoryStore, RocksStore
 
 from .blockchain import Blockchain
@@ -136,10 +137,11 @@ async def serve_engine_api(
     host: str,
     port: int,
     max_body: int = DEFAULT_MAX_BODY,
+    merkleizer: Merkleizer | None = None,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve until SIGINT or SIGTERM."""
-    app = EngineApp(EngineApi(blockchain).dispatcher(), secret, max_body)
+    app = EngineApp(EngineApi(blockchain, merkleizer).dispatcher(), secret, max_body)
     config = Config()
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
@@ -180,13 +182,20 @@ def run_node(
         head_header.block_number if head_header else "-",
     )
 
+    pool = MerkleWorkerPool()
+    pool.start()
+    log.info("merkleizer workers=%d", pool.size)
+
     async def main() -> None:
         async with trio.open_nursery() as nursery:
-            binds = await nursery.start(serve_engine_api, blockchain, secret, host, port, max_body)
+            binds = await nursery.start(
+                serve_engine_api, blockchain, secret, host, port, max_body, pool
+            )
             log.info("engine api listening on %s", " ".join(binds))
 
     try:
         trio.run(main)
     finally:
+        pool.close()
         store.close()
-        log.info("stopped; store closed")
+        log.info("stopped; store closed, merkleizer workers stopped")

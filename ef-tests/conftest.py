@@ -17,6 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from execution_passes import close_merkle_pool  # noqa: E402
 from fixture_files import collect_cases  # noqa: E402
 from known_issues import known_issue_for, load_known_issues  # noqa: E402
 from outcomes import Outcomes  # noqa: E402
@@ -90,6 +91,10 @@ def ef_pass(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def outcomes() -> Outcomes:
     return _outcomes
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    close_merkle_pool()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]

@@ -1,20 +1,30 @@
-"""The passes that execute blocks: ``streaming`` and ``bal``.
+"""The passes that execute blocks: ``streaming``, ``bal`` and ``paths``.
 
-Both build the chain with ``Blockchain.add_block`` from genesis: a valid block
-must import (its state root is checked against the header at every block), a
-block the fixture expects to be invalid must be rejected and leave the head
-where it was; at the end the head must be ``lastblockhash`` and the stored
-state must equal ``postState``.
+Each builds the chain from genesis through the pipeline (``pipeline.import_block``):
+a valid block must import (its state root is checked against the header at
+every block), a block the fixture expects to be invalid must be rejected and
+leave the head where it was; at the end the head must be ``lastblockhash`` and
+the stored state must equal ``postState``.
 
-* ``streaming``: the state root comes from the deltas execution produced;
-  from Amsterdam on, the BAL execution records must hash to the header's.
-* ``bal``: every block that carries a BAL (``blockAccessList``, or inside
-  ``rlp_decoded`` for blocks expected invalid) hands it to ``add_block``: it is
-  validated, its deltas drive the merkleizer, and execution must reproduce it.
+* ``streaming``: in-memory store; the state root comes from the deltas
+  execution produced; from Amsterdam on, the BAL execution records must hash
+  to the header's.
+* ``bal``: RocksDB store in a temporary directory, merkleizer worker processes
+  (kept alive across tests); every block that carries a BAL
+  (``blockAccessList``, or inside ``rlp_decoded`` for blocks expected invalid)
+  goes down the BAL path: it is validated, its deltas drive the merkleizer
+  while the block executes, and execution must reproduce it.
+* ``paths``: both of the above on the same test, then every key of every key
+  space of the two stores must be equal: the BAL path and the streaming path
+  store identical roots and state.
 """
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from outcomes import Outcomes
@@ -25,7 +35,25 @@ from client.blockchain import Blockchain, BlockRejected, UnknownParent
 from client.chain_config import config_from_fixture
 from client.chaindb import decode_header
 from client.genesis import parse_hex_bytes
-from storage import MemoryStore
+from pipeline import MerkleWorkerPool
+from storage import MemoryStore, RocksStore, Space, Store
+
+_pool: MerkleWorkerPool | None = None
+
+
+def merkle_pool() -> MerkleWorkerPool:
+    """The merkleizer workers of the ``bal`` pass, started once for the whole run."""
+    global _pool
+    if _pool is None:
+        _pool = MerkleWorkerPool()
+    return _pool
+
+
+def close_merkle_pool() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.close()
+        _pool = None
 
 
 def _given_bal(block: dict[str, Any]) -> BlockAccessList | None:
@@ -34,18 +62,18 @@ def _given_bal(block: dict[str, Any]) -> BlockAccessList | None:
     return None if raw is None else bal_from_json(raw)
 
 
-def _run(test: dict[str, Any], outcomes: Outcomes, *, with_bal: bool) -> None:
-    store = MemoryStore()
+def _run(test: dict[str, Any], outcomes: Outcomes, store: Store, *, with_bal: bool) -> None:
     chain = Blockchain(store, config_from_fixture(test["network"], test["config"]))
     genesis = chain.init_genesis(test["pre"], parse_hex_bytes(test["genesisRLP"]))
     assert genesis == parse_hex_bytes(test["genesisBlockHeader"]["hash"]), "genesis hash"
+    merkleizer = merkle_pool() if isinstance(store, RocksStore) else None
     for position, block in enumerate(test["blocks"]):
         where = f"block {position + 1}"
         expected = block.get("expectException")
         head_before = chain.chain.head_hash()
         try:
             given = _given_bal(block) if with_bal else None
-            imported = chain.add_block(parse_hex_bytes(block["rlp"]), bal=given)
+            imported = chain.add_block(parse_hex_bytes(block["rlp"]), bal=given, merkleizer=merkleizer)
         except (BlockRejected, BalError, UnknownParent) as exc:
             assert expected is not None, f"{where}: valid block rejected: {exc}"
             assert chain.chain.head_hash() == head_before, f"{where}: rejected block moved the head"
@@ -54,7 +82,7 @@ def _run(test: dict[str, Any], outcomes: Outcomes, *, with_bal: bool) -> None:
         assert expected is None, f"{where}: block expected invalid ({expected}) was accepted"
         chain.set_forkchoice(imported.block_hash)
         outcomes.valid_blocks += 1
-        outcomes.stages.update(exec=imported.exec_s, merkle=imported.merkle_s, store=imported.store_s)
+        outcomes.add_timings(imported.timings)
 
     head = chain.chain.head_hash()
     assert head == parse_hex_bytes(test["lastblockhash"]), "head is not lastblockhash"
@@ -62,9 +90,31 @@ def _run(test: dict[str, Any], outcomes: Outcomes, *, with_bal: bool) -> None:
     assert_post_state(store, head_header.state_root, test["postState"])
 
 
+@contextmanager
+def _rocks_store() -> Iterator[RocksStore]:
+    with tempfile.TemporaryDirectory(prefix="balrex-ef-") as directory:
+        store = RocksStore(Path(directory) / "db")
+        try:
+            yield store
+        finally:
+            store.close()
+
+
 def run_streaming_pass(test: dict[str, Any], outcomes: Outcomes) -> None:
-    _run(test, outcomes, with_bal=False)
+    _run(test, outcomes, MemoryStore(), with_bal=False)
 
 
 def run_bal_pass(test: dict[str, Any], outcomes: Outcomes) -> None:
-    _run(test, outcomes, with_bal=True)
+    with _rocks_store() as store:
+        _run(test, outcomes, store, with_bal=True)
+
+
+def run_paths_pass(test: dict[str, Any], outcomes: Outcomes) -> None:
+    streaming = MemoryStore()
+    _run(test, outcomes, streaming, with_bal=False)
+    with _rocks_store() as store:
+        _run(test, outcomes, store, with_bal=True)
+        for space in Space:
+            assert dict(store.iterate(space)) == dict(streaming.iterate(space)), (
+                f"BAL path and streaming path stored different {space.name} entries"
+            )

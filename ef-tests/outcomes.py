@@ -10,15 +10,33 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from pipeline import StageTimings
+
 
 @dataclass
 class Outcomes:
     valid_blocks: int = 0
     seconds: float = 0.0  # time spent inside the pass, collection and reporting excluded
-    # seconds per import stage (exec, merkle, store), summed over valid blocks
+    # seconds per import stage (prepare, exec, merkle drain, store), summed over valid blocks
     stages: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     left_to_execution: Counter[str] = field(default_factory=Counter)
+    # the executor's reads served by the warmer, and read by itself (BAL path)
+    warm: list[int] = field(default_factory=lambda: [0, 0])
+
+    def add_timings(self, timings: StageTimings) -> None:
+        """Add a block's wall time split: prepare, exec, merkle drain (what exec did not hide), store."""
+        drain = timings.merkle_drain
+        for stage, seconds in (
+            ("prepare", timings.seconds("prepare")),
+            ("exec", timings.seconds("exec")),
+            ("merkle drain", drain),
+            ("store", timings.seconds("store")),
+        ):
+            self.stages[stage] += seconds or 0.0
+        if timings.warm_hits is not None:
+            self.warm[0] += timings.warm_hits
+            self.warm[1] += timings.warm_misses or 0
 
     def reject(self, rule: str, expected: str) -> None:
         """Count a block the fixture expects invalid (``expected``) that ``rule`` rejected."""
@@ -38,6 +56,8 @@ class Outcomes:
                 "  import time by stage: "
                 + ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f}%)" for k, v in self.stages.items())
             )
+        if sum(self.warm):
+            lines.append(f"  warm cache: {100 * self.warm[0] / sum(self.warm):.1f}% of the executor's reads")
         for rule, count in self.rejected.most_common():
             lines.append(f"  rejected by {rule}: {count}")
         for exception, count in self.left_to_execution.most_common():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from execution_passes import run_bal_pass, run_streaming_pass
+from execution_passes import run_bal_pass, run_paths_pass, run_streaming_pass
 from merkle_pass import run_merkle_pass
 from outcomes import Outcomes
 from pyevm_pass import run_pyevm_pass
@@ -15,4 +15,5 @@ PASSES: dict[str, Callable[[dict[str, Any], Outcomes], None]] = {
     "pyevm": run_pyevm_pass,
     "streaming": run_streaming_pass,
     "bal": run_bal_pass,
+    "paths": run_paths_pass,
 }

@@ -5,7 +5,7 @@ block blocks the server while it executes; the pipeline will move that work
 off the loop). This node validates payloads but does not build them:
 forkchoiceUpdated with payload attributes checks them and answers
 ``payloadId: null`` (see the README). Amsterdam payloads (newPayloadV5) carry
-their block access list, which drives the import (``Blockchain.add_block(bal=)``).
+their block access list, which drives the import (the BAL path of ``pipeline.import_block``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from client.blockchain import Blockchain, BlockRejected, UnknownBlock, UnknownPa
 from client.chain_config import UnsupportedChainConfig
 from client.chaindb import decode_header
 from client.forks import FORK_VMS
+from pipeline import Merkleizer, import_block
 from storage import FINALIZED, HEAD, SAFE
 
 from .errors import (
@@ -104,8 +105,10 @@ SUPPORTED_METHODS = (
 
 
 class EngineApi:
-    def __init__(self, blockchain: Blockchain) -> None:
+    def __init__(self, blockchain: Blockchain, merkleizer: Merkleizer | None = None) -> None:
         self.blockchain = blockchain
+        # Where the BAL path's merkleizer runs (the node passes its worker pool).
+        self.merkleizer = merkleizer
         self.chain = blockchain.chain
         self.lock = trio.Lock()
         # block hash -> (latest valid hash, validation error): a repeat is answered from here.
@@ -254,7 +257,9 @@ class EngineApi:
         fork = self._fork_for(payload.timestamp, served, method)
         started = time.perf_counter()
         async with self.lock:
-            status, txs, gas = self._import_payload(fork, payload, versioned_hashes, beacon_root, requests)
+            status, txs, gas = await self._import_payload(
+                fork, payload, versioned_hashes, beacon_root, requests
+            )
         log.info(
             "newPayload number=%d hash=0x%s status=%s txs=%s gas=%s ms=%.1f%s",
             payload.block_number,
@@ -267,7 +272,7 @@ class EngineApi:
         )
         return status
 
-    def _import_payload(
+    async def _import_payload(
         self,
         fork: str,
         payload: ExecutionPayloadV3,
@@ -309,7 +314,7 @@ class EngineApi:
             self._remember_invalid(block_hash, latest_valid, error)
             return _invalid(latest_valid, error), txs, "-"
         try:
-            imported = self.blockchain.add_block(built.rlp, bal=given_bal)
+            imported = await import_block(self.blockchain, built.rlp, given_bal, merkleizer=self.merkleizer)
         except UnknownParent:
             return PayloadStatusV1(status="SYNCING"), txs, "-"
         except BlockRejected as exc:

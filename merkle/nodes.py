@@ -6,6 +6,11 @@ merkleized: new nodes pile up in ``writes`` and reach the store only when the
 block commits, in the block's one batch. The parent's nodes are never
 modified (tries are content-addressed and nothing is deleted), so siblings can
 build on the same parent root.
+
+Nodes read from the store are kept for the overlay's lifetime (one block): the
+merkleizer walks every touched account's path first and then updates the trie
+along the same paths, so each stored node is fetched and kept once
+(pipeline.md §3, "walk each trie path once").
 """
 
 from __future__ import annotations
@@ -23,13 +28,15 @@ class NodeOverlay(MutableMapping[bytes, bytes]):
     def __init__(self, store: Store) -> None:
         self.store = store
         self.writes: dict[bytes, bytes] = {}
+        self._read: dict[bytes, bytes] = {}
 
     def __getitem__(self, node_hash: bytes) -> bytes:
-        node = self.writes.get(node_hash)
+        node = self.writes.get(node_hash) or self._read.get(node_hash)
         if node is None:
             node = self.store.get(Space.NODE, node_hash)
             if node is None:
                 raise MissingNode(node_hash)
+            self._read[node_hash] = node
         return node
 
     def __setitem__(self, node_hash: bytes, node: bytes) -> None:
@@ -41,8 +48,10 @@ class NodeOverlay(MutableMapping[bytes, bytes]):
         raise TypeError("the node overlay does not delete trie nodes")
 
     def __contains__(self, node_hash: object) -> bool:
-        return node_hash in self.writes or (
-            isinstance(node_hash, bytes) and self.store.get(Space.NODE, node_hash) is not None
+        return (
+            node_hash in self.writes
+            or node_hash in self._read
+            or (isinstance(node_hash, bytes) and self.store.get(Space.NODE, node_hash) is not None)
         )
 
     def __iter__(self) -> Iterator[bytes]:

@@ -14,7 +14,8 @@ is deleted from the state trie.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
 import rlp
 from eth_hash.auto import keccak
@@ -31,9 +32,11 @@ class ParentStateMissing(LookupError):
     """The parent state's trie is not (fully) in the store."""
 
 
-def read_parent_accounts(
-    state: HexaryTrie, deltas: Iterable[AccountDelta]
-) -> list[tuple[bytes, AccountDelta, AccountRecord | None]]:
+# (hashed address, the account's delta, its record in the parent state)
+Touched = tuple[bytes, AccountDelta, AccountRecord | None]
+
+
+def read_parent_accounts(state: HexaryTrie, deltas: Iterable[AccountDelta]) -> list[Touched]:
     """Walk the parent trie once per touched account, in hashed-key order."""
     keyed = sorted((keccak(d.address), d) for d in deltas)
     out = []
@@ -56,7 +59,7 @@ def storage_root(nodes: NodeOverlay, parent_root: bytes, storage: Mapping[int, i
     return trie.root_hash
 
 
-def _base_storage_root(parent: AccountRecord | None, delta: AccountDelta) -> bytes:
+def base_storage_root(parent: AccountRecord | None, delta: AccountDelta) -> bytes:
     if parent is None or delta.storage_cleared:
         return EMPTY_ROOT
     return parent.storage_root
@@ -75,48 +78,74 @@ def apply_delta(
     )
 
 
-def merkleize(store: Store, parent_root: bytes, deltas: Iterable[AccountDelta]) -> StateWrites:
-    """Run stages B, C and D; return the new root and every write the block makes.
+def storage_roots(nodes: NodeOverlay, touched: Iterable[Touched]) -> dict[bytes, bytes]:
+    """Stage B: the new storage root of every touched account whose storage changes."""
+    return {
+        delta.address: storage_root(nodes, base_storage_root(parent, delta), delta.storage)
+        for _, delta, parent in touched
+        if delta.storage or delta.storage_cleared
+    }
 
-    Nothing is written to ``store``: the caller stages the result into the
-    block's batch, or drops it.
-    """
-    nodes = NodeOverlay(store)
-    state = HexaryTrie(nodes, parent_root)
+
+def update_accounts(
+    state: HexaryTrie, touched: Iterable[Touched], roots: Mapping[bytes, bytes]
+) -> dict[bytes, AccountRecord | None]:
+    """Stage C: write each touched account's new record (or its removal) into the state trie."""
+    accounts: dict[bytes, AccountRecord | None] = {}
+    with state.squash_changes() as batch:
+        for hashed, delta, parent in touched:
+            record = apply_delta(parent, delta, roots.get(delta.address))
+            if record.is_empty():
+                if parent is not None:
+                    batch.delete(hashed)
+                accounts[delta.address] = None
+            else:
+                batch[hashed] = record.encode()
+                accounts[delta.address] = record
+    return accounts
+
+
+def state_writes(
+    state_root: bytes,
+    nodes: Mapping[bytes, bytes],
+    deltas: Iterable[AccountDelta],
+    accounts: Mapping[bytes, AccountRecord | None],
+) -> StateWrites:
+    """Stage D's result: the root, and every write the block makes, for the block's batch."""
+    deltas = tuple(deltas)
+    return StateWrites(
+        state_root=state_root,
+        nodes=nodes,
+        accounts=accounts,
+        storage={d.address: d.storage for d in deltas if d.storage},
+        cleared=frozenset(d.address for d in deltas if d.storage_cleared),
+        code={
+            keccak(d.code): d.code for d in deltas if d.code is not None and keccak(d.code) != EMPTY_CODE_HASH
+        },
+    )
+
+
+@contextmanager
+def parent_state_required(parent_root: bytes) -> Iterator[None]:
+    """Turn a trie node missing from the store into :class:`ParentStateMissing`."""
     try:
-        touched = read_parent_accounts(state, deltas)
-        # Stage B
-        roots = {
-            delta.address: storage_root(nodes, _base_storage_root(parent, delta), delta.storage)
-            for _, delta, parent in touched
-            if delta.storage or delta.storage_cleared
-        }
-        # Stage C
-        accounts: dict[bytes, AccountRecord | None] = {}
-        with state.squash_changes() as batch:
-            for hashed, delta, parent in touched:
-                record = apply_delta(parent, delta, roots.get(delta.address))
-                if record.is_empty():
-                    if parent is not None:
-                        batch.delete(hashed)
-                    accounts[delta.address] = None
-                else:
-                    batch[hashed] = record.encode()
-                    accounts[delta.address] = record
+        yield
     except (MissingTrieNode, MissingNode) as exc:
         raise ParentStateMissing(
             f"state under root 0x{parent_root.hex()} is not in the store: {exc}"
         ) from None
-    # Stage D
-    return StateWrites(
-        state_root=state.root_hash,
-        nodes=nodes.writes,
-        accounts=accounts,
-        storage={d.address: d.storage for _, d, _ in touched if d.storage},
-        cleared=frozenset(d.address for _, d, _ in touched if d.storage_cleared),
-        code={
-            keccak(d.code): d.code
-            for _, d, _ in touched
-            if d.code is not None and keccak(d.code) != EMPTY_CODE_HASH
-        },
-    )
+
+
+def merkleize(store: Store, parent_root: bytes, deltas: Iterable[AccountDelta]) -> StateWrites:
+    """Run stages B, C and D in this process; return the new root and every write the block makes.
+
+    This is the streaming merkleizer (after execution, over the deltas it
+    produced). Nothing is written to ``store``: the caller stages the result
+    into the block's batch, or drops it.
+    """
+    nodes = NodeOverlay(store)
+    state = HexaryTrie(nodes, parent_root)
+    with parent_state_required(parent_root):
+        touched = read_parent_accounts(state, deltas)
+        accounts = update_accounts(state, touched, storage_roots(nodes, touched))
+    return state_writes(state.root_hash, nodes.writes, (d for _, d, _ in touched), accounts)

@@ -1,1 +1,14 @@
-"""One block through warmer, merkleizer and executor (not built yet: see the pipeline issue)."""
+"""One block through warmer, merkleizer and executor in a nursery; the join checks; stage timings."""
+
+from .block_import import import_block
+from .merkle_workers import InlineMerkleizer, Merkleizer, MerkleWorkerFailed, MerkleWorkerPool
+from .timings import StageTimings
+
+__all__ = [
+    "InlineMerkleizer",
+    "MerkleWorkerFailed",
+    "MerkleWorkerPool",
+    "Merkleizer",
+    "StageTimings",
+    "import_block",
+]

@@ -62,7 +62,8 @@ class StoreExecution:
     def validate_block_rlp_size(cls, size: int) -> None:
         """No limit before Osaka (EIP-7934)."""
 
-    def execute_block(self: Any, block: BlockAPI) -> BlockExecution:
+    def execute_block(self: Any, block: BlockAPI, *, with_deltas: bool = True) -> BlockExecution:
+        """Run the block on the parent state; ``with_deltas=False`` when a BAL supplies them."""
         header = block.header
         running = header.copy(gas_used=0, bloom=0, **self._zeroed_header_fields())
         # The VM's current block is the block itself, so py-evm never loads it from a chain db.
@@ -84,7 +85,11 @@ class StoreExecution:
         processed = self.block_postprocessing(block.copy(header=result_header))
         if recorder is not None:
             db.finish_index(len(block.transactions) + 1)
-        deltas = db.account_deltas()
+        if with_deltas:
+            deltas = db.account_deltas()
+        else:
+            db.lock_changes()
+            deltas = []
         if recorder is not None:
             db.stop_recording()
         return BlockExecution(

@@ -246,6 +246,26 @@ class Node:
         }
         return self.rpc("engine_forkchoiceUpdatedV3", state, None)
 
+    def children(self) -> dict[int, str]:
+        """The node's live merkleizer worker processes: pid -> /proc state letter.
+
+        Workers are the node's children started by multiprocessing's ``spawn_main``
+        (its resource tracker, another child, is not a worker and ends with the node).
+        """
+        assert self.process is not None
+        found = {}
+        for stat_file in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat_file.read_text().rsplit(")", 1)[1].split()
+                if b"spawn_main" not in (stat_file.parent / "cmdline").read_bytes():
+                    continue
+            except OSError:
+                continue  # the process ended while we looked
+            state, parent = fields[0], int(fields[1])
+            if parent == self.process.pid and state != "Z":
+                found[int(stat_file.parent.name)] = state
+        return found
+
     def sigkill(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)

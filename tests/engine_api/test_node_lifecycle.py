@@ -49,8 +49,11 @@ def test_default_dev_genesis_node(start_node: Any) -> None:
     assert version["name"] == "balrex" and version["code"] == "BX"
     # Ctrl-C: clean exit, store closed; a restart reuses the data dir and the secret.
     secret = node.secret
+    workers = node.children()
+    assert workers, "the node starts its merkleizer workers"
     assert node.stop() == 0
-    assert "stopped; store closed" in node.log()
+    assert "stopped; store closed, merkleizer workers stopped" in node.log()
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "a worker outlived the node"
     node.start()
     assert node.secret == secret
     assert node.head() == genesis

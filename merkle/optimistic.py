@@ -1,0 +1,107 @@
+"""The optimistic merkleizer's work, cut into steps that can run in other processes.
+
+On the BAL path the state root is computed from the BAL's deltas while the
+block executes (pipeline.md §2). The work splits into:
+
+1. **walk**: read every touched account's parent record, walking its state-trie
+   path once in hashed-key order; the nodes stay in the session's overlay;
+2. **stage B**: the new storage root of each account whose storage changes;
+   accounts are independent, so this part can be spread over several workers
+   (:func:`compute_storage_roots` needs only a store handle, no session);
+3. **stages C and D**: the new account records into the state trie, reusing
+   the walked nodes, and the root.
+
+Every step is a plain function of a store handle and picklable values, so the
+same code runs in the pipeline's worker processes (which read the parent trie
+through their own RocksDB handle) and in the calling process (in-memory
+stores). Nothing here writes to the store: results carry the new nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from trie import HexaryTrie
+
+from bal.deltas import AccountDelta
+from storage import AccountRecord, Store
+
+from .nodes import NodeOverlay
+from .stages import (
+    Touched,
+    base_storage_root,
+    parent_state_required,
+    read_parent_accounts,
+    storage_root,
+    update_accounts,
+)
+
+
+@dataclass(frozen=True)
+class StorageJob:
+    """Stage B for one account: its storage root before the block, and the slot writes."""
+
+    address: bytes
+    base_root: bytes
+    storage: Mapping[int, int]
+
+
+@dataclass(frozen=True)
+class StorageRoots:
+    roots: dict[bytes, bytes]
+    nodes: dict[bytes, bytes]
+
+
+@dataclass(frozen=True)
+class MerkleResult:
+    """What the merkleizer hands back: the root, each touched account's record, the new nodes."""
+
+    state_root: bytes
+    accounts: dict[bytes, AccountRecord | None]
+    nodes: dict[bytes, bytes]
+
+
+def _storage_roots(nodes: NodeOverlay, jobs: Iterable[StorageJob]) -> dict[bytes, bytes]:
+    roots = {}
+    for job in jobs:
+        with parent_state_required(job.base_root):
+            roots[job.address] = storage_root(nodes, job.base_root, job.storage)
+    return roots
+
+
+def compute_storage_roots(store: Store, jobs: Iterable[StorageJob]) -> StorageRoots:
+    """Stage B for some accounts, on a store handle of this process."""
+    nodes = NodeOverlay(store)
+    return StorageRoots(_storage_roots(nodes, jobs), nodes.writes)
+
+
+class MerkleSession:
+    """One block's walk and stages C/D, in the process that keeps the walked nodes."""
+
+    def __init__(self, store: Store, parent_root: bytes, deltas: Iterable[AccountDelta]) -> None:
+        self.parent_root = parent_root
+        self.deltas = tuple(deltas)
+        self.nodes = NodeOverlay(store)
+        self.state = HexaryTrie(self.nodes, parent_root)
+        self.touched: list[Touched] = []
+
+    def walk(self) -> list[StorageJob]:
+        """Read the parent record of every touched account; return the stage-B jobs."""
+        with parent_state_required(self.parent_root):
+            self.touched = read_parent_accounts(self.state, self.deltas)
+        return [
+            StorageJob(delta.address, base_storage_root(parent, delta), dict(delta.storage))
+            for _, delta, parent in self.touched
+            if delta.storage or delta.storage_cleared
+        ]
+
+    def finish(self, roots: Mapping[bytes, bytes]) -> MerkleResult:
+        """Stages C and D, given every new storage root from stage B."""
+        with parent_state_required(self.parent_root):
+            accounts = update_accounts(self.state, self.touched, roots)
+        return MerkleResult(self.state.root_hash, accounts, self.nodes.writes)
+
+    def run(self) -> MerkleResult:
+        """All three steps in this process: walk, stage B on the same overlay, stages C and D."""
+        return self.finish(_storage_roots(self.nodes, self.walk()))

@@ -1,0 +1,147 @@
+"""One block through the pipeline: prepare, run the tasks, join, store once (pipeline.md §2).
+
+* **BAL path** (a BAL is given): the BAL's deltas are synthesized before any
+  task starts; then one nursery runs the **warmer** (thread: parent state into
+  the executor's cache), the **merkleizer** (worker process, or inline for
+  in-memory stores: storage roots, state trie, root from the BAL alone) and the
+  **executor** (thread: runs the block, records its BAL, checks it). The join
+  checks the root; the block is stored in one batch.
+* **Streaming path** (no BAL: every pre-Amsterdam block, and the baseline the
+  BAL path is measured against): execute, then merkleize the deltas execution
+  produced, in this process.
+
+Any failure in any task cancels the others (a busy merkle worker is killed, the
+warmer stops at its next key, the executor's thread runs to its end), the
+optimistic result is dropped, and nothing is stored: the error propagates
+before :meth:`Blockchain.commit_block` is reached.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import trio
+
+from bal import BlockAccessList, synthesize_deltas
+from bal.deltas import AccountDelta
+from client.blockchain import Blockchain, BlockRejected, ImportedBlock, PreparedBlock
+from client.forks import BlockExecution
+from client.state_source import StateSource
+from merkle import merkleize
+from merkle.optimistic import MerkleResult
+from merkle.stages import state_writes
+from storage import StateWrites
+
+from .checks import check_state_root
+from .executor import execute
+from .merkle_workers import InlineMerkleizer, Merkleizer
+from .timings import StageTimings
+from .warmer import warm
+
+
+async def import_block(
+    blockchain: Blockchain,
+    block_rlp: bytes,
+    bal: BlockAccessList | None = None,
+    *,
+    merkleizer: Merkleizer | None = None,
+) -> ImportedBlock:
+    """Validate and store one block; raise BlockRejected (nothing stored) if it is invalid.
+
+    ``merkleizer`` runs the BAL path's merkleization (default: inline, in a
+    thread); pass a :class:`~pipeline.merkle_workers.MerkleWorkerPool` for a
+    RocksDB store to give it a core of its own.
+    """
+    timings = StageTimings()
+    with timings.span("prepare"):
+        prepared = blockchain.prepare(block_rlp, bal)
+        deltas = None if bal is None else synthesize_deltas(bal)
+    source = StateSource(
+        blockchain.store, prepared.parent.state_root, parent_is_head=prepared.extends_tip
+    )
+    if bal is None or deltas is None:
+        execution, writes = await _streaming(blockchain, prepared, source, timings)
+    else:
+        execution, writes = await _with_bal(
+            blockchain, prepared, source, bal, deltas, merkleizer or InlineMerkleizer(), timings
+        )
+    check_state_root(prepared.block.header, writes.state_root)
+    with timings.span("store"):
+        blockchain.commit_block(prepared, writes, execution)
+    timings.finish()
+    return ImportedBlock(
+        block_hash=prepared.parts.block_hash,
+        number=prepared.parts.number,
+        state_root=writes.state_root,
+        gas_used=execution.gas_used,
+        tx_count=len(prepared.block.transactions),
+        timings=timings,
+    )
+
+
+async def _streaming(
+    blockchain: Blockchain, prepared: PreparedBlock, source: StateSource, timings: StageTimings
+) -> tuple[BlockExecution, StateWrites]:
+    execution = await trio.to_thread.run_sync(execute, blockchain, prepared, source, None, timings)
+    with timings.span("merkle"):
+        writes = await trio.to_thread.run_sync(
+            merkleize, blockchain.store, prepared.parent.state_root, execution.deltas
+        )
+    return execution, writes
+
+
+async def _with_bal(
+    blockchain: Blockchain,
+    prepared: PreparedBlock,
+    source: StateSource,
+    bal: BlockAccessList,
+    deltas: Sequence[AccountDelta],
+    merkleizer: Merkleizer,
+    timings: StageTimings,
+) -> tuple[BlockExecution, StateWrites]:
+    stop_warming = threading.Event()
+    merkled: list[MerkleResult] = []
+
+    async def warmer() -> None:
+        with timings.span("warmer"):
+            await trio.to_thread.run_sync(warm, source, bal, stop_warming)
+
+    async def merkleize_bal() -> None:
+        with timings.span("merkle"):
+            merkled.append(
+                await merkleizer.merkleize(blockchain.store, prepared.parent.state_root, deltas)
+            )
+
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(warmer)
+            nursery.start_soon(merkleize_bal)
+            try:
+                execution = await trio.to_thread.run_sync(
+                    execute, blockchain, prepared, source, bal, timings
+                )
+            except BaseException:
+                stop_warming.set()  # the block is dead: no more prefetching for it
+                raise
+    except BaseExceptionGroup as group:
+        raise _the_cause(group) from None
+    finally:
+        stop_warming.set()
+    timings.warm_hits, timings.warm_misses = source.stats.hits, source.stats.misses
+    result = merkled[0]
+    return execution, state_writes(result.state_root, result.nodes, deltas, result.accounts)
+
+
+def _the_cause(group: BaseExceptionGroup) -> BaseException:
+    """The one exception to report from a failed nursery: the block's fault before ours."""
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        exc = pending.pop()
+        if isinstance(exc, BaseExceptionGroup):
+            pending.extend(exc.exceptions)
+        else:
+            leaves.append(exc)
+    rejected = [exc for exc in leaves if isinstance(exc, BlockRejected)]
+    return (rejected or leaves)[0]

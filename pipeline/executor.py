@@ -1,0 +1,56 @@
+"""The executor task's body: run the block on its parent state and check what it produced.
+
+It runs in a worker thread (``trio.to_thread``), so the event loop stays free
+to feed the merkleizer's workers and answer the Engine API while a block
+executes. A thread cannot be cancelled: if another task fails, the nursery
+waits for the block's execution to end before it reports the failure.
+"""
+
+from __future__ import annotations
+
+from eth.exceptions import VMError
+from eth.vm.chain_context import ChainContext
+from eth_utils import ValidationError
+
+from bal import BlockAccessList
+from client.blockchain import Blockchain, BlockRejected, PreparedBlock
+from client.chaindb import StoreChainDB
+from client.forks import BlockExecution
+from client.requests import InvalidRequests
+from client.state_source import StateSource
+
+from .checks import check_executed_bal, check_execution_results
+from .timings import StageTimings
+
+
+def execute(
+    blockchain: Blockchain,
+    prepared: PreparedBlock,
+    source: StateSource,
+    given: BlockAccessList | None,
+    timings: StageTimings,
+) -> BlockExecution:
+    """Execute (recording the BAL from Amsterdam on) and run the post-execution checks."""
+    block = prepared.block
+    with timings.span("exec"):
+        vm = prepared.vm_class(
+            header=block.header,
+            chaindb=StoreChainDB(blockchain.chain, source),
+            chain_context=ChainContext(blockchain.config.chain_id),
+            consensus_context=None,
+        )
+        try:
+            vm.validate_block_blobs(block)
+            # With a BAL given, its deltas drive the merkleizer: execution's are not needed.
+            execution: BlockExecution = vm.execute_block(block, with_deltas=given is None)
+        except ValidationError as exc:
+            raise BlockRejected("invalid-transaction-or-block", str(exc)) from None
+        except VMError as exc:
+            # Raised out of a transaction's top-level message (py-evm's balance check
+            # for value transfers): the transaction, so the block, is invalid.
+            raise BlockRejected("invalid-transaction", f"{type(exc).__name__}: {exc}") from None
+        except InvalidRequests as exc:
+            raise BlockRejected(exc.rule, str(exc)) from None
+        check_executed_bal(block.header, execution, given)
+        check_execution_results(block.header, execution)
+    return execution

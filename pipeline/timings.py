@@ -1,0 +1,115 @@
+"""Per-block stage timings, as pipeline.md §5 defines them, from monotonic clocks.
+
+Each stage records a span (start, end) in seconds since the block was
+received; the table's metrics are derived from the spans, so they are
+consistent with each other by construction:
+
+* exec: the executor's span (first transaction to last check);
+* warmer: the warmer's span (BAL path only);
+* merkle concurrent: the part of the merkleizer's span inside exec's span;
+* merkle drain: from exec's end until the root is ready (0 if it was ready first);
+* merkle overlap: the share of the merkleizer's span that ended before exec did;
+* store: the atomic write; prepare: decoding and checks before the tasks start;
+* wall: received to stored.
+
+Spans are written from the executor's and warmer's threads too; each thread
+writes its own key, so no lock is needed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+STAGES = ("prepare", "exec", "warmer", "merkle", "store")
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+@dataclass
+class StageTimings:
+    received: float = field(default_factory=time.perf_counter)
+    spans: dict[str, tuple[float, float]] = field(default_factory=dict)
+    finished: float | None = None
+    # The executor's reads of the parent state: served by the warmer, or read by itself.
+    warm_hits: int | None = None
+    warm_misses: int | None = None
+
+    @contextmanager
+    def span(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter() - self.received
+        try:
+            yield
+        finally:
+            self.spans[stage] = (start, time.perf_counter() - self.received)
+
+    def finish(self) -> None:
+        self.finished = time.perf_counter() - self.received
+
+    def seconds(self, stage: str) -> float | None:
+        span = self.spans.get(stage)
+        return None if span is None else span[1] - span[0]
+
+    @property
+    def wall(self) -> float | None:
+        return self.finished
+
+    @property
+    def merkle_concurrent(self) -> float | None:
+        merkle, exec_ = self.spans.get("merkle"), self.spans.get("exec")
+        if merkle is None or exec_ is None:
+            return None
+        return max(0.0, min(merkle[1], exec_[1]) - max(merkle[0], exec_[0]))
+
+    @property
+    def merkle_drain(self) -> float | None:
+        merkle, exec_ = self.spans.get("merkle"), self.spans.get("exec")
+        if merkle is None or exec_ is None:
+            return None
+        return max(0.0, merkle[1] - exec_[1])
+
+    @property
+    def merkle_overlap_pct(self) -> float | None:
+        merkle, exec_ = self.spans.get("merkle"), self.spans.get("exec")
+        if merkle is None or exec_ is None:
+            return None
+        total = merkle[1] - merkle[0]
+        if total <= 0:
+            return 100.0
+        return 100.0 * max(0.0, min(merkle[1], exec_[1]) - merkle[0]) / total
+
+    @property
+    def warm_hit_pct(self) -> float | None:
+        if self.warm_hits is None or self.warm_misses is None:
+            return None
+        reads = self.warm_hits + self.warm_misses
+        return 100.0 * self.warm_hits / reads if reads else 100.0
+
+    def as_row(self) -> dict[str, Any]:
+        """The block's metrics in milliseconds (the import-bench JSON's block fields), plus the timeline."""
+
+        def ms(value: float | None) -> float | None:
+            return None if value is None else round(1000 * value, 3)
+
+        return {
+            "wall_ms": ms(self.wall),
+            "prepare_ms": ms(self.seconds("prepare")),
+            "exec_ms": ms(self.seconds("exec")),
+            "warmer_ms": ms(self.seconds("warmer")),
+            "merkle_ms": ms(self.seconds("merkle")),
+            "merkle_concurrent_ms": ms(self.merkle_concurrent),
+            "merkle_drain_ms": ms(self.merkle_drain),
+            "merkle_overlap_pct": _rounded(self.merkle_overlap_pct),
+            "store_ms": ms(self.seconds("store")),
+            "warm_hits": self.warm_hits,
+            "warm_misses": self.warm_misses,
+            "timeline": {
+                stage: None if stage not in self.spans else [ms(t) for t in self.spans[stage]]
+                for stage in STAGES
+            },
+        }

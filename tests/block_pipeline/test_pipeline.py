@@ -1,0 +1,234 @@
+"""The pipeline on a RocksDB store with merkleizer worker processes: lying BALs, cancellation, timings.
+
+The block is an EF fixture block with three transactions, storage writes and
+balance changes (amsterdam/eip7928 ``bal_multiple_storage_writes_same_slot``).
+A lying BAL is given together with a header that commits to it (its hash
+recomputed), so it passes the hash check and reaches the tasks; each lie must
+be rejected naming its rule, store nothing, leave the head where it was, and
+leave no merkle worker busy; closing the pool leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import rlp
+import trio
+
+from bal import BlockAccessList, bal_from_json, bal_hash, synthesize_deltas
+from bal.types import AccountChanges, BalanceChange, StorageChange
+from client.blockchain import Blockchain, BlockRejected
+from client.chain_config import config_from_fixture
+from client.genesis import parse_hex_bytes
+from pipeline import InlineMerkleizer, MerkleWorkerPool
+from storage import HEAD, TIP, RocksStore, Space, Store
+
+from ..client.conftest import load_fixture_test
+
+CASE = (
+    "for_amsterdam/amsterdam/eip7928_block_level_access_lists/block_access_lists/"
+    "bal_multiple_storage_writes_same_slot.json"
+)
+BAL_HASH_FIELD = 21  # index of block_access_list_hash in the Amsterdam header
+
+
+@pytest.fixture(scope="module")
+def test_case() -> dict[str, Any]:
+    return load_fixture_test("for_amsterdam.tar.gz", CASE)
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[MerkleWorkerPool]:
+    workers = MerkleWorkerPool(size=1)
+    yield workers
+    workers.close()
+
+
+@pytest.fixture
+def chain(tmp_path: Path, test_case: dict[str, Any]) -> Iterator[Blockchain]:
+    store = RocksStore(tmp_path / "db")
+    blockchain = Blockchain(store, config_from_fixture(test_case["network"], test_case["config"]))
+    blockchain.init_genesis(test_case["pre"], parse_hex_bytes(test_case["genesisRLP"]))
+    yield blockchain
+    store.close()
+
+
+def _block(test_case: dict[str, Any]) -> tuple[bytes, BlockAccessList]:
+    (block,) = test_case["blocks"]
+    return parse_hex_bytes(block["rlp"]), bal_from_json(block["blockAccessList"])
+
+
+def _committing_to(block_rlp: bytes, bal: BlockAccessList) -> bytes:
+    """The block with its header's BAL hash replaced by ``bal``'s (so a new block hash)."""
+    items = rlp.decode(block_rlp)
+    items[0][BAL_HASH_FIELD] = bal_hash(bal)
+    return rlp.encode(items)
+
+
+def _dump(store: Store) -> dict[Space, dict[bytes, bytes]]:
+    return {space: dict(store.iterate(space)) for space in Space}
+
+
+def _replace_account(
+    bal: BlockAccessList, pick: Callable[[AccountChanges], bool], change: Callable[[AccountChanges], Any]
+) -> BlockAccessList:
+    accounts = list(bal.accounts)
+    index = next(i for i, a in enumerate(accounts) if pick(a))
+    replaced = change(accounts[index])
+    if replaced is None:
+        del accounts[index]
+    else:
+        accounts[index] = replaced
+    return BlockAccessList(tuple(accounts))
+
+
+def _wrong_storage_value(bal: BlockAccessList) -> BlockAccessList:
+    def bump(account: AccountChanges) -> AccountChanges:
+        first, *rest = account.storage_changes
+        *earlier, last = first.changes
+        bumped = StorageChange(last.block_access_index, last.post_value + 1)
+        slot = dataclasses.replace(first, changes=(*earlier, bumped))
+        return dataclasses.replace(account, storage_changes=(slot, *rest))
+
+    return _replace_account(bal, lambda a: bool(a.storage_changes), bump)
+
+
+def _dropped_sender(bal: BlockAccessList) -> BlockAccessList:
+    return _replace_account(bal, lambda a: bool(a.nonce_changes), lambda a: None)
+
+
+def _phantom_read(bal: BlockAccessList) -> BlockAccessList:
+    def add_read(account: AccountChanges) -> AccountChanges:
+        return dataclasses.replace(account, storage_reads=tuple(sorted((*account.storage_reads, 0xBEEF))))
+
+    return _replace_account(bal, lambda a: bool(a.nonce_changes), add_read)
+
+
+def _index_out_of_range(bal: BlockAccessList) -> BlockAccessList:
+    def late(account: AccountChanges) -> AccountChanges:
+        *earlier, last = account.balance_changes
+        return dataclasses.replace(
+            account, balance_changes=(*earlier, BalanceChange(99, last.post_balance))
+        )
+
+    return _replace_account(bal, lambda a: bool(a.balance_changes), late)
+
+
+LIES = {
+    "post-value changed": (_wrong_storage_value, "wrong-post-value"),
+    "account dropped": (_dropped_sender, "missing-account"),
+    "phantom storage read": (_phantom_read, "extra-storage-read"),
+    "index out of range": (_index_out_of_range, "index-out-of-range"),
+}
+
+
+@pytest.mark.parametrize("lie", sorted(LIES))
+def test_a_lying_bal_is_rejected_and_leaves_nothing(
+    lie: str, chain: Blockchain, pool: MerkleWorkerPool, test_case: dict[str, Any]
+) -> None:
+    block_rlp, honest = _block(test_case)
+    make_lie, rule = LIES[lie]
+    lying = make_lie(honest)
+    assert lying != honest
+    before = _dump(chain.store)
+    head, tip = chain.chain.pointer(HEAD), chain.chain.pointer(TIP)
+
+    with pytest.raises(BlockRejected) as rejected:
+        chain.add_block(_committing_to(block_rlp, lying), bal=lying, merkleizer=pool)
+
+    assert rejected.value.rule == rule, rejected.value
+    assert _dump(chain.store) == before
+    assert (chain.chain.pointer(HEAD), chain.chain.pointer(TIP)) == (head, tip)
+    assert pool.busy == 0
+    # The same pool still serves the honest block.
+    imported = chain.add_block(block_rlp, bal=honest, merkleizer=pool)
+    assert imported.state_root == chain.header(imported.block_hash).state_root
+
+
+def test_bal_path_reports_stage_timings(
+    chain: Blockchain, pool: MerkleWorkerPool, test_case: dict[str, Any]
+) -> None:
+    block_rlp, bal = _block(test_case)
+    timings = chain.add_block(block_rlp, bal=bal, merkleizer=pool).timings
+    assert set(timings.spans) == {"prepare", "exec", "warmer", "merkle", "store"}
+    merkle_start, merkle_end = timings.spans["merkle"]
+    exec_start, exec_end = timings.spans["exec"]
+    assert timings.merkle_concurrent == pytest.approx(
+        max(0.0, min(merkle_end, exec_end) - max(merkle_start, exec_start))
+    )
+    assert timings.merkle_drain == pytest.approx(max(0.0, merkle_end - exec_end))
+    assert 0.0 <= timings.merkle_overlap_pct <= 100.0
+    assert timings.warm_hits is not None and timings.warm_hits + timings.warm_misses > 0
+    assert timings.wall >= timings.spans["store"][1]
+    row = timings.as_row()
+    assert row["exec_ms"] == pytest.approx(1000 * (exec_end - exec_start), abs=1e-3)
+
+
+def test_streaming_path_has_no_warmer_and_merkle_after_exec(
+    chain: Blockchain, test_case: dict[str, Any]
+) -> None:
+    block_rlp, _ = _block(test_case)
+    timings = chain.add_block(block_rlp).timings
+    assert "warmer" not in timings.spans and timings.warm_hits is None
+    assert timings.spans["merkle"][0] >= timings.spans["exec"][1]
+    assert timings.merkle_overlap_pct == 0.0
+
+
+def test_spread_stage_b_matches_inline(tmp_path: Path, test_case: dict[str, Any]) -> None:
+    """Two workers (walk, stage B dealt out, finish) give the inline merkleizer's root and nodes."""
+    block_rlp, bal = _block(test_case)
+    results = []
+    for merkleizer in (InlineMerkleizer(), MerkleWorkerPool(size=2)):
+        store = RocksStore(tmp_path / f"db-{len(results)}")
+        blockchain = Blockchain(store, config_from_fixture(test_case["network"], test_case["config"]))
+        blockchain.init_genesis(test_case["pre"], parse_hex_bytes(test_case["genesisRLP"]))
+        try:
+            blockchain.add_block(block_rlp, bal=bal, merkleizer=merkleizer)
+            results.append(_dump(store))
+        finally:
+            if isinstance(merkleizer, MerkleWorkerPool):
+                assert len(merkleizer.processes) == 2
+                merkleizer.close()
+            store.close()
+    assert results[0] == results[1]
+
+
+def test_a_cancelled_merkle_job_kills_its_worker(chain: Blockchain, test_case: dict[str, Any]) -> None:
+    _, bal = _block(test_case)
+    workers = MerkleWorkerPool(size=1)
+    workers.start()
+    (process,) = workers.processes
+    parent_root = chain.header(chain.chain.head_hash()).state_root
+
+    async def cancelled_mid_job() -> None:
+        with trio.move_on_after(0):
+            await workers.merkleize(chain.store, parent_root, synthesize_deltas(bal))
+            pytest.fail("the job was not cancelled")
+
+    try:
+        trio.run(cancelled_mid_job)
+        assert not process.is_alive() and workers.busy == 0
+        # The next block gets a fresh worker.
+        result = trio.run(workers.merkleize, chain.store, parent_root, synthesize_deltas(bal))
+        expected = parse_hex_bytes(test_case["blocks"][0]["blockHeader"]["stateRoot"])
+        assert result.state_root == expected
+        assert workers.processes[0] is not process
+    finally:
+        workers.close()
+    assert not any(p.is_alive() for p in workers.processes + [process])
+
+
+def test_closing_the_pool_leaves_no_process(chain: Blockchain, test_case: dict[str, Any]) -> None:
+    block_rlp, bal = _block(test_case)
+    workers = MerkleWorkerPool(size=2)
+    chain.add_block(block_rlp, bal=bal, merkleizer=workers)
+    processes = workers.processes
+    assert processes and all(p.is_alive() for p in processes)
+    workers.close()
+    assert not any(p.is_alive() for p in processes)
+    assert not [c for c in multiprocessing.active_children() if c in processes]
