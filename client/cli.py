@@ -1,8 +1,9 @@
 """The ``balrex`` command line.
 
-It offers the BAL tools (decode, check and re-encode a block access list) and
-``balrex node`` (the Engine API server, logic in :mod:`client.node`). The
-import-bench and bench-chain commands join it as their issues land.
+It offers the BAL tools (decode, check and re-encode a block access list),
+``balrex node`` (the Engine API server, logic in :mod:`client.node`),
+``balrex bench-chain`` (a deterministic benchmark chain, :mod:`client.bench_chain`)
+and ``balrex import-bench`` (the stage-timed import, :mod:`client.import_bench`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from bal import (
     bal_to_json,
     validate_structure,
 )
+
+from .bench_chain import BenchChainError
+from .bench_chain.world import DEFAULT_ACCOUNTS
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="balrex: BAL-aware block validation.")
 bal_app = typer.Typer(no_args_is_help=True, help="Inspect and convert EIP-7928 block access lists.")
@@ -124,3 +128,63 @@ def node(
         _fail(str(exc))
     except KeyboardInterrupt:  # Ctrl-C before the server was up (once up, it shuts down cleanly)
         raise typer.Exit(code=130) from None
+
+
+@app.command("bench-chain")
+def bench_chain(
+    out: Annotated[Path, typer.Option("--out", help="directory to write (empty, new, or a bench chain)")],
+    fork: Annotated[str, typer.Option("--fork", help="amsterdam (with BALs) or prague")] = "amsterdam",
+    blocks: Annotated[int, typer.Option("--blocks", help="number of blocks after genesis")] = 50,
+    txs_per_block: Annotated[int, typer.Option("--txs-per-block", help="transactions per block")] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="same seed, same files")] = 1,
+    accounts: Annotated[
+        int, typer.Option("--accounts", help="funded EOAs in genesis (token slots scale with it)")
+    ] = DEFAULT_ACCOUNTS,
+) -> None:
+    """Generate a deterministic chain with a mainnet-like mix for the import benchmark."""
+    from .bench_chain.generate import ChainSettings, generate_chain
+
+    settings = ChainSettings(fork, blocks, txs_per_block, seed, accounts)
+    try:
+        metadata = generate_chain(settings, out)
+    except BenchChainError as exc:
+        _fail(str(exc))
+    typer.echo(
+        f"bench-chain: {metadata['blocks']} blocks, {metadata['blocks'] * metadata['txs_per_block']} txs, "
+        f"{metadata['total_gas']} gas, fork {metadata['fork']}, written to {out}"
+    )
+
+
+@app.command("import-bench")
+def import_bench(
+    chain: Annotated[Path, typer.Argument(help="a bench chain directory (from balrex bench-chain)")],
+    with_bal: Annotated[bool, typer.Option("--with-bal", help="import on the BAL path")] = False,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="baseline then BAL path (Prague: baseline then py-evm)")
+    ] = False,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write every metric to this file")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="write the visual report (.html or .svg)")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="merkleizer worker processes (default: cores - 1)")
+    ] = None,
+) -> None:
+    """Import a bench chain into a fresh RocksDB data dir and print the stage table (pipeline.md §5)."""
+    from rich.console import Console
+
+    from .bench_chain import load_chain
+    from .import_bench.bench import ImportBenchError, import_bench, plan_runs, write_outputs
+
+    if report is not None and report.suffix.lower() not in (".html", ".htm", ".svg"):
+        _fail(f"--report {report}: use a .html, .htm or .svg file name")
+    try:
+        loaded = load_chain(chain)
+        runs = plan_runs(loaded, with_bal=with_bal, compare=compare)
+    except (BenchChainError, ImportBenchError) as exc:
+        _fail(str(exc))
+    result = import_bench(loaded, chain, runs, workers=workers, console=Console(stderr=False))
+    write_outputs(result, json_out, report)
+    for path in (json_out, report):
+        if path is not None:
+            typer.echo(f"wrote {path}")

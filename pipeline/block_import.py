@@ -101,11 +101,18 @@ async def _with_bal(
     timings: StageTimings,
 ) -> tuple[BlockExecution, StateWrites]:
     stop_warming = threading.Event()
+    head_start = trio.Event()
     merkled: list[MerkleResult] = []
 
+    def let_executor_start() -> None:  # called from the warmer's thread
+        trio.from_thread.run_sync(head_start.set)
+
     async def warmer() -> None:
-        with timings.span("warmer"):
-            await trio.to_thread.run_sync(warm, source, bal, stop_warming)
+        try:
+            with timings.span("warmer"):
+                await trio.to_thread.run_sync(warm, source, bal, stop_warming, let_executor_start)
+        finally:
+            head_start.set()
 
     async def merkleize_bal() -> None:
         with timings.span("merkle"):
@@ -118,6 +125,7 @@ async def _with_bal(
             nursery.start_soon(warmer)
             nursery.start_soon(merkleize_bal)
             try:
+                await head_start.wait()
                 execution = await trio.to_thread.run_sync(
                     execute, blockchain, prepared, source, bal, timings
                 )

@@ -10,7 +10,9 @@ consistent with each other by construction:
 * merkle drain: from exec's end until the root is ready (0 if it was ready first);
 * merkle overlap: the share of the merkleizer's span that ended before exec did;
 * store: the atomic write; prepare: decoding and checks before the tasks start;
-* wall: received to stored.
+* wall: received to stored; wall = prepare + exec + merkle drain + store + other,
+  where *other* is what no stage holds (task start-up, thread hand-offs, the
+  root check), itemized so the sum is exact.
 
 Spans are written from the executor's and warmer's threads too; each thread
 writes its own key, so no lock is needed.
@@ -84,6 +86,14 @@ class StageTimings:
         return 100.0 * max(0.0, min(merkle[1], exec_[1]) - merkle[0]) / total
 
     @property
+    def unstaged(self) -> float | None:
+        """Wall time outside prepare, exec, merkle drain and store."""
+        if self.wall is None:
+            return None
+        staged = [self.seconds("prepare"), self.seconds("exec"), self.merkle_drain, self.seconds("store")]
+        return self.wall - sum(s for s in staged if s is not None)
+
+    @property
     def warm_hit_pct(self) -> float | None:
         if self.warm_hits is None or self.warm_misses is None:
             return None
@@ -106,6 +116,7 @@ class StageTimings:
             "merkle_drain_ms": ms(self.merkle_drain),
             "merkle_overlap_pct": _rounded(self.merkle_overlap_pct),
             "store_ms": ms(self.seconds("store")),
+            "other_ms": ms(self.unstaged),
             "warm_hits": self.warm_hits,
             "warm_misses": self.warm_misses,
             "timeline": {

@@ -5,8 +5,10 @@ the keys: each account and slot goes at the first ``blockAccessIndex`` that
 changes it (slots only read, and read-only accounts, ride with their account
 or go last). Both threads share the interpreter lock, so the warmer only wins
 time for the executor by being far cheaper per key (one flat-state read) and
-by running first on the keys the first transactions touch; the hit rate it
-achieves is measured (``StateSource.stats``), not assumed.
+by staying ahead of it: the executor starts once the keys of the pre-execution
+system calls and the first transaction are in (``head_start``, about a
+millisecond), after which the warmer gains roughly a dozen transactions for
+every one executed. The hit rate is measured (``StateSource.stats``), not assumed.
 
 The warmer never walks the state trie: execution reads the flat state. The
 walk of each touched account's trie path happens once, in the merkleizer's
@@ -17,7 +19,8 @@ updates them (see ``merkle.optimistic``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 from bal.types import AccountChanges, BlockAccessList
 from client.state_source import StateSource
@@ -49,16 +52,35 @@ def warm_order(bal: BlockAccessList) -> list[tuple[int, bytes, int | None]]:
     return keys
 
 
-def _keys(bal: BlockAccessList, stop: threading.Event) -> Iterator[tuple[bytes, int | None]]:
-    for _, address, slot in warm_order(bal):
+# The executor may start once every key first needed at an index up to this one is warm.
+HEAD_START_INDEX = 1
+
+
+def _keys(
+    bal: BlockAccessList, stop: threading.Event, head_start: Callable[[], None]
+) -> Iterator[tuple[bytes, int | None]]:
+    started = False
+    for index, address, slot in warm_order(bal):
         if stop.is_set():
-            return
+            break
+        if not started and index > HEAD_START_INDEX:
+            head_start()
+            started = True
+            time.sleep(0)  # hand the interpreter lock over, so the executor starts now
         yield address, slot
+    if not started:
+        head_start()
 
 
-def warm(source: StateSource, bal: BlockAccessList, stop: threading.Event) -> None:
-    """Prefetch every key of ``bal`` (and each account's code) until done or ``stop`` is set."""
-    for address, slot in _keys(bal, stop):
+def warm(
+    source: StateSource, bal: BlockAccessList, stop: threading.Event, head_start: Callable[[], None]
+) -> None:
+    """Prefetch every key of ``bal`` (and each account's code) until done or ``stop`` is set.
+
+    ``head_start`` is called once, when the keys of indices up to
+    :data:`HEAD_START_INDEX` are warm (or when the warmer ends early).
+    """
+    for address, slot in _keys(bal, stop, head_start):
         if slot is None:
             record = source.warm_account(address)
             if record is not None:

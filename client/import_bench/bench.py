@@ -1,0 +1,107 @@
+"""``balrex import-bench``: which runs to make, the progress bar, the JSON and the report.
+
+Without flags the chain is imported on the streaming path (the baseline);
+``--with-bal`` imports it on the BAL path instead; ``--compare`` does both in
+one invocation (baseline first, then with BAL) and, for a Prague chain,
+py-evm's own import as a third column. The JSON written by ``--json`` is
+``{"chain", "machine", "runs": {"baseline", "with_bal", "py_evm"}}`` with every
+metric of every block (see :mod:`client.import_bench.runs`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from collections.abc import Callable
+from functools import partial
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..bench_chain.chain_files import BenchChain
+from .report import run_label, write_report
+from .runs import run_pipeline, run_py_evm
+from .table import summary_table
+
+
+class ImportBenchError(ValueError):
+    """The runs asked for do not apply to this chain."""
+
+
+def plan_runs(chain: BenchChain, *, with_bal: bool, compare: bool) -> list[str]:
+    """The runs to make, in order."""
+    has_bals = all(bal is not None for bal in chain.bals)
+    if (with_bal or compare) and not has_bals and chain.metadata.get("fork") != "prague":
+        raise ImportBenchError("this chain has no BALs: --with-bal and --compare need an Amsterdam chain")
+    if with_bal and not has_bals:
+        raise ImportBenchError("a Prague chain carries no BALs: --with-bal needs an Amsterdam chain")
+    if compare:
+        return ["baseline", "with_bal"] if has_bals else ["baseline", "py_evm"]
+    return ["with_bal"] if with_bal else ["baseline"]
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "balrex": package_version("balrex"),
+    }
+
+
+def chain_summary(chain: BenchChain, path: Path) -> dict[str, Any]:
+    meta = chain.metadata
+    return {
+        "path": str(path),
+        "fork": meta.get("fork"),
+        "blocks": len(chain.blocks),
+        "txs": meta.get("blocks", 0) * meta.get("txs_per_block", 0),
+        "gas": meta.get("total_gas"),
+        "seed": meta.get("seed"),
+        "kinds": meta.get("tx_kinds"),
+    }
+
+
+def import_bench(
+    chain: BenchChain,
+    path: Path,
+    runs: list[str],
+    *,
+    workers: int | None,
+    console: Console,
+) -> dict[str, Any]:
+    """Make the runs, each behind a progress bar; the whole report dict."""
+    report: dict[str, Any] = {"chain": chain_summary(chain, path), "machine": machine(), "runs": {}}
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        for name in runs:
+            task = progress.add_task(f"{run_label(name):>22}", total=len(chain.blocks))
+            advance: Callable[[], None] = partial(progress.advance, task)
+            if name == "py_evm":
+                report["runs"][name] = run_py_evm(chain, advance)
+            else:
+                report["runs"][name] = run_pipeline(
+                    chain, with_bal=name == "with_bal", workers=workers, progress=advance
+                )
+    console.print(summary_table(report))
+    return report
+
+
+def write_outputs(report: dict[str, Any], json_path: Path | None, report_path: Path | None) -> None:
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(report, indent=1) + "\n")
+    if report_path is not None:
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        write_report(report, report_path)

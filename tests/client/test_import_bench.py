@@ -1,0 +1,125 @@
+"""``balrex import-bench`` end to end, through the installed command (it starts worker processes).
+
+Small generated chains: an Amsterdam one (baseline vs BAL path) and a Prague one
+(baseline vs py-evm's own import). The JSON must hold every metric for every
+block in the documented shape, each block's stages must add up to its wall
+time, both runs must import the same blocks, and bad requests get clear errors.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from client.bench_chain.generate import ChainSettings, generate_chain
+
+BALREX = Path(sys.executable).parent / "balrex"
+SUMMARY_KEYS = {
+    "blocks",
+    "gas",
+    "wall_s",
+    "mgas_per_s",
+    "ms_per_block",
+    "exec_ms",
+    "warmer_ms",
+    "merkle_concurrent_ms",
+    "merkle_drain_ms",
+    "merkle_overlap_pct",
+    "store_ms",
+    "warm_hit_pct",
+}
+BLOCK_KEYS = {
+    "number",
+    "gas",
+    "txs",
+    "wall_ms",
+    "exec_ms",
+    "warmer_ms",
+    "merkle_concurrent_ms",
+    "merkle_drain_ms",
+    "merkle_overlap_pct",
+    "store_ms",
+}
+
+
+@pytest.fixture(scope="module")
+def chains(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("import-bench")
+    out = {}
+    for fork in ("amsterdam", "prague"):
+        out[fork] = root / fork
+        generate_chain(ChainSettings(fork=fork, blocks=3, txs_per_block=30, seed=3, accounts=200), out[fork])
+    return out
+
+
+def _bench(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BALREX), "import-bench", *args], capture_output=True, text=True, timeout=600)
+
+
+def _check_stage_sum(block: dict[str, Any]) -> None:
+    """The stages and the itemized remainder add up to the block's wall time."""
+    parts = ("prepare_ms", "exec_ms", "merkle_drain_ms", "store_ms", "other_ms")
+    assert sum(block[k] for k in parts) == pytest.approx(block["wall_ms"], abs=0.01), block
+    assert block["other_ms"] >= -0.01, block
+
+
+def test_compare_on_an_amsterdam_chain(chains: dict[str, Path], tmp_path: Path) -> None:
+    json_path, report_path = tmp_path / "bench.json", tmp_path / "bench.html"
+    done = _bench(
+        str(chains["amsterdam"]), "--compare", "--json", str(json_path), "--report", str(report_path)
+    )
+    assert done.returncode == 0, done.stderr
+    for label in (
+        "wall time (s)",
+        "merkle overlap %",
+        "warm-cache hit %",
+        "baseline (streaming)",
+        "with BAL",
+    ):
+        assert label in done.stdout
+    report = json.loads(json_path.read_text())
+    assert report["chain"]["fork"] == "amsterdam" and report["chain"]["blocks"] == 3
+    assert set(report["runs"]) == {"baseline", "with_bal"}
+    numbers = None
+    for name, run in report["runs"].items():
+        assert SUMMARY_KEYS <= set(run["summary"]), name
+        assert run["summary"]["blocks"] == 3
+        assert len(run["blocks"]) == 3
+        for block in run["blocks"]:
+            assert BLOCK_KEYS <= set(block)
+            _check_stage_sum(block)
+        assert sum(b["gas"] for b in run["blocks"]) == run["summary"]["gas"]
+        if numbers is None:
+            numbers = [b["number"] for b in run["blocks"]]
+        assert [b["number"] for b in run["blocks"]] == numbers == [1, 2, 3]
+    baseline, with_bal = report["runs"]["baseline"], report["runs"]["with_bal"]
+    assert baseline["summary"]["warmer_ms"] is None and baseline["summary"]["warm_hit_pct"] is None
+    assert all(b["merkle_overlap_pct"] == 0.0 for b in baseline["blocks"])
+    assert with_bal["summary"]["warmer_ms"] is not None
+    assert 0 < with_bal["summary"]["warm_hit_pct"] <= 100
+    page = report_path.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "with BAL" in page
+
+
+def test_prague_compare_adds_py_evm_and_refuses_with_bal(chains: dict[str, Path], tmp_path: Path) -> None:
+    json_path = tmp_path / "prague.json"
+    done = _bench(str(chains["prague"]), "--compare", "--json", str(json_path))
+    assert done.returncode == 0, done.stderr
+    runs = json.loads(json_path.read_text())["runs"]
+    assert set(runs) == {"baseline", "py_evm"}
+    assert runs["py_evm"]["summary"]["gas"] == runs["baseline"]["summary"]["gas"] > 0
+    assert runs["py_evm"]["summary"]["exec_ms"] is None
+    refused = _bench(str(chains["prague"]), "--with-bal")
+    assert refused.returncode == 1 and "no BALs" in refused.stderr
+
+
+def test_bad_arguments_get_clear_errors(chains: dict[str, Path], tmp_path: Path) -> None:
+    missing = _bench(str(tmp_path / "nowhere"))
+    assert missing.returncode == 1 and "error:" in missing.stderr and "nowhere" in missing.stderr
+    wrong_report = _bench(str(chains["amsterdam"]), "--report", str(tmp_path / "out.txt"))
+    assert wrong_report.returncode == 1 and ".html" in wrong_report.stderr
