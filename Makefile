@@ -9,7 +9,7 @@ PASS     ?= merkle
 PYTEST   := $(BIN)/pytest -p no:cacheprovider --import-mode=importlib
 STAMP    := $(VENV)/.installed-stamp
 
-.PHONY: install vectors run test unit ef-ci ef-tests bench lint clean
+.PHONY: install vectors run test unit ef-ci ef-tests bench bench-prague lint clean
 
 install: $(STAMP)
 
@@ -51,8 +51,9 @@ ef-ci: vectors
 	$(PYTEST) -q ef-tests --fixtures $(FIXTURES)/for_prague.tar.gz --pass streaming --every $(CI_EVERY)
 	$(PYTEST) -q ef-tests --fixtures $(FIXTURES)/for_cancun.tar.gz --pass streaming --every $(CI_EVERY)
 
-# Whole archives through one pass: make ef-tests PASS=merkle|streaming|bal|pyevm
+# Whole archives through one pass: make ef-tests PASS=merkle|streaming|bal|paths|pyevm
 ARCHIVES_merkle    := for_amsterdam
+ARCHIVES_paths     := for_amsterdam
 ARCHIVES_streaming := for_amsterdam for_prague for_cancun
 ARCHIVES_bal       := for_amsterdam
 ARCHIVES_pyevm     := for_prague for_cancun
@@ -63,10 +64,28 @@ ef-tests: vectors
 	  $(PYTEST) -q ef-tests --fixtures $(FIXTURES)/$$archive.tar.gz --pass $(PASS) || status=1; \
 	done; exit $$status
 
-# Until import-bench exists, the benchmark is the merkle pass's throughput
-# (blocks/s, printed in the closing summary) over the whole Amsterdam archive.
-bench:
-	$(MAKE) ef-tests PASS=merkle
+# The import benchmark: a standard Amsterdam chain (generated once, then reused:
+# same seed, same bytes), imported twice by one `import-bench --compare` run
+# (streaming baseline, then the BAL path). JSON and HTML report in bench-out/.
+BENCH_OUT    := bench-out
+BENCH_SHAPE  := --blocks 50 --txs-per-block 200 --seed 1
+BENCH_CHAIN  := $(BENCH_OUT)/amsterdam-50x200-seed1
+PRAGUE_CHAIN := $(BENCH_OUT)/prague-50x200-seed1
+
+$(BENCH_CHAIN)/chain.json: | $(STAMP)
+	$(BIN)/balrex bench-chain --fork amsterdam $(BENCH_SHAPE) --out $(BENCH_CHAIN)
+
+$(PRAGUE_CHAIN)/chain.json: | $(STAMP)
+	$(BIN)/balrex bench-chain --fork prague $(BENCH_SHAPE) --out $(PRAGUE_CHAIN)
+
+bench: $(BENCH_CHAIN)/chain.json
+	$(BIN)/balrex import-bench $(BENCH_CHAIN) --compare \
+	  --json $(BENCH_OUT)/bench.json --report $(BENCH_OUT)/bench.html
+
+# The same shape on Prague: our streaming import beside py-evm's own Chain.import_block.
+bench-prague: $(PRAGUE_CHAIN)/chain.json
+	$(BIN)/balrex import-bench $(PRAGUE_CHAIN) --compare \
+	  --json $(BENCH_OUT)/bench-prague.json --report $(BENCH_OUT)/bench-prague.html
 
 lint: install
 	$(BIN)/ruff check .

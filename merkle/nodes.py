@@ -25,10 +25,12 @@ class MissingNode(KeyError):
 
 
 class NodeOverlay(MutableMapping[bytes, bytes]):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, read_cache: dict[bytes, bytes] | None = None) -> None:
+        """``read_cache``: where stored nodes read are kept; a long-lived process may share one
+        across blocks (nodes are content-addressed, so a cached node is never stale)."""
         self.store = store
         self.writes: dict[bytes, bytes] = {}
-        self._read: dict[bytes, bytes] = {}
+        self._read: dict[bytes, bytes] = {} if read_cache is None else read_cache
 
     def __getitem__(self, node_hash: bytes) -> bytes:
         node = self.writes.get(node_hash) or self._read.get(node_hash)

@@ -70,19 +70,27 @@ def _storage_roots(nodes: NodeOverlay, jobs: Iterable[StorageJob]) -> dict[bytes
     return roots
 
 
-def compute_storage_roots(store: Store, jobs: Iterable[StorageJob]) -> StorageRoots:
+def compute_storage_roots(
+    store: Store, jobs: Iterable[StorageJob], read_cache: dict[bytes, bytes] | None = None
+) -> StorageRoots:
     """Stage B for some accounts, on a store handle of this process."""
-    nodes = NodeOverlay(store)
+    nodes = NodeOverlay(store, read_cache)
     return StorageRoots(_storage_roots(nodes, jobs), nodes.writes)
 
 
 class MerkleSession:
     """One block's walk and stages C/D, in the process that keeps the walked nodes."""
 
-    def __init__(self, store: Store, parent_root: bytes, deltas: Iterable[AccountDelta]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        parent_root: bytes,
+        deltas: Iterable[AccountDelta],
+        read_cache: dict[bytes, bytes] | None = None,
+    ) -> None:
         self.parent_root = parent_root
         self.deltas = tuple(deltas)
-        self.nodes = NodeOverlay(store)
+        self.nodes = NodeOverlay(store, read_cache)
         self.state = HexaryTrie(self.nodes, parent_root)
         self.touched: list[Touched] = []
 

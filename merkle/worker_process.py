@@ -6,7 +6,10 @@ block. It reads the parent state through its own *secondary* RocksDB handle
 on the node's database (opened on first use, reopened if the database path
 changes, caught up with the primary before each block), so no state crosses
 the pipe: only deltas go in, and roots, account records and new trie nodes
-come back.
+come back. The trie nodes it reads stay cached from block to block (the upper
+levels of the tries are read by every block); nodes are content-addressed, so
+a cached node is never stale, and the cache is dropped when it grows past
+:data:`NODE_CACHE_LIMIT` entries or the database changes.
 
 Requests are tuples, answered in order, one reply each:
 
@@ -37,9 +40,13 @@ from storage import RocksStore
 from .optimistic import MerkleSession, compute_storage_roots
 from .stages import ParentStateMissing
 
+# About 100 MB of trie nodes at a few hundred bytes each.
+NODE_CACHE_LIMIT = 300_000
+
 
 class _Worker:
     def __init__(self) -> None:
+        self.node_cache: dict[bytes, bytes] = {}
         self.store: RocksStore | None = None
         self.secondary_dir = Path(tempfile.mkdtemp(prefix="balrex-merkle-"))
         self.session: MerkleSession | None = None
@@ -49,6 +56,8 @@ class _Worker:
         if self.store is None or str(self.store.path) != db_path:
             self.close_store()
             self.store = RocksStore.secondary(db_path, self.secondary_dir / "follower")
+        if len(self.node_cache) > NODE_CACHE_LIMIT:
+            self.node_cache.clear()
         self.store.catch_up()
         return self.store
 
@@ -58,14 +67,14 @@ class _Worker:
             return "ready"
         if kind == "run":
             _, db_path, parent_root, deltas = request
-            return MerkleSession(self.store_for(db_path), parent_root, deltas).run()
+            return MerkleSession(self.store_for(db_path), parent_root, deltas, self.node_cache).run()
         if kind == "walk":
             _, db_path, parent_root, deltas = request
-            self.session = MerkleSession(self.store_for(db_path), parent_root, deltas)
+            self.session = MerkleSession(self.store_for(db_path), parent_root, deltas, self.node_cache)
             return self.session.walk()
         if kind == "storage":
             _, db_path, jobs = request
-            return compute_storage_roots(self.store_for(db_path), jobs)
+            return compute_storage_roots(self.store_for(db_path), jobs, self.node_cache)
         if kind == "finish":
             session, self.session = self.session, None
             if session is None:
@@ -74,6 +83,7 @@ class _Worker:
         raise ValueError(f"unknown request {kind!r}")
 
     def close_store(self) -> None:
+        self.node_cache.clear()
         if self.store is not None:
             self.store.close()
             self.store = None
