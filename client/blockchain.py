@@ -26,6 +26,7 @@ import rlp
 import trio
 from eth.abc import BlockAPI, BlockHeaderAPI
 from eth.db.trie import make_trie_root_and_nodes
+from eth.vm.chain_context import ChainContext
 from eth_utils import ValidationError
 from rlp.exceptions import DeserializationError, RLPException
 
@@ -51,9 +52,10 @@ from storage import (
 
 from .block_rlp import MalformedBlock, split_block
 from .chain_config import ChainConfig, UnsupportedChainConfig
-from .chaindb import decode_header
+from .chaindb import StoreChainDB, decode_header
 from .forks import FORK_VMS, BlockExecution
 from .genesis import genesis_state
+from .state_source import StateSource
 
 if TYPE_CHECKING:
     from pipeline.merkle_workers import Merkleizer
@@ -100,7 +102,8 @@ class PreparedBlock:
     extends_tip: bool
 
 
-def _check(condition: bool, rule: str, message: str) -> None:
+def require(condition: bool, rule: str, message: str) -> None:
+    """Raise BlockRejected(rule, message) unless ``condition`` holds."""
     if not condition:
         raise BlockRejected(rule, message)
 
@@ -115,9 +118,12 @@ class Blockchain:
 
     def init_genesis(self, alloc: Mapping[str, Mapping[str, Any]], genesis_rlp: bytes) -> bytes:
         """Store the genesis block and its state; the genesis header must commit to ``alloc``."""
+        return self.init_genesis_state(genesis_state(self.store, alloc), genesis_rlp)
+
+    def init_genesis_state(self, writes: StateWrites, genesis_rlp: bytes) -> bytes:
+        """Store the genesis block and its already computed state (``client.genesis.Genesis.state``)."""
         parts = split_block(genesis_rlp)
         header = decode_header(parts.header_rlp)
-        writes = genesis_state(self.store, alloc)
         if writes.state_root != header.state_root:
             raise ValueError(
                 f"genesis allocation gives root 0x{writes.state_root.hex()}, "
@@ -141,6 +147,15 @@ class Blockchain:
         from pipeline import import_block
 
         return trio.run(partial(import_block, self, block_rlp, bal, merkleizer=merkleizer))
+
+    def block_vm(self, vm_class: type, header: BlockHeaderAPI, source: StateSource) -> Any:
+        """The fork's VM for one block, reading the parent state through ``source``."""
+        return vm_class(
+            header=header,
+            chaindb=StoreChainDB(self.chain, source),
+            chain_context=ChainContext(self.config.chain_id),
+            consensus_context=None,
+        )
 
     def prepare(self, block_rlp: bytes, bal: BlockAccessList | None) -> PreparedBlock:
         """Decode the block and run every check that needs no execution; raise BlockRejected if one fails."""
@@ -198,17 +213,17 @@ class Blockchain:
             decoded.vm_class.validate_header(header, decoded.parent)
         except ValidationError as exc:
             raise BlockRejected("invalid-header", str(exc)) from None
-        _check(header.gas_used <= header.gas_limit, "gas-used-above-limit", f"{header.gas_used}")
+        require(header.gas_used <= header.gas_limit, "gas-used-above-limit", f"{header.gas_used}")
 
     @staticmethod
     def _check_body(block: BlockAPI) -> None:
         tx_root, _ = make_trie_root_and_nodes(block.transactions)
-        _check(tx_root == block.header.transaction_root, "transactions-root-mismatch", "")
-        _check(not block.uncles, "uncles-present", f"{len(block.uncles)} uncles")
+        require(tx_root == block.header.transaction_root, "transactions-root-mismatch", "")
+        require(not block.uncles, "uncles-present", f"{len(block.uncles)} uncles")
         withdrawals = getattr(block, "withdrawals", None)
         if withdrawals is not None:
             root, _ = make_trie_root_and_nodes(withdrawals)
-            _check(root == block.header.withdrawals_root, "withdrawals-root-mismatch", "")
+            require(root == block.header.withdrawals_root, "withdrawals-root-mismatch", "")
 
     @staticmethod
     def _check_given_bal(block: BlockAPI, bal: BlockAccessList) -> None:

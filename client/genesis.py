@@ -1,4 +1,5 @@
-"""Genesis state from an allocation (EF fixture ``pre`` or a geth-style ``alloc``).
+"""Genesis state from an allocation (EF fixture ``pre`` or a geth-style ``alloc``), and the
+genesis block of a geth-style genesis file.
 
 A genesis allocation is just a set of account deltas applied to the empty
 state, so it goes through the same merkleizer as every block.
@@ -7,12 +8,20 @@ state, so it goes through the same merkleizer as every block.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+import rlp
+from eth_hash.auto import keccak
+
 from bal.deltas import AccountDelta
 from merkle import merkleize
-from storage import EMPTY_ROOT, StateWrites, Store
+from storage import EMPTY_ROOT, MemoryStore, StateWrites, Store
+
+from .chain_config import ChainConfig, UnsupportedChainConfig, config_from_geth_genesis
+from .forks import FORK_VMS
+from .requests import requests_hash
 
 
 def parse_quantity(value: Any) -> int:
@@ -55,3 +64,56 @@ def alloc_to_deltas(alloc: Mapping[str, Mapping[str, Any]]) -> list[AccountDelta
 def genesis_state(store: Store, alloc: Mapping[str, Mapping[str, Any]]) -> StateWrites:
     """The genesis state root and its writes (not yet committed)."""
     return merkleize(store, EMPTY_ROOT, alloc_to_deltas(alloc))
+
+
+@dataclass(frozen=True)
+class Genesis:
+    config: ChainConfig
+    alloc: Mapping[str, Mapping[str, Any]]
+    # The genesis state's root and writes: computed once, for the header and for the store.
+    state: StateWrites
+    block_rlp: bytes
+    block_hash: bytes
+
+
+def build_genesis(genesis: Mapping[str, Any]) -> Genesis:
+    """The genesis block of a geth-style genesis, built with the header class of its fork.
+
+    From Amsterdam that is the 23-field header: the BAL hash of the empty list and
+    ``slotNumber`` (default 0).
+    """
+    config = config_from_geth_genesis(genesis["config"])
+    timestamp = parse_quantity(genesis.get("timestamp", 0))
+    fork = config.fork_at(timestamp)
+    if fork not in FORK_VMS:
+        raise UnsupportedChainConfig(f"genesis fork {fork} does not execute in this node yet")
+    block_class = FORK_VMS[fork].get_block_class()
+    header_class = dict(block_class._meta.fields)["header"]
+    alloc = genesis.get("alloc", {})
+    state = genesis_state(MemoryStore(), alloc)
+    fields: dict[str, Any] = dict(
+        parent_hash=parse_hex_bytes(genesis.get("parentHash", "0x" + "00" * 32)),
+        coinbase=parse_hex_bytes(genesis.get("coinbase", "0x" + "00" * 20)),
+        state_root=state.state_root,
+        difficulty=parse_quantity(genesis.get("difficulty", 0)),
+        block_number=parse_quantity(genesis.get("number", 0)),
+        gas_limit=parse_quantity(genesis.get("gasLimit", 30_000_000)),
+        gas_used=parse_quantity(genesis.get("gasUsed", 0)),
+        timestamp=timestamp,
+        extra_data=parse_hex_bytes(genesis.get("extraData", "0x")),
+        mix_hash=parse_hex_bytes(genesis.get("mixHash", "0x" + "00" * 32)),
+        nonce=parse_quantity(genesis.get("nonce", 0)).to_bytes(8, "big"),
+        base_fee_per_gas=parse_quantity(genesis.get("baseFeePerGas", 10**9)),
+        blob_gas_used=parse_quantity(genesis.get("blobGasUsed", 0)),
+        excess_blob_gas=parse_quantity(genesis.get("excessBlobGas", 0)),
+        parent_beacon_block_root=b"\x00" * 32,
+    )
+    header_fields = dict(header_class._meta.fields)
+    if "requests_hash" in header_fields:
+        fields["requests_hash"] = requests_hash([])
+    if "block_access_list_hash" in header_fields:  # Amsterdam: the genesis has the empty BAL
+        fields["block_access_list_hash"] = keccak(rlp.encode([]))
+        fields["slot_number"] = parse_quantity(genesis.get("slotNumber", 0))
+    header = header_class(**fields)
+    block = block_class(header, transactions=[], uncles=[], withdrawals=[])
+    return Genesis(config, alloc, state, rlp.encode(block), header.hash)

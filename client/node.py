@@ -15,86 +15,28 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import rlp
 import trio
-from eth_hash.auto import keccak
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
 from engine_api.app import DEFAULT_MAX_BODY, EngineApp
 from engine_api.auth import load_or_create_secret
 from engine_api.methods import EngineApi
-from engine_api.payload import requests_hash
 from pipeline import Merkleizer, MerkleWorkerPool
-from storage import MemoryStore, RocksStore
+from storage import RocksStore
 
 from .blockchain import Blockchain
-from .chain_config import ChainConfig, config_from_geth_genesis
 from .dev_genesis import dev_genesis
-from .forks import FORK_VMS
-from .genesis import genesis_state, parse_hex_bytes, parse_quantity
+from .genesis import Genesis, build_genesis
 
 log = logging.getLogger("balrex.node")
 
 
 class NodeError(RuntimeError):
     """The node cannot start (bad genesis, a data dir of another chain ...)."""
-
-
-@dataclass(frozen=True)
-class Genesis:
-    config: ChainConfig
-    alloc: Mapping[str, Mapping[str, Any]]
-    block_rlp: bytes
-    block_hash: bytes
-
-
-def build_genesis(genesis: Mapping[str, Any]) -> Genesis:
-    """The genesis block of a geth-style genesis, built with the header class of its fork.
-
-    From Amsterdam that is the 23-field header: the BAL hash of the empty list and
-    ``slotNumber`` (default 0).
-    """
-    config = config_from_geth_genesis(genesis["config"])
-    timestamp = parse_quantity(genesis.get("timestamp", 0))
-    fork = config.fork_at(timestamp)
-    if fork not in FORK_VMS:
-        raise NodeError(f"genesis fork {fork} does not execute in this node yet")
-    block_class = FORK_VMS[fork].get_block_class()
-    header_class = dict(block_class._meta.fields)["header"]
-    alloc = genesis.get("alloc", {})
-    state_root = genesis_state(MemoryStore(), alloc).state_root
-    fields: dict[str, Any] = dict(
-        parent_hash=parse_hex_bytes(genesis.get("parentHash", "0x" + "00" * 32)),
-        coinbase=parse_hex_bytes(genesis.get("coinbase", "0x" + "00" * 20)),
-        state_root=state_root,
-        difficulty=parse_quantity(genesis.get("difficulty", 0)),
-        block_number=parse_quantity(genesis.get("number", 0)),
-        gas_limit=parse_quantity(genesis.get("gasLimit", 30_000_000)),
-        gas_used=parse_quantity(genesis.get("gasUsed", 0)),
-        timestamp=timestamp,
-        extra_data=parse_hex_bytes(genesis.get("extraData", "0x")),
-        mix_hash=parse_hex_bytes(genesis.get("mixHash", "0x" + "00" * 32)),
-        nonce=parse_quantity(genesis.get("nonce", 0)).to_bytes(8, "big"),
-        base_fee_per_gas=parse_quantity(genesis.get("baseFeePerGas", 10**9)),
-        blob_gas_used=parse_quantity(genesis.get("blobGasUsed", 0)),
-        excess_blob_gas=parse_quantity(genesis.get("excessBlobGas", 0)),
-        parent_beacon_block_root=b"\x00" * 32,
-    )
-    header_fields = dict(header_class._meta.fields)
-    if "requests_hash" in header_fields:
-        fields["requests_hash"] = requests_hash([])
-    if "block_access_list_hash" in header_fields:  # Amsterdam: the genesis has the empty BAL
-        fields["block_access_list_hash"] = keccak(rlp.encode([]))
-        fields["slot_number"] = parse_quantity(genesis.get("slotNumber", 0))
-    header = header_class(**fields)
-    block = block_class(header, transactions=[], uncles=[], withdrawals=[])
-    return Genesis(config, alloc, rlp.encode(block), header.hash)
 
 
 def load_genesis(path: Path | None) -> dict[str, Any]:
@@ -112,7 +54,7 @@ def open_chain(datadir: Path, genesis: Genesis) -> tuple[Blockchain, RocksStore]
     blockchain = Blockchain(store, genesis.config)
     stored = blockchain.chain.canonical_hash(0)
     if stored is None:
-        blockchain.init_genesis(genesis.alloc, genesis.block_rlp)
+        blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
         log.info("initialized %s with genesis 0x%s", datadir, genesis.block_hash.hex())
     elif stored != genesis.block_hash:
         store.close()

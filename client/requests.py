@@ -8,13 +8,23 @@ system calls to their predeploys, which must have code and must not fail.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Sequence
 
 from eth.abc import ReceiptAPI
 from eth.vm.forks.prague.constants import (
     DEPOSIT_CONTRACT_ADDRESS,
     DEPOSIT_EVENT_SIGNATURE_HASH,
 )
+
+
+def requests_hash(requests: Sequence[bytes]) -> bytes:
+    """EIP-7685: sha256 over the sha256 of each request (``type || data``) that has data."""
+    digest = hashlib.sha256()
+    for request in requests:
+        if len(request) > 1:
+            digest.update(hashlib.sha256(request).digest())
+    return digest.digest()
 
 
 class InvalidRequests(ValueError):

@@ -6,9 +6,10 @@ on its own; this pass answers that, and its failures are the evidence cited in
 ``known_issues.md``. It is also the peer for timing comparisons: the runner
 measures ``outcomes.seconds`` around every pass the same way.
 
-It does what a py-evm user would: a ``Chain`` configured with the fork's VM
-from block 0 and the fixture's chain id, created from genesis (``pre`` and the
-fields of the decoded ``genesisRLP`` header) on a fresh ``AtomicDB``; then each
+It does what a py-evm user would (``client.pyevm_peer``): a ``Chain`` configured
+with the fork's VM from block 0 and the fixture's chain id, created from genesis
+(``pre`` and the fields of the decoded ``genesisRLP`` header) on a fresh
+``AtomicDB``; then each
 block's RLP is decoded with the VM's block class and given to
 ``Chain.import_block``. A valid block must import; a block the fixture expects
 to be invalid must raise (a decode error counts) and leave the head where it
@@ -24,16 +25,14 @@ from typing import Any
 
 import rlp
 from eth.abc import BlockAPI, VirtualMachineAPI
-from eth.chains.base import Chain
-from eth.db.atomic import AtomicDB
 from eth.vm.forks.cancun import CancunVM
 from eth.vm.forks.prague import PragueVM
 from eth_utils import to_bytes, to_canonical_address, to_int
 from outcomes import Outcomes
 
+from client.pyevm_peer import genesis_header, pyevm_chain
+
 VMS: dict[str, type[VirtualMachineAPI]] = {"Cancun": CancunVM, "Prague": PragueVM}
-# Genesis header fields py-evm fills in itself and does not accept as parameters.
-_IMPLIED = ("parent_hash", "uncles_hash", "bloom", "block_number", "gas_used")
 
 
 def _account_state(accounts: dict[str, dict[str, Any]]) -> dict[bytes, dict[str, Any]]:
@@ -55,14 +54,10 @@ def _decode(block_class: type[BlockAPI], rlp_hex: str) -> BlockAPI:
 def run_pyevm_pass(test: dict[str, Any], outcomes: Outcomes) -> None:
     vm_class = VMS[test["network"]]
     block_class = vm_class.get_block_class()
-    chain_class = Chain.configure(
-        "FixtureChain", vm_configuration=((0, vm_class),), chain_id=to_int(hexstr=test["config"]["chainid"])
-    )
-    genesis = _decode(block_class, test["genesisRLP"]).header
-    genesis_params = {k: v for k, v in genesis.as_dict().items() if k not in _IMPLIED}
-    pre = _account_state(test["pre"])
+    genesis_rlp = to_bytes(hexstr=test["genesisRLP"])
+    genesis = genesis_header(vm_class, genesis_rlp)
     try:
-        chain = chain_class.from_genesis(AtomicDB(), genesis_params, pre)
+        chain = pyevm_chain(vm_class, to_int(hexstr=test["config"]["chainid"]), genesis_rlp, test["pre"])
     except Exception as exc:
         raise AssertionError(f"genesis: py-evm raised {type(exc).__name__}: {exc}") from exc
     genesis_hash = chain.get_canonical_head().hash

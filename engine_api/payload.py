@@ -11,7 +11,6 @@ number (EIP-7843). Its hash must be the payload's ``blockHash``.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,8 @@ from eth.vm.forks.shanghai.withdrawals import Withdrawal
 from eth_hash.auto import keccak
 from eth_utils import big_endian_to_int
 
+from client.requests import requests_hash
+
 from .models import ExecutionPayloadV3, ExecutionPayloadV4, WithdrawalV1
 
 
@@ -34,15 +35,6 @@ class InvalidPayload(ValueError):
     def __init__(self, rule: str, message: str) -> None:
         super().__init__(f"{rule}: {message}")
         self.rule = rule
-
-
-def requests_hash(requests: Sequence[bytes]) -> bytes:
-    """EIP-7685: sha256 over the sha256 of each request (``type || data``) that has data."""
-    digest = hashlib.sha256()
-    for request in requests:
-        if len(request) > 1:
-            digest.update(hashlib.sha256(request).digest())
-    return digest.digest()
 
 
 @dataclass(frozen=True)

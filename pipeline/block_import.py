@@ -56,11 +56,11 @@ async def import_block(
     timings = StageTimings()
     with timings.span("prepare"):
         prepared = blockchain.prepare(block_rlp, bal)
-        deltas = None if bal is None else synthesize_deltas(bal)
+        deltas = () if bal is None else synthesize_deltas(bal)
     source = StateSource(
         blockchain.store, prepared.parent.state_root, parent_is_head=prepared.extends_tip
     )
-    if bal is None or deltas is None:
+    if bal is None:
         execution, writes = await _streaming(blockchain, prepared, source, timings)
     else:
         execution, writes = await _with_bal(

@@ -15,13 +15,8 @@ from eth.db.trie import make_trie_root_and_nodes
 from bal import BlockAccessList, bal_hash
 from bal.recorder import first_difference
 from bal.validation import BAL_ITEM_GAS
-from client.blockchain import BlockRejected
+from client.blockchain import BlockRejected, require
 from client.forks import BlockExecution
-
-
-def _check(condition: bool, rule: str, message: str) -> None:
-    if not condition:
-        raise BlockRejected(rule, message)
 
 
 def check_executed_bal(
@@ -36,9 +31,9 @@ def check_executed_bal(
         if difference is not None:
             raise BlockRejected(difference.rule, str(difference))
     items, allowed = recorded.item_count(), header.gas_limit // BAL_ITEM_GAS
-    _check(items <= allowed, "bal-gas-limit-exceeded", f"{items} items > {allowed}")
+    require(items <= allowed, "bal-gas-limit-exceeded", f"{items} items > {allowed}")
     actual = bal_hash(recorded)
-    _check(
+    require(
         actual == header.block_access_list_hash,
         "block-access-list-mismatch",
         f"executed BAL hashes to 0x{actual.hex()}; header: 0x{header.block_access_list_hash.hex()}",
@@ -46,26 +41,26 @@ def check_executed_bal(
 
 
 def check_execution_results(header: BlockHeaderAPI, execution: BlockExecution) -> None:
-    _check(
+    require(
         execution.gas_used == header.gas_used,
         "gas-used-mismatch",
         f"execution used {execution.gas_used}, header says {header.gas_used}",
     )
     receipts_root, _ = make_trie_root_and_nodes(execution.receipts)
-    _check(receipts_root == header.receipt_root, "receipts-root-mismatch", "")
-    _check(execution.bloom == header.bloom, "logs-bloom-mismatch", "")
+    require(receipts_root == header.receipt_root, "receipts-root-mismatch", "")
+    require(execution.bloom == header.bloom, "logs-bloom-mismatch", "")
     if execution.blob_gas_used is not None:
-        _check(
+        require(
             execution.blob_gas_used == header.blob_gas_used,
             "blob-gas-used-mismatch",
             f"execution used {execution.blob_gas_used}, header says {header.blob_gas_used}",
         )
     if execution.requests_hash is not None:
-        _check(execution.requests_hash == header.requests_hash, "requests-hash-mismatch", "")
+        require(execution.requests_hash == header.requests_hash, "requests-hash-mismatch", "")
 
 
 def check_state_root(header: BlockHeaderAPI, state_root: bytes) -> None:
-    _check(
+    require(
         state_root == header.state_root,
         "state-root-mismatch",
         f"merkleizer gives 0x{state_root.hex()}, header says 0x{header.state_root.hex()}",

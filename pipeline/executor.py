@@ -9,12 +9,10 @@ waits for the block's execution to end before it reports the failure.
 from __future__ import annotations
 
 from eth.exceptions import VMError
-from eth.vm.chain_context import ChainContext
 from eth_utils import ValidationError
 
 from bal import BlockAccessList
 from client.blockchain import Blockchain, BlockRejected, PreparedBlock
-from client.chaindb import StoreChainDB
 from client.forks import BlockExecution
 from client.requests import InvalidRequests
 from client.state_source import StateSource
@@ -33,12 +31,7 @@ def execute(
     """Execute (recording the BAL from Amsterdam on) and run the post-execution checks."""
     block = prepared.block
     with timings.span("exec"):
-        vm = prepared.vm_class(
-            header=block.header,
-            chaindb=StoreChainDB(blockchain.chain, source),
-            chain_context=ChainContext(blockchain.config.chain_id),
-            consensus_context=None,
-        )
+        vm = blockchain.block_vm(prepared.vm_class, block.header, source)
         try:
             vm.validate_block_blobs(block)
             # With a BAL given, its deltas drive the merkleizer: execution's are not needed.

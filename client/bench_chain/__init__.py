@@ -17,7 +17,7 @@ Output directory (format version 1)
     allowances in storage, the pair, the key-value store, the funded EOAs) and
     the header fields (gas limit 60M, base fee 1 gwei). Load it with
     :func:`client.chain_config.config_from_geth_genesis` and
-    :func:`client.node.build_genesis` / ``Blockchain.init_genesis``.
+    :func:`client.genesis.build_genesis` / ``Blockchain.init_genesis_state``.
 ``blocks.rlp``
     The RLP of blocks 1..N, concatenated in order (as geth's ``export``
     writes them).

@@ -19,7 +19,6 @@ import rlp
 from eth.abc import BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
 from eth.constants import BLANK_ROOT_HASH, EMPTY_UNCLE_HASH
 from eth.db.trie import make_trie_root_and_nodes
-from eth.vm.chain_context import ChainContext
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth_hash.auto import keccak
 
@@ -28,9 +27,8 @@ from merkle import merkleize
 from storage import MemoryStore
 
 from ..blockchain import Blockchain
-from ..chaindb import StoreChainDB
 from ..forks import FORK_VMS, BlockExecution
-from ..node import build_genesis
+from ..genesis import build_genesis
 from ..state_source import StateSource
 
 SECONDS_PER_SLOT = 12
@@ -54,7 +52,7 @@ class ChainBuilder:
         self.config = built.config
         self.genesis_hash = built.block_hash
         self.blockchain = Blockchain(MemoryStore(), built.config)
-        self.blockchain.init_genesis(built.alloc, built.block_rlp)
+        self.blockchain.init_genesis_state(built.state, built.block_rlp)
         self.head = self._header(built.block_hash)
         self.fork = self.config.fork_at(self.head.timestamp)
         self.vm_class = FORK_VMS[self.fork].for_chain(self.config, self.fork)
@@ -126,10 +124,4 @@ class ChainBuilder:
     def _execute(self, draft: Any) -> BlockExecution:
         """Run ``draft`` on the head's state the way ``Blockchain.add_block`` does, storing nothing."""
         source = StateSource(self.blockchain.store, self.head.state_root, parent_is_head=True)
-        vm = self.vm_class(
-            header=draft.header,
-            chaindb=StoreChainDB(self.blockchain.chain, source),
-            chain_context=ChainContext(self.config.chain_id),
-            consensus_context=None,
-        )
-        return vm.execute_block(draft)
+        return self.blockchain.block_vm(self.vm_class, draft.header, source).execute_block(draft)

@@ -28,7 +28,7 @@ STORED_SHARE = 0.1  # key-value slots set in genesis, per account
 BUSY_SENDERS = 32  # bots and exchanges: rich accounts that send many transactions
 HOT_RECIPIENTS = 64  # exchange deposit addresses and the like: receive many transfers
 MIN_ACCOUNTS = BUSY_SENDERS + HOT_RECIPIENTS
-# Genesis init (state root twice: build_genesis, init_genesis) takes ~13 s at this size.
+# Genesis (its state root, computed once per import-bench invocation) takes ~6 s at this size.
 DEFAULT_ACCOUNTS = 10_000
 UNLIMITED = 2**256 - 1
 

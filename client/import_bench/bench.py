@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..bench_chain.chain_files import BenchChain
+from ..genesis import build_genesis
 from .report import run_label, write_report
 from .runs import run_pipeline, run_py_evm
 from .table import summary_table
@@ -36,10 +37,10 @@ class ImportBenchError(ValueError):
 def plan_runs(chain: BenchChain, *, with_bal: bool, compare: bool) -> list[str]:
     """The runs to make, in order."""
     has_bals = all(bal is not None for bal in chain.bals)
-    if (with_bal or compare) and not has_bals and chain.metadata.get("fork") != "prague":
-        raise ImportBenchError("this chain has no BALs: --with-bal and --compare need an Amsterdam chain")
     if with_bal and not has_bals:
-        raise ImportBenchError("a Prague chain carries no BALs: --with-bal needs an Amsterdam chain")
+        raise ImportBenchError("this chain carries no BALs: --with-bal needs an Amsterdam chain")
+    if compare and not has_bals and chain.metadata.get("fork") != "prague":
+        raise ImportBenchError("--compare needs an Amsterdam chain (BAL path) or a Prague chain (py-evm)")
     if compare:
         return ["baseline", "with_bal"] if has_bals else ["baseline", "py_evm"]
     return ["with_bal"] if with_bal else ["baseline"]
@@ -78,6 +79,7 @@ def import_bench(
 ) -> dict[str, Any]:
     """Make the runs, each behind a progress bar; the whole report dict."""
     report: dict[str, Any] = {"chain": chain_summary(chain, path), "machine": machine(), "runs": {}}
+    genesis = build_genesis(chain.genesis)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -89,10 +91,10 @@ def import_bench(
             task = progress.add_task(f"{run_label(name):>22}", total=len(chain.blocks))
             advance: Callable[[], None] = partial(progress.advance, task)
             if name == "py_evm":
-                report["runs"][name] = run_py_evm(chain, advance)
+                report["runs"][name] = run_py_evm(chain, genesis, advance)
             else:
                 report["runs"][name] = run_pipeline(
-                    chain, with_bal=name == "with_bal", workers=workers, progress=advance
+                    chain, genesis, with_bal=name == "with_bal", workers=workers, progress=advance
                 )
     console.print(summary_table(report))
     return report

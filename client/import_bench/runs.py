@@ -1,7 +1,8 @@
 """One import-bench run: a bench chain imported from genesis into a fresh RocksDB data dir.
 
-Each run starts from nothing (a new data dir, genesis initialized, merkleizer
-workers started) and only then starts the clock, so runs compare like with
+Each run starts from nothing (a new data dir, genesis stored, merkleizer
+workers started; the genesis state itself is computed once for all runs) and
+only then starts the clock, so runs compare like with
 like: the ``baseline`` run gives every block to the streaming path, the
 ``with_bal`` run gives each block its BAL (the BAL path: warmer, merkleizer
 workers and executor concurrently). The ``py_evm`` run imports the same blocks
@@ -24,18 +25,15 @@ from typing import Any
 
 import rlp
 import trio
-from eth.chains.base import Chain
-from eth.db.atomic import AtomicDB
 from eth.vm.forks.prague import PragueVM
-from eth_utils import to_canonical_address
 
 from pipeline import MerkleWorkerPool, import_block
 from storage import RocksStore
 
 from ..bench_chain.chain_files import BenchChain
 from ..blockchain import Blockchain
-from ..genesis import parse_hex_bytes, parse_quantity
-from ..node import build_genesis
+from ..genesis import Genesis
+from ..pyevm_peer import pyevm_chain
 
 # Per-block fields averaged into a run's summary (the import-bench JSON's names).
 AVERAGED = (
@@ -73,7 +71,13 @@ def summarize(rows: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
 
 
 def run_pipeline(
-    chain: BenchChain, *, with_bal: bool, workers: int | None, progress: Progress, datadir: Path | None = None
+    chain: BenchChain,
+    genesis: Genesis,
+    *,
+    with_bal: bool,
+    workers: int | None,
+    progress: Progress,
+    datadir: Path | None = None,
 ) -> dict[str, Any]:
     """Import every block through the pipeline; the run's summary and per-block rows."""
     with tempfile.TemporaryDirectory(prefix="balrex-bench-", dir=datadir) as directory:
@@ -81,9 +85,8 @@ def run_pipeline(
         # Only the BAL path merkleizes in workers; the streaming path merkleizes after execution.
         pool = MerkleWorkerPool(workers) if with_bal else None
         try:
-            genesis = build_genesis(chain.genesis)
             blockchain = Blockchain(store, chain.config)
-            blockchain.init_genesis(genesis.alloc, genesis.block_rlp)
+            blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
             if pool is not None:
                 pool.start()
             return trio.run(_import_all, blockchain, chain, with_bal, pool, progress)
@@ -117,17 +120,10 @@ async def _import_all(
     return {"summary": summarize(rows, time.perf_counter() - started), "blocks": rows}
 
 
-def run_py_evm(chain: BenchChain, progress: Progress) -> dict[str, Any]:
+def run_py_evm(chain: BenchChain, genesis: Genesis, progress: Progress) -> dict[str, Any]:
     """Import every block with py-evm's own ``Chain.import_block`` (Prague chains)."""
-    genesis = build_genesis(chain.genesis)
     block_class = PragueVM.get_block_class()
-    genesis_header = rlp.decode(genesis.block_rlp, sedes=block_class).header
-    implied = ("parent_hash", "uncles_hash", "bloom", "block_number", "gas_used")
-    params = {k: v for k, v in genesis_header.as_dict().items() if k not in implied}
-    chain_class = Chain.configure(
-        "BenchChain", vm_configuration=((0, PragueVM),), chain_id=chain.config.chain_id
-    )
-    py_chain = chain_class.from_genesis(AtomicDB(), params, _py_evm_state(genesis.alloc))
+    py_chain = pyevm_chain(PragueVM, chain.config.chain_id, genesis.block_rlp, genesis.alloc)
     if py_chain.get_canonical_head().hash != genesis.block_hash:
         raise RuntimeError("py-evm builds a different genesis block from this genesis")
     rows = []
@@ -151,14 +147,3 @@ def run_py_evm(chain: BenchChain, progress: Progress) -> dict[str, Any]:
         progress()
     return {"summary": summarize(rows, time.perf_counter() - started), "blocks": rows}
 
-
-def _py_evm_state(alloc: Any) -> dict[bytes, dict[str, Any]]:
-    return {
-        to_canonical_address(address): {
-            "balance": parse_quantity(fields.get("balance", 0)),
-            "nonce": parse_quantity(fields.get("nonce", 0)),
-            "code": parse_hex_bytes(fields.get("code", "0x")),
-            "storage": {parse_quantity(k): parse_quantity(v) for k, v in fields.get("storage", {}).items()},
-        }
-        for address, fields in alloc.items()
-    }

@@ -22,7 +22,7 @@ from client.blockchain import Blockchain
 from client.cli import app
 from client.dev_genesis import SYSTEM_CONTRACTS
 from client.forks import FORK_VMS
-from client.node import build_genesis
+from client.genesis import build_genesis
 from storage import MemoryStore
 
 SMALL = dict(blocks=3, txs_per_block=40, accounts=200)
