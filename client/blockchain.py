@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 import rlp
 import trio
 from eth.abc import BlockAPI, BlockHeaderAPI
-from eth.db.trie import make_trie_root_and_nodes
 from eth.vm.chain_context import ChainContext
 from eth_utils import ValidationError
 from rlp.exceptions import DeserializationError, RLPException
@@ -37,6 +36,7 @@ from bal import (
     encode_bal,
     validate_structure,
 )
+from merkle import ordered_trie_root
 from storage import (
     FINALIZED,
     HEAD,
@@ -217,12 +217,12 @@ class Blockchain:
 
     @staticmethod
     def _check_body(block: BlockAPI) -> None:
-        tx_root, _ = make_trie_root_and_nodes(block.transactions)
+        tx_root = ordered_trie_root(tx.encode() for tx in block.transactions)
         require(tx_root == block.header.transaction_root, "transactions-root-mismatch", "")
         require(not block.uncles, "uncles-present", f"{len(block.uncles)} uncles")
         withdrawals = getattr(block, "withdrawals", None)
         if withdrawals is not None:
-            root, _ = make_trie_root_and_nodes(withdrawals)
+            root = ordered_trie_root(w.encode() for w in withdrawals)
             require(root == block.header.withdrawals_root, "withdrawals-root-mismatch", "")
 
     @staticmethod

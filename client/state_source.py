@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 import rlp
 from eth_hash.auto import keccak
-from trie import HexaryTrie
 
-from merkle import NodeOverlay
+from merkle import NodeCache, NodeOverlay, PatriciaTrie
 from storage import EMPTY_CODE_HASH, AccountRecord, FlatState, Space, Store
 
 
@@ -42,6 +41,7 @@ class StateSource:
         self.state_root = state_root
         self._flat = FlatState(store) if parent_is_head else None
         self._nodes = NodeOverlay(store)
+        self._trie_nodes: NodeCache = {}
         self._accounts: dict[bytes, AccountRecord | None] = {}
         self._storage: dict[tuple[bytes, int], int] = {}
         self._code: dict[bytes, bytes] = {}
@@ -112,7 +112,7 @@ class StateSource:
     def _read_account(self, address: bytes) -> AccountRecord | None:
         if self._flat is not None:
             return self._flat.account(address)
-        raw = HexaryTrie(self._nodes, self.state_root).get(keccak(address))
+        raw = PatriciaTrie(self._nodes, self.state_root, self._trie_nodes).get(keccak(address))
         return AccountRecord.decode(raw) if raw else None
 
     def _read_storage(self, address: bytes, slot: int) -> int:
@@ -121,5 +121,6 @@ class StateSource:
         record = self._accounts.get(address) or self._read_account(address)
         if record is None:
             return 0
-        raw = HexaryTrie(self._nodes, record.storage_root).get(keccak(slot.to_bytes(32, "big")))
+        storage = PatriciaTrie(self._nodes, record.storage_root, self._trie_nodes)
+        raw = storage.get(keccak(slot.to_bytes(32, "big")))
         return int.from_bytes(rlp.decode(raw), "big") if raw else 0

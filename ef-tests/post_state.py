@@ -11,16 +11,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from eth_hash.auto import keccak
-from trie import HexaryTrie
 
 from client.genesis import parse_hex_bytes, parse_quantity
-from merkle import NodeOverlay
+from merkle import NodeOverlay, PatriciaTrie
 from storage import FlatState, Store
 
 
 def assert_post_state(store: Store, state_root: bytes, post: Mapping[str, Mapping[str, Any]]) -> None:
     flat = FlatState(store)
-    trie = HexaryTrie(NodeOverlay(store), state_root)
+    trie = PatriciaTrie(NodeOverlay(store), state_root)
     expected_addresses = {parse_hex_bytes(a) for a in post}
     stored_addresses = set(flat.addresses())
     extra = sorted("0x" + a.hex() for a in stored_addresses - expected_addresses)

@@ -17,14 +17,14 @@ from typing import Any
 
 import rlp
 from eth.abc import BlockAPI, SignedTransactionAPI
-from eth.constants import BLANK_ROOT_HASH, EMPTY_UNCLE_HASH
-from eth.db.trie import make_trie_root_and_nodes
+from eth.constants import EMPTY_UNCLE_HASH
 from eth.vm.forks.cancun.constants import BLOB_TX_TYPE
 from eth.vm.forks.shanghai.withdrawals import Withdrawal
 from eth_hash.auto import keccak
 from eth_utils import big_endian_to_int
 
 from client.requests import requests_hash
+from merkle import ordered_trie_root
 
 from .models import ExecutionPayloadV3, ExecutionPayloadV4, WithdrawalV1
 
@@ -65,8 +65,8 @@ def build_block(
     header_class = dict(block_class._meta.fields)["header"]  # type: ignore[attr-defined]
     transactions = decode_transactions(block_class, payload.transactions)
     withdrawals = [Withdrawal(w.index, w.validator_index, w.address, w.amount) for w in payload.withdrawals]
-    tx_root, _ = make_trie_root_and_nodes(transactions) if transactions else (BLANK_ROOT_HASH, {})
-    withdrawals_root, _ = make_trie_root_and_nodes(withdrawals) if withdrawals else (BLANK_ROOT_HASH, {})
+    tx_root = ordered_trie_root(tx.encode() for tx in transactions)
+    withdrawals_root = ordered_trie_root(w.encode() for w in withdrawals)
     fields: dict[str, Any] = dict(
         parent_hash=payload.parent_hash,
         uncles_hash=EMPTY_UNCLE_HASH,

@@ -2,5 +2,14 @@
 
 from .nodes import MissingNode, NodeOverlay
 from .stages import ParentStateMissing, merkleize
+from .trie import NodeCache, PatriciaTrie, ordered_trie_root
 
-__all__ = ["MissingNode", "NodeOverlay", "ParentStateMissing", "merkleize"]
+__all__ = [
+    "MissingNode",
+    "NodeCache",
+    "NodeOverlay",
+    "ParentStateMissing",
+    "PatriciaTrie",
+    "merkleize",
+    "ordered_trie_root",
+]

@@ -1,16 +1,15 @@
-"""Trie node access for py-trie: read through to the store, collect writes aside.
+"""Trie node access: read through to the store, collect writes aside.
 
-py-trie writes every node it creates straight into the mapping it is given.
-Handing it this overlay instead keeps the store untouched while a block is
-merkleized: new nodes pile up in ``writes`` and reach the store only when the
-block commits, in the block's one batch. The parent's nodes are never
-modified (tries are content-addressed and nothing is deleted), so siblings can
-build on the same parent root.
+The trie (:class:`~merkle.trie.PatriciaTrie`) writes every node it creates
+into the mapping it is given. Handing it this overlay instead keeps the store
+untouched while a block is merkleized: new nodes pile up in ``writes`` and
+reach the store only when the block commits, in the block's one batch. The
+parent's nodes are never modified (tries are content-addressed and nothing is
+deleted), so siblings can build on the same parent root.
 
-Nodes read from the store are kept for the overlay's lifetime (one block): the
-merkleizer walks every touched account's path first and then updates the trie
-along the same paths, so each stored node is fetched and kept once
-(pipeline.md §3, "walk each trie path once").
+Nodes read are not kept here: the trie keeps them decoded in its node cache,
+so each stored node is fetched once per cache (pipeline.md §3, "walk each trie
+path once").
 """
 
 from __future__ import annotations
@@ -25,35 +24,26 @@ class MissingNode(KeyError):
 
 
 class NodeOverlay(MutableMapping[bytes, bytes]):
-    def __init__(self, store: Store, read_cache: dict[bytes, bytes] | None = None) -> None:
-        """``read_cache``: where stored nodes read are kept; a long-lived process may share one
-        across blocks (nodes are content-addressed, so a cached node is never stale)."""
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.writes: dict[bytes, bytes] = {}
-        self._read: dict[bytes, bytes] = {} if read_cache is None else read_cache
 
     def __getitem__(self, node_hash: bytes) -> bytes:
-        node = self.writes.get(node_hash) or self._read.get(node_hash)
+        node = self.writes.get(node_hash) or self.store.get(Space.NODE, node_hash)
         if node is None:
-            node = self.store.get(Space.NODE, node_hash)
-            if node is None:
-                raise MissingNode(node_hash)
-            self._read[node_hash] = node
+            raise MissingNode(node_hash)
         return node
 
     def __setitem__(self, node_hash: bytes, node: bytes) -> None:
         self.writes[node_hash] = node
 
     def __delitem__(self, node_hash: bytes) -> None:
-        # Never delete: stored nodes may belong to other states. py-trie only
-        # calls this when pruning, which the merkleizer does not enable.
+        # Never delete: stored nodes may belong to other states.
         raise TypeError("the node overlay does not delete trie nodes")
 
     def __contains__(self, node_hash: object) -> bool:
-        return (
-            node_hash in self.writes
-            or node_hash in self._read
-            or (isinstance(node_hash, bytes) and self.store.get(Space.NODE, node_hash) is not None)
+        return node_hash in self.writes or (
+            isinstance(node_hash, bytes) and self.store.get(Space.NODE, node_hash) is not None
         )
 
     def __iter__(self) -> Iterator[bytes]:

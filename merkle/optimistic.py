@@ -22,8 +22,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from trie import HexaryTrie
-
 from bal.deltas import AccountDelta
 from storage import AccountRecord, Store
 
@@ -36,6 +34,7 @@ from .stages import (
     storage_root,
     update_accounts,
 )
+from .trie import NodeCache, PatriciaTrie
 
 
 @dataclass(frozen=True)
@@ -62,20 +61,20 @@ class MerkleResult:
     nodes: dict[bytes, bytes]
 
 
-def _storage_roots(nodes: NodeOverlay, jobs: Iterable[StorageJob]) -> dict[bytes, bytes]:
+def _storage_roots(nodes: NodeOverlay, jobs: Iterable[StorageJob], cache: NodeCache) -> dict[bytes, bytes]:
     roots = {}
     for job in jobs:
         with parent_state_required(job.base_root):
-            roots[job.address] = storage_root(nodes, job.base_root, job.storage)
+            roots[job.address] = storage_root(nodes, job.base_root, job.storage, cache)
     return roots
 
 
 def compute_storage_roots(
-    store: Store, jobs: Iterable[StorageJob], read_cache: dict[bytes, bytes] | None = None
+    store: Store, jobs: Iterable[StorageJob], cache: NodeCache | None = None
 ) -> StorageRoots:
-    """Stage B for some accounts, on a store handle of this process."""
-    nodes = NodeOverlay(store, read_cache)
-    return StorageRoots(_storage_roots(nodes, jobs), nodes.writes)
+    """Stage B for some accounts, on a store handle of this process (``cache``: decoded trie nodes)."""
+    nodes = NodeOverlay(store)
+    return StorageRoots(_storage_roots(nodes, jobs, {} if cache is None else cache), nodes.writes)
 
 
 class MerkleSession:
@@ -86,12 +85,14 @@ class MerkleSession:
         store: Store,
         parent_root: bytes,
         deltas: Iterable[AccountDelta],
-        read_cache: dict[bytes, bytes] | None = None,
+        cache: NodeCache | None = None,
     ) -> None:
+        """``cache``: decoded trie nodes, which a long-lived process may keep across blocks."""
         self.parent_root = parent_root
         self.deltas = tuple(deltas)
-        self.nodes = NodeOverlay(store, read_cache)
-        self.state = HexaryTrie(self.nodes, parent_root)
+        self.nodes = NodeOverlay(store)
+        self.cache: NodeCache = {} if cache is None else cache
+        self.state = PatriciaTrie(self.nodes, parent_root, self.cache)
         self.touched: list[Touched] = []
 
     def walk(self) -> list[StorageJob]:
@@ -112,4 +113,4 @@ class MerkleSession:
 
     def run(self) -> MerkleResult:
         """All three steps in this process: walk, stage B on the same overlay, stages C and D."""
-        return self.finish(_storage_roots(self.nodes, self.walk()))
+        return self.finish(_storage_roots(self.nodes, self.walk(), self.cache))

@@ -6,8 +6,9 @@
 
 Both merkleizers use these stages: the optimistic one feeds them deltas
 synthesized from the BAL, the streaming one deltas produced by execution.
-Keys are inserted in order of their hashes (pipeline.md §3, "sort before you
-insert") so consecutive updates share trie paths. A storage value of zero
+Each trie's changes are applied as one batch in hashed-key order
+(:class:`~merkle.trie.PatriciaTrie`, pipeline.md §3 "sort before you insert"),
+so the nodes the updates share are encoded and hashed once. A storage value of zero
 deletes the slot; an account that ends empty (EIP-161, and with no storage)
 is deleted from the state trie.
 """
@@ -19,13 +20,12 @@ from contextlib import contextmanager
 
 import rlp
 from eth_hash.auto import keccak
-from trie import HexaryTrie
-from trie.exceptions import MissingTrieNode
 
 from bal.deltas import AccountDelta
 from storage import EMPTY_CODE_HASH, EMPTY_ROOT, AccountRecord, StateWrites, Store
 
 from .nodes import MissingNode, NodeOverlay
+from .trie import NodeCache, PatriciaTrie
 
 
 class ParentStateMissing(LookupError):
@@ -36,7 +36,7 @@ class ParentStateMissing(LookupError):
 Touched = tuple[bytes, AccountDelta, AccountRecord | None]
 
 
-def read_parent_accounts(state: HexaryTrie, deltas: Iterable[AccountDelta]) -> list[Touched]:
+def read_parent_accounts(state: PatriciaTrie, deltas: Iterable[AccountDelta]) -> list[Touched]:
     """Walk the parent trie once per touched account, in hashed-key order."""
     keyed = sorted((keccak(d.address), d) for d in deltas)
     out = []
@@ -46,17 +46,15 @@ def read_parent_accounts(state: HexaryTrie, deltas: Iterable[AccountDelta]) -> l
     return out
 
 
-def storage_root(nodes: NodeOverlay, parent_root: bytes, storage: Mapping[int, int]) -> bytes:
+def storage_root(
+    nodes: NodeOverlay, parent_root: bytes, storage: Mapping[int, int], cache: NodeCache | None = None
+) -> bytes:
     """Stage B for one account: apply slot writes (0 deletes) to its storage trie."""
-    trie = HexaryTrie(nodes, parent_root)
-    updates = sorted((keccak(slot.to_bytes(32, "big")), value) for slot, value in storage.items())
-    with trie.squash_changes() as batch:
-        for hashed_slot, value in updates:
-            if value:
-                batch[hashed_slot] = rlp.encode(value)
-            else:
-                batch.delete(hashed_slot)
-    return trie.root_hash
+    changes = {
+        keccak(slot.to_bytes(32, "big")): rlp.encode(value) if value else None
+        for slot, value in storage.items()
+    }
+    return PatriciaTrie(nodes, parent_root, cache).update(changes)
 
 
 def base_storage_root(parent: AccountRecord | None, delta: AccountDelta) -> bytes:
@@ -78,30 +76,30 @@ def apply_delta(
     )
 
 
-def storage_roots(nodes: NodeOverlay, touched: Iterable[Touched]) -> dict[bytes, bytes]:
+def storage_roots(nodes: NodeOverlay, touched: Iterable[Touched], cache: NodeCache) -> dict[bytes, bytes]:
     """Stage B: the new storage root of every touched account whose storage changes."""
     return {
-        delta.address: storage_root(nodes, base_storage_root(parent, delta), delta.storage)
+        delta.address: storage_root(nodes, base_storage_root(parent, delta), delta.storage, cache)
         for _, delta, parent in touched
         if delta.storage or delta.storage_cleared
     }
 
 
 def update_accounts(
-    state: HexaryTrie, touched: Iterable[Touched], roots: Mapping[bytes, bytes]
+    state: PatriciaTrie, touched: Iterable[Touched], roots: Mapping[bytes, bytes]
 ) -> dict[bytes, AccountRecord | None]:
     """Stage C: write each touched account's new record (or its removal) into the state trie."""
     accounts: dict[bytes, AccountRecord | None] = {}
-    with state.squash_changes() as batch:
-        for hashed, delta, parent in touched:
-            record = apply_delta(parent, delta, roots.get(delta.address))
-            if record.is_empty():
-                if parent is not None:
-                    batch.delete(hashed)
-                accounts[delta.address] = None
-            else:
-                batch[hashed] = record.encode()
-                accounts[delta.address] = record
+    changes: dict[bytes, bytes | None] = {}
+    for hashed, delta, parent in touched:
+        record = apply_delta(parent, delta, roots.get(delta.address))
+        if record.is_empty():
+            changes[hashed] = None
+            accounts[delta.address] = None
+        else:
+            changes[hashed] = record.encode()
+            accounts[delta.address] = record
+    state.update(changes)
     return accounts
 
 
@@ -130,7 +128,7 @@ def parent_state_required(parent_root: bytes) -> Iterator[None]:
     """Turn a trie node missing from the store into :class:`ParentStateMissing`."""
     try:
         yield
-    except (MissingTrieNode, MissingNode) as exc:
+    except MissingNode as exc:
         raise ParentStateMissing(
             f"state under root 0x{parent_root.hex()} is not in the store: {exc}"
         ) from None
@@ -144,8 +142,9 @@ def merkleize(store: Store, parent_root: bytes, deltas: Iterable[AccountDelta]) 
     into the block's batch, or drops it.
     """
     nodes = NodeOverlay(store)
-    state = HexaryTrie(nodes, parent_root)
+    cache: NodeCache = {}
+    state = PatriciaTrie(nodes, parent_root, cache)
     with parent_state_required(parent_root):
         touched = read_parent_accounts(state, deltas)
-        accounts = update_accounts(state, touched, storage_roots(nodes, touched))
+        accounts = update_accounts(state, touched, storage_roots(nodes, touched, cache))
     return state_writes(state.root_hash, nodes.writes, (d for _, d, _ in touched), accounts)

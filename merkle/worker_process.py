@@ -6,10 +6,11 @@ block. It reads the parent state through its own *secondary* RocksDB handle
 on the node's database (opened on first use, reopened if the database path
 changes, caught up with the primary before each block), so no state crosses
 the pipe: only deltas go in, and roots, account records and new trie nodes
-come back. The trie nodes it reads stay cached from block to block (the upper
-levels of the tries are read by every block); nodes are content-addressed, so
-a cached node is never stale, and the cache is dropped when it grows past
-:data:`NODE_CACHE_LIMIT` entries or the database changes.
+come back. The trie nodes it reads or creates stay cached, decoded, from block
+to block (the upper levels of the tries are read by every block, and the next
+block's parent state is mostly the nodes this one created); nodes are
+content-addressed, so a cached node is never stale, and the cache is dropped
+when it grows past :data:`NODE_CACHE_LIMIT` entries or the database changes.
 
 Requests are tuples, answered in order, one reply each:
 
@@ -39,14 +40,15 @@ from storage import RocksStore
 
 from .optimistic import MerkleSession, compute_storage_roots
 from .stages import ParentStateMissing
+from .trie import NodeCache
 
-# About 100 MB of trie nodes at a few hundred bytes each.
+# A few hundred MB of decoded trie nodes (a full branch node is about 1.3 kB).
 NODE_CACHE_LIMIT = 300_000
 
 
 class _Worker:
     def __init__(self) -> None:
-        self.node_cache: dict[bytes, bytes] = {}
+        self.node_cache: NodeCache = {}
         self.store: RocksStore | None = None
         self.secondary_dir = Path(tempfile.mkdtemp(prefix="balrex-merkle-"))
         self.session: MerkleSession | None = None

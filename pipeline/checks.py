@@ -10,13 +10,13 @@ merkleizer is done, the state root. The first failing check raises
 from __future__ import annotations
 
 from eth.abc import BlockHeaderAPI
-from eth.db.trie import make_trie_root_and_nodes
 
 from bal import BlockAccessList, bal_hash
 from bal.recorder import first_difference
 from bal.validation import BAL_ITEM_GAS
 from client.blockchain import BlockRejected, require
 from client.forks import BlockExecution
+from merkle import ordered_trie_root
 
 
 def check_executed_bal(
@@ -46,7 +46,7 @@ def check_execution_results(header: BlockHeaderAPI, execution: BlockExecution) -
         "gas-used-mismatch",
         f"execution used {execution.gas_used}, header says {header.gas_used}",
     )
-    receipts_root, _ = make_trie_root_and_nodes(execution.receipts)
+    receipts_root = ordered_trie_root(receipt.encode() for receipt in execution.receipts)
     require(receipts_root == header.receipt_root, "receipts-root-mismatch", "")
     require(execution.bloom == header.bloom, "logs-bloom-mismatch", "")
     if execution.blob_gas_used is not None:

@@ -18,12 +18,11 @@ from typing import Any
 import rlp
 from eth.abc import BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
 from eth.constants import BLANK_ROOT_HASH, EMPTY_UNCLE_HASH
-from eth.db.trie import make_trie_root_and_nodes
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth_hash.auto import keccak
 
 from bal import BlockAccessList, bal_hash
-from merkle import merkleize
+from merkle import merkleize, ordered_trie_root
 from storage import MemoryStore
 
 from ..blockchain import Blockchain
@@ -77,7 +76,7 @@ class ChainBuilder:
         execution = self._execute(draft)
         commitments: dict[str, Any] = dict(
             state_root=merkleize(self.blockchain.store, self.head.state_root, execution.deltas).state_root,
-            receipt_root=make_trie_root_and_nodes(execution.receipts)[0],
+            receipt_root=ordered_trie_root(receipt.encode() for receipt in execution.receipts),
             bloom=execution.bloom,
             gas_used=execution.gas_used,
         )
@@ -103,7 +102,7 @@ class ChainBuilder:
             uncles_hash=EMPTY_UNCLE_HASH,
             coinbase=FEE_RECIPIENT,
             state_root=parent.state_root,
-            transaction_root=make_trie_root_and_nodes(transactions)[0],
+            transaction_root=ordered_trie_root(tx.encode() for tx in transactions),
             difficulty=0,
             block_number=number,
             gas_limit=parent.gas_limit,
