@@ -30,6 +30,7 @@ from storage import RocksStore
 
 from .blockchain import Blockchain
 from .dev_genesis import dev_genesis
+from .gc_tuning import freeze_startup_objects
 from .genesis import Genesis, build_genesis
 
 log = logging.getLogger("balrex.node")
@@ -127,6 +128,7 @@ def run_node(
     pool = MerkleWorkerPool()
     pool.start()
     log.info("merkleizer workers=%d", pool.size)
+    freeze_startup_objects()
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:

@@ -4,7 +4,7 @@ On the BAL path the state root is computed from the BAL's deltas while the
 block executes (pipeline.md §2). The work splits into:
 
 1. **walk**: read every touched account's parent record, walking its state-trie
-   path once in hashed-key order; the nodes stay in the session's overlay;
+   path once in hashed-key order; the nodes stay, decoded, in the session's node cache;
 2. **stage B**: the new storage root of each account whose storage changes;
    accounts are independent, so this part can be spread over several workers
    (:func:`compute_storage_roots` needs only a store handle, no session);
@@ -112,5 +112,5 @@ class MerkleSession:
         return MerkleResult(self.state.root_hash, accounts, self.nodes.writes)
 
     def run(self) -> MerkleResult:
-        """All three steps in this process: walk, stage B on the same overlay, stages C and D."""
+        """All three steps in this process: walk, stage B on the same node cache, stages C and D."""
         return self.finish(_storage_roots(self.nodes, self.walk(), self.cache))
