@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import rlp
 from eth_hash.auto import keccak
-from rlp.codec import length_prefix
+from rlp.codec import encode_raw, length_prefix
 from rlp.exceptions import DecodingError
 
 from .errors import (
@@ -65,12 +65,6 @@ def _int(value: int) -> bytes:
     return bytes((0x80 + len(raw),)) + raw  # at most 32 bytes
 
 
-def _string(data: bytes) -> bytes:
-    if len(data) == 1 and data[0] < 0x80:
-        return data
-    return length_prefix(len(data), 0x80) + data
-
-
 def _list(items: list[bytes]) -> bytes:
     payload = b"".join(items)
     return length_prefix(len(payload), 0xC0) + payload
@@ -88,12 +82,12 @@ def _slot_changes(slot_changes: SlotChanges) -> bytes:
 def _encode_account(account: AccountChanges) -> bytes:
     return _list(
         [
-            _string(account.address),
+            encode_raw(account.address),
             _list([_slot_changes(sc) for sc in account.storage_changes]),
             _list([_int(slot) for slot in account.storage_reads]),
             _list([_pair(c.block_access_index, _int(c.post_balance)) for c in account.balance_changes]),
             _list([_pair(c.block_access_index, _int(c.post_nonce)) for c in account.nonce_changes]),
-            _list([_pair(c.block_access_index, _string(c.new_code)) for c in account.code_changes]),
+            _list([_pair(c.block_access_index, encode_raw(c.new_code)) for c in account.code_changes]),
         ]
     )
 

@@ -33,7 +33,6 @@ from bal import (
     BalError,
     BlockAccessList,
     check_hash,
-    encode_bal,
     validate_structure,
 )
 from merkle import ordered_trie_root
@@ -169,14 +168,13 @@ class Blockchain:
     def commit_block(self, prepared: PreparedBlock, writes: StateWrites, execution: BlockExecution) -> None:
         """Store the block, its receipts, its BAL and its state in ONE atomic batch."""
         parts = prepared.parts
-        recorded = execution.block_access_list
         stored = StoredBlock(
             parts.block_hash,
             parts.number,
             parts.header_rlp,
             parts.body_rlp,
             rlp.encode([receipt.encode() for receipt in execution.receipts]),
-            bal_rlp=None if recorded is None else encode_bal(recorded),
+            bal_rlp=execution.block_access_list_rlp,
         )
         self._commit(writes, stored, prepared.extends_tip)
 

@@ -22,7 +22,7 @@ import rlp
 from eth_hash.auto import keccak
 
 from bal.deltas import AccountDelta
-from storage import EMPTY_CODE_HASH, EMPTY_ROOT, AccountRecord, StateWrites, Store
+from storage import EMPTY_ROOT, AccountRecord, StateWrites, Store
 
 from .nodes import MissingNode, NodeOverlay
 from .trie import NodeCache, PatriciaTrie
@@ -117,9 +117,7 @@ def state_writes(
         accounts=accounts,
         storage={d.address: d.storage for d in deltas if d.storage},
         cleared=frozenset(d.address for d in deltas if d.storage_cleared),
-        code={
-            keccak(d.code): d.code for d in deltas if d.code is not None and keccak(d.code) != EMPTY_CODE_HASH
-        },
+        code={keccak(d.code): d.code for d in deltas if d.code},  # empty code is never stored
     )
 
 

@@ -30,10 +30,9 @@ from collections.abc import Iterable, Mapping, MutableMapping
 
 import rlp
 from eth_hash.auto import keccak
-from rlp.codec import length_prefix
+from rlp.codec import encode_raw, length_prefix
 
-# keccak(rlp(b"")): the root of a trie without keys.
-BLANK_ROOT = keccak(b"\x80")
+from storage import EMPTY_ROOT
 
 
 class Leaf:
@@ -70,12 +69,6 @@ class MalformedNode(ValueError):
 
 
 # --- RLP, for the three node shapes only -------------------------------------
-
-
-def _rlp_string(data: bytes) -> bytes:
-    if len(data) == 1 and data[0] < 0x80:
-        return data
-    return length_prefix(len(data), 0x80) + data
 
 
 def _embed(ref: bytes) -> bytes:
@@ -222,7 +215,7 @@ class PatriciaTrie:
         return decode_node(child) if child else None
 
     def _root(self) -> Node | None:
-        return None if self.root_hash == BLANK_ROOT else self._resolve(self.root_hash)
+        return None if self.root_hash == EMPTY_ROOT else self._resolve(self.root_hash)
 
     def get(self, key: bytes) -> bytes | None:
         """The value under ``key``, or None."""
@@ -249,7 +242,7 @@ class PatriciaTrie:
         ordered = sorted((key.hex(), value) for key, value in changes.items())
         root = self._apply(self._root(), ordered, 0)
         if root is None:
-            self.root_hash = BLANK_ROOT
+            self.root_hash = EMPTY_ROOT
         else:
             raw = self._encode(root)
             self.root_hash = keccak(raw)
@@ -294,10 +287,10 @@ class PatriciaTrie:
     def _encode(self, node: Node) -> bytes:
         """``node``'s RLP; new children are encoded first and replaced by their references."""
         if isinstance(node, Leaf):
-            payload = _rlp_string(_hex_prefix(node.path, True)) + _rlp_string(node.value)
+            payload = encode_raw(_hex_prefix(node.path, True)) + encode_raw(node.value)
         elif isinstance(node, Extension):
             node.child = self._reference(node.child)
-            payload = _rlp_string(_hex_prefix(node.path, False)) + _embed(node.child)
+            payload = encode_raw(_hex_prefix(node.path, False)) + _embed(node.child)
         else:
             node.children = [self._reference(child) for child in node.children]
             payload = b"".join([_embed(child) for child in node.children]) + b"\x80"  # type: ignore[arg-type]
@@ -324,4 +317,4 @@ def ordered_trie_root(encoded_items: Iterable[bytes]) -> bytes:
     its roots cached and look faster than it is.
     """
     changes: dict[bytes, bytes | None] = {rlp.encode(index): item for index, item in enumerate(encoded_items)}
-    return PatriciaTrie({}, BLANK_ROOT).update(changes)
+    return PatriciaTrie({}, EMPTY_ROOT).update(changes)

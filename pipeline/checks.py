@@ -10,8 +10,9 @@ merkleizer is done, the state root. The first failing check raises
 from __future__ import annotations
 
 from eth.abc import BlockHeaderAPI
+from eth_hash.auto import keccak
 
-from bal import BlockAccessList, bal_hash
+from bal import BlockAccessList
 from bal.recorder import first_difference
 from bal.validation import BAL_ITEM_GAS
 from client.blockchain import BlockRejected, require
@@ -23,8 +24,8 @@ def check_executed_bal(
     header: BlockHeaderAPI, execution: BlockExecution, given: BlockAccessList | None
 ) -> None:
     """The BAL execution produced must be the given one, within the size limit, and hash to the header's."""
-    recorded = execution.block_access_list
-    if recorded is None:
+    recorded, recorded_rlp = execution.block_access_list, execution.block_access_list_rlp
+    if recorded is None or recorded_rlp is None:
         return
     if given is not None:
         difference = first_difference(recorded, given)
@@ -32,7 +33,7 @@ def check_executed_bal(
             raise BlockRejected(difference.rule, str(difference))
     items, allowed = recorded.item_count(), header.gas_limit // BAL_ITEM_GAS
     require(items <= allowed, "bal-gas-limit-exceeded", f"{items} items > {allowed}")
-    actual = bal_hash(recorded)
+    actual = keccak(recorded_rlp)
     require(
         actual == header.block_access_list_hash,
         "block-access-list-mismatch",

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from eth._utils.numeric import ceil32
@@ -26,6 +27,7 @@ from eth_utils import ValidationError
 
 from bal.deltas import AccountDelta
 from bal.recorder import BalRecorder
+from bal.rlp_codec import encode_bal
 from bal.types import BlockAccessList
 
 from ..account_db import StoreAccountDB
@@ -44,6 +46,11 @@ class BlockExecution:
     deltas: list[AccountDelta]
     # The block access list execution produced (EIP-7928), from Amsterdam on.
     block_access_list: BlockAccessList | None = None
+
+    @cached_property
+    def block_access_list_rlp(self) -> bytes | None:
+        """The executed BAL's RLP, encoded once: the post-execution check hashes it, the store keeps it."""
+        return None if self.block_access_list is None else encode_bal(self.block_access_list)
 
 
 class StoreExecution:

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from trie import HexaryTrie
 
 from merkle import MissingNode, NodeOverlay, PatriciaTrie
-from merkle.trie import BLANK_ROOT, MalformedNode, decode_node
-from storage import MemoryStore
+from merkle.trie import MalformedNode, decode_node
+from storage import EMPTY_ROOT, MemoryStore
 
 # Keys from few distinct bytes share long prefixes: deep tries, extensions, and
 # nodes short enough (< 32 bytes) to be embedded in their parent.
@@ -27,7 +27,7 @@ def test_batched_updates_give_py_trie_root_and_values(
     reference = HexaryTrie({})
     nodes: dict[bytes, bytes] = {}
     cache: dict = {}
-    root = BLANK_ROOT
+    root = EMPTY_ROOT
     content: dict[bytes, bytes] = {}
     for changes in batches:
         for key, value in changes.items():
@@ -49,16 +49,16 @@ def test_batched_updates_give_py_trie_root_and_values(
 
 def test_empty_trie_reads_nothing_and_deleting_everything_gives_the_blank_root() -> None:
     nodes: dict[bytes, bytes] = {}
-    trie = PatriciaTrie(nodes, BLANK_ROOT)
+    trie = PatriciaTrie(nodes, EMPTY_ROOT)
     assert trie.get(b"\x01" * 32) is None
     root = trie.update({b"\x01" * 32: b"a", b"\x02" * 32: b"b"})
-    assert root != BLANK_ROOT
-    assert PatriciaTrie(nodes, root).update({b"\x01" * 32: None, b"\x02" * 32: None}) == BLANK_ROOT
+    assert root != EMPTY_ROOT
+    assert PatriciaTrie(nodes, root).update({b"\x01" * 32: None, b"\x02" * 32: None}) == EMPTY_ROOT
 
 
 def test_an_update_leaves_the_parent_trie_readable() -> None:
     nodes: dict[bytes, bytes] = {}
-    parent = PatriciaTrie(nodes, BLANK_ROOT).update({b"\x01" * 32: b"old"})
+    parent = PatriciaTrie(nodes, EMPTY_ROOT).update({b"\x01" * 32: b"old"})
     child = PatriciaTrie(nodes, parent).update({b"\x01" * 32: b"new", b"\x03" * 32: b"x"})
     assert PatriciaTrie(nodes, parent).get(b"\x01" * 32) == b"old"
     assert PatriciaTrie(nodes, parent).get(b"\x03" * 32) is None
