@@ -34,12 +34,24 @@ import trio
 from bal.deltas import AccountDelta
 from merkle.optimistic import MerkleResult, MerkleSession, StorageJob, StorageRoots
 from merkle.stages import ParentStateMissing
-from merkle.worker_process import serve
+from merkle.worker_process import MerkleWorker
 from storage import RocksStore, Store
+
+from .processes import WorkerFailed, WorkerProcess
 
 
 class MerkleWorkerFailed(RuntimeError):
     """A worker process died or failed for a reason that is not the block's fault."""
+
+
+async def _ask(worker: WorkerProcess, message: tuple[Any, ...]) -> Any:
+    """One request; a parent node the worker could not find is the block's fault, all else ours."""
+    try:
+        return await worker.request(message)
+    except WorkerFailed as exc:
+        if exc.kind == ParentStateMissing.__name__:
+            raise ParentStateMissing(exc.message) from None
+        raise MerkleWorkerFailed(str(exc)) from None
 
 
 class Merkleizer(Protocol):
@@ -62,68 +74,22 @@ def default_worker_count() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-class _WorkerProcess:
-    def __init__(self, index: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(
-            target=serve, args=(child,), name=f"balrex-merkle-{index}", daemon=True
-        )
-        self.process.start()
-        child.close()
-        self.busy = False
-
-    def alive(self) -> bool:
-        return self.process.is_alive() and not self.conn.closed
-
-    async def request(self, message: tuple[Any, ...]) -> Any:
-        self.busy = True
-        try:
-            self.conn.send(message)
-            await trio.lowlevel.wait_readable(self.conn)
-            reply = self.conn.recv()
-        except BaseException:
-            # Cancelled mid-job, or the process died: never leave it working on a dead block.
-            self.kill()
-            raise
-        finally:
-            self.busy = False
-        if reply[0] == "ok":
-            return reply[1]
-        _, kind, message_text = reply
-        if kind == "parent-state-missing":
-            raise ParentStateMissing(message_text)
-        raise MerkleWorkerFailed(f"{self.process.name}: {message_text}")
-
-    def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join()
-        self.conn.close()
-
-    def stop(self) -> None:
-        """Ask the worker to exit; kill it if it does not within two seconds."""
-        if self.alive():
-            try:
-                self.conn.send(("stop",))
-            except OSError:
-                pass
-            self.process.join(timeout=2)
-        self.kill()
-
-
 class MerkleWorkerPool:
     """Merkleizer worker processes over a RocksDB store, started on first use."""
 
     def __init__(self, size: int | None = None) -> None:
         self.size = size or default_worker_count()
-        self._workers: list[_WorkerProcess | None] = [None] * self.size
+        self._workers: list[WorkerProcess | None] = [None] * self.size
 
-    def _worker(self, index: int) -> _WorkerProcess:
+    def _worker(self, index: int) -> WorkerProcess:
         worker = self._workers[index]
         if worker is None or not worker.alive():
-            worker = self._workers[index] = _WorkerProcess(index)
+            worker = self._workers[index] = self._spawn(index)
         return worker
+
+    @staticmethod
+    def _spawn(index: int) -> WorkerProcess:
+        return WorkerProcess(f"balrex-merkle-{index}", MerkleWorker)
 
     def start(self) -> None:
         """Start every worker and wait until each has imported its code and answers.
@@ -131,10 +97,7 @@ class MerkleWorkerPool:
         Else the first block would pay for starting Python in every worker.
         """
         for index in range(self.size):
-            worker = self._worker(index)
-            worker.conn.send(("ping",))
-            if worker.conn.recv() != ("ok", "ready"):
-                raise MerkleWorkerFailed(f"{worker.process.name} did not start")
+            self._worker(index).wait_ready()
 
     @property
     def processes(self) -> list[multiprocessing.process.BaseProcess]:
@@ -158,28 +121,28 @@ class MerkleWorkerPool:
     def _replace_dead(self) -> None:
         for index, worker in enumerate(self._workers):
             if worker is not None and not worker.alive():
-                self._workers[index] = _WorkerProcess(index)
+                self._workers[index] = self._spawn(index)
 
     async def _merkleize(
         self, db_path: str, parent_root: bytes, deltas: Sequence[AccountDelta]
     ) -> MerkleResult:
         lead = self._worker(0)
         if self.size == 1:
-            result: MerkleResult = await lead.request(("run", db_path, parent_root, tuple(deltas)))
+            result: MerkleResult = await _ask(lead, ("run", db_path, parent_root, tuple(deltas)))
             return result
-        jobs: list[StorageJob] = await lead.request(("walk", db_path, parent_root, tuple(deltas)))
+        jobs: list[StorageJob] = await _ask(lead, ("walk", db_path, parent_root, tuple(deltas)))
         parts = deal_by_slots(jobs, self.size)
         found: list[StorageRoots] = []
 
         async def stage_b(index: int, part: list[StorageJob]) -> None:
-            found.append(await self._worker(index).request(("storage", db_path, part)))
+            found.append(await _ask(self._worker(index), ("storage", db_path, part)))
 
         async with trio.open_nursery() as nursery:
             for index, part in enumerate(parts):
                 if part:
                     nursery.start_soon(stage_b, index, part)
         roots = {a: r for part in found for a, r in part.roots.items()}
-        result = await lead.request(("finish", roots))
+        result = await _ask(lead, ("finish", roots))
         nodes = {h: n for part in found for h, n in part.nodes.items()}
         nodes.update(result.nodes)
         return MerkleResult(result.state_root, result.accounts, nodes)

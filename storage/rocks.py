@@ -5,14 +5,16 @@ one RocksDB WriteBatch, which RocksDB applies atomically and, with the WAL on,
 durably enough that a killed process reopens at the last committed batch.
 
 A *secondary* handle (``RocksStore.secondary``) is how another process reads
-the same database while the node writes it: the merkleizer's worker processes
-open one each and call :meth:`RocksStore.catch_up` before every block, which
-makes the primary's latest committed batches visible in well under a
-millisecond.
+the same database while the node writes it: the pipeline's worker processes
+(merkleizer, later-part executor) keep one each (:class:`Follower`), caught up
+before every block, which makes the primary's latest committed batches
+visible in well under a millisecond.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import weakref
 from collections.abc import Generator
 from pathlib import Path
@@ -95,3 +97,36 @@ class RocksStore(Store):
                 iteration.close()
             self._db.close()
             self._db = None
+
+
+class Follower:
+    """A worker process's secondary handle on the node's database, kept from block to block.
+
+    Opened on first use, reopened when the database path changes, caught up
+    with the primary every time it is asked for. Its own files live in a
+    temporary directory, removed by :meth:`close`.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self._dir = Path(tempfile.mkdtemp(prefix=prefix))
+        self._store: RocksStore | None = None
+
+    def store_for(self, db_path: str) -> tuple[RocksStore, bool]:
+        """The caught-up handle on ``db_path``, and whether it was (re)opened just now."""
+        opened = self._store is None or str(self._store.path) != db_path
+        if opened:
+            self._close_store()
+            self._store = RocksStore.secondary(db_path, self._dir / "follower")
+        assert self._store is not None
+        self._store.catch_up()
+        return self._store, opened
+
+    def _close_store(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        shutil.rmtree(self._dir / "follower", ignore_errors=True)
+
+    def close(self) -> None:
+        self._close_store()
+        shutil.rmtree(self._dir, ignore_errors=True)
