@@ -14,11 +14,19 @@ every path.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TypeVar
 
-from .types import AccountChanges, BlockAccessList
+from .types import (
+    AccountChanges,
+    BalanceChange,
+    BlockAccessList,
+    CodeChange,
+    NonceChange,
+    StorageChange,
+)
 
 _EMPTY: Mapping[int, int] = MappingProxyType({})
 
@@ -66,24 +74,48 @@ def _delta_from_plain(
     return AccountDelta(address, balance, nonce, code, MappingProxyType(storage), storage_cleared)
 
 
-def delta_from_account_changes(account: AccountChanges) -> AccountDelta:
-    """The last post-value of each field the account's changes mention."""
+def delta_from_account_changes(account: AccountChanges, through_index: int | None = None) -> AccountDelta:
+    """The last post-value of each field the account's changes mention (at or before ``through_index``)."""
+    storage = {}
+    for sc in account.storage_changes:
+        value = _last_through(sc.changes, through_index)
+        if value is not None:
+            storage[sc.slot] = value.post_value
+    balance = _last_through(account.balance_changes, through_index)
+    nonce = _last_through(account.nonce_changes, through_index)
+    code = _last_through(account.code_changes, through_index)
     return AccountDelta(
         address=account.address,
-        balance=account.balance_changes[-1].post_balance if account.balance_changes else None,
-        nonce=account.nonce_changes[-1].post_nonce if account.nonce_changes else None,
-        code=account.code_changes[-1].new_code if account.code_changes else None,
-        storage=MappingProxyType(
-            {sc.slot: sc.changes[-1].post_value for sc in account.storage_changes if sc.changes}
-        ),
+        balance=None if balance is None else balance.post_balance,
+        nonce=None if nonce is None else nonce.post_nonce,
+        code=None if code is None else code.new_code,
+        storage=MappingProxyType(storage),
     )
 
 
-def synthesize_deltas(bal: BlockAccessList) -> tuple[AccountDelta, ...]:
+_Change = TypeVar("_Change", BalanceChange, NonceChange, CodeChange, StorageChange)
+
+
+def _last_through(changes: Sequence[_Change], through_index: int | None) -> _Change | None:
+    """The last change at an index <= ``through_index`` (any index if None; ``changes`` ascending)."""
+    if through_index is None:
+        return changes[-1] if changes else None
+    found = None
+    for change in changes:
+        if change.block_access_index > through_index:
+            break
+        found = change
+    return found
+
+
+def synthesize_deltas(bal: BlockAccessList, through_index: int | None = None) -> tuple[AccountDelta, ...]:
     """Deltas for every account the BAL changes; read-only accounts give none.
 
+    With ``through_index``, only the changes at that ``blockAccessIndex`` or
+    before count: the state the BAL claims right after it (what a second
+    process starts from when it executes the block's later transactions).
     Assumes ``bal`` passed structural validation (indices ascending), so the
     last entry of each change list is the final value.
     """
-    deltas = (delta_from_account_changes(a) for a in bal.accounts)
+    deltas = (delta_from_account_changes(a, through_index) for a in bal.accounts)
     return tuple(d for d in deltas if not d.is_noop())

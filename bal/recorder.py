@@ -68,9 +68,12 @@ class IndexOrderError(ValueError):
 class BalRecorder:
     """Collects touches, reads and per-index changes of one block; builds its BAL."""
 
-    __slots__ = ("touched", "reads", "_balances", "_nonces", "_codes", "_storage", "_last_index")
+    __slots__ = (
+        "touched", "reads", "_balances", "_nonces", "_codes", "_storage", "_last_index", "_opened_after"
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, after_index: int = -1) -> None:
+        """``after_index``: the units up to it are recorded elsewhere (the next closed must be later)."""
         # Filled directly by the account database (hot path: plain set.add).
         self.touched: set[bytes] = set()
         self.reads: set[tuple[bytes, int]] = set()
@@ -79,7 +82,7 @@ class BalRecorder:
         self._nonces: dict[bytes, dict[int, int]] = {}
         self._codes: dict[bytes, dict[int, bytes]] = {}
         self._storage: dict[bytes, dict[int, dict[int, int]]] = {}
-        self._last_index = -1
+        self._opened_after = self._last_index = after_index
 
     # -- feeding ----------------------------------------------------------------
 
@@ -130,6 +133,34 @@ class BalRecorder:
             self.reads.add((address, slot))
             if before_value != after_value and address not in destroyed:
                 self._storage.setdefault(address, {}).setdefault(slot, {})[index] = after_value
+
+    def absorb(self, later: BalRecorder) -> None:
+        """Take in what ``later`` recorded: the units right after the last one closed here.
+
+        A block executed in parts (its later transactions in another process)
+        has one recorder per part; ``later`` must have been opened right after
+        this one's last closed unit (``BalRecorder(after_index=...)``). Merged,
+        they hold what one recorder of the whole block would.
+        """
+        if later._opened_after != self._last_index:
+            raise IndexOrderError(
+                f"the absorbed recorder starts after blockAccessIndex {later._opened_after}, "
+                f"this one closed {self._last_index}"
+            )
+        self.touched |= later.touched
+        self.reads |= later.reads
+        for mine, theirs in (
+            (self._balances, later._balances),
+            (self._nonces, later._nonces),
+            (self._codes, later._codes),
+        ):
+            for address, by_index in theirs.items():
+                mine.setdefault(address, {}).update(by_index)  # type: ignore[attr-defined]
+        for address, slots in later._storage.items():
+            my_slots = self._storage.setdefault(address, {})
+            for slot, by_index in slots.items():
+                my_slots.setdefault(slot, {}).update(by_index)
+        self._last_index = later._last_index
 
     # -- the result ---------------------------------------------------------------
 

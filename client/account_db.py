@@ -28,7 +28,7 @@ recorded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -377,6 +377,40 @@ class StoreAccountDB(AccountDatabaseAPI):
                 )
             )
         return deltas
+
+    def apply_deltas(self, deltas: Iterable[AccountDelta]) -> None:
+        """Lay ``deltas`` over the block layer: state that transactions run elsewhere produced.
+
+        Used between two units (the transaction layer is empty) to start a
+        later part of a block from the BAL's claimed state, or to continue
+        after it with the state the part ended in (``forks.amsterdam.parts``).
+        Nothing is recorded: the changes belong to units recorded elsewhere. An
+        account left empty is gone (EIP-161: a touched empty account is deleted).
+        """
+        tx = self._tx
+        if tx.accounts or tx.storage or tx.wiped:
+            raise RecordingError("apply_deltas with transaction-layer writes pending")
+        block = self._block
+        for delta in deltas:
+            address = delta.address
+            if delta.storage_cleared:
+                block.wiped.add(address)
+                block.storage[address] = {}
+            if delta.storage:
+                block.storage.setdefault(address, {}).update(delta.storage)
+            if delta.balance is None and delta.nonce is None and delta.code is None:
+                continue
+            current = self._account_below(address) or _EMPTY_ACCOUNT
+            code_hash = current.code_hash
+            if delta.code is not None:
+                code_hash = keccak(delta.code) if delta.code else EMPTY_CODE_HASH
+                self._new_code[code_hash] = delta.code
+            account = _Account(
+                current.nonce if delta.nonce is None else delta.nonce,
+                current.balance if delta.balance is None else delta.balance,
+                code_hash,
+            )
+            block.accounts[address] = None if account == _EMPTY_ACCOUNT else account
 
     # -- EIP-7928 recording -------------------------------------------------------
 

@@ -58,6 +58,7 @@ from .state_source import StateSource
 
 if TYPE_CHECKING:
     from pipeline.merkle_workers import Merkleizer
+    from pipeline.part_workers import PartWorkerPool
     from pipeline.timings import StageTimings
 
 
@@ -135,7 +136,11 @@ class Blockchain:
     # -- import ---------------------------------------------------------------
 
     def add_block(
-        self, block_rlp: bytes, bal: BlockAccessList | None = None, merkleizer: Merkleizer | None = None
+        self,
+        block_rlp: bytes,
+        bal: BlockAccessList | None = None,
+        merkleizer: Merkleizer | None = None,
+        parts: PartWorkerPool | None = None,
     ) -> ImportedBlock:
         """Import one block through the pipeline (BAL path if ``bal`` is given, else streaming).
 
@@ -145,7 +150,7 @@ class Blockchain:
         # pipeline/ builds on this module, so it is imported when first needed.
         from pipeline import import_block
 
-        return trio.run(partial(import_block, self, block_rlp, bal, merkleizer=merkleizer))
+        return trio.run(partial(import_block, self, block_rlp, bal, merkleizer=merkleizer, parts=parts))
 
     def block_vm(self, vm_class: type, header: BlockHeaderAPI, source: StateSource) -> Any:
         """The fork's VM for one block, reading the parent state through ``source``."""
@@ -158,7 +163,7 @@ class Blockchain:
 
     def prepare(self, block_rlp: bytes, bal: BlockAccessList | None) -> PreparedBlock:
         """Decode the block and run every check that needs no execution; raise BlockRejected if one fails."""
-        prepared = self._decode(block_rlp)
+        prepared = self.decode(block_rlp)
         self._check_header(prepared)
         self._check_body(prepared.block)
         if bal is not None:
@@ -178,7 +183,8 @@ class Blockchain:
         )
         self._commit(writes, stored, prepared.extends_tip)
 
-    def _decode(self, block_rlp: bytes) -> PreparedBlock:
+    def decode(self, block_rlp: bytes) -> PreparedBlock:
+        """The block decoded with its fork's classes, and its stored parent (no checks yet)."""
         try:
             parts = split_block(block_rlp)
             header = decode_header(parts.header_rlp)

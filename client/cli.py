@@ -169,6 +169,13 @@ def import_bench(
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="merkleizer worker processes (default: cores - 1)")
     ] = None,
+    parallel: Annotated[
+        bool,
+        typer.Option(
+            "--parallel/--no-parallel",
+            help="BAL path: run each block's later transactions in a worker process (EIP-7928)",
+        ),
+    ] = True,
 ) -> None:
     """Import a bench chain into a fresh RocksDB data dir and print the stage table (pipeline.md §5)."""
     from rich.console import Console
@@ -183,7 +190,9 @@ def import_bench(
         runs = plan_runs(loaded, with_bal=with_bal, compare=compare)
     except (BenchChainError, ImportBenchError) as exc:
         _fail(str(exc))
-    result = import_bench(loaded, chain, runs, workers=workers, console=Console(stderr=False))
+    result = import_bench(
+        loaded, chain, runs, workers=workers, console=Console(stderr=False), parallel=parallel
+    )
     write_outputs(result, json_out, report)
     for path in (json_out, report):
         if path is not None:

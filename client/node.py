@@ -25,7 +25,7 @@ from hypercorn.trio import serve
 from engine_api.app import DEFAULT_MAX_BODY, EngineApp
 from engine_api.auth import load_or_create_secret
 from engine_api.methods import EngineApi
-from pipeline import Merkleizer, MerkleWorkerPool
+from pipeline import Merkleizer, MerkleWorkerPool, PartWorkerPool
 from storage import RocksStore
 
 from .blockchain import Blockchain
@@ -81,10 +81,11 @@ async def serve_engine_api(
     port: int,
     max_body: int = DEFAULT_MAX_BODY,
     merkleizer: Merkleizer | None = None,
+    parts: PartWorkerPool | None = None,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve until SIGINT or SIGTERM."""
-    app = EngineApp(EngineApi(blockchain, merkleizer).dispatcher(), secret, max_body)
+    app = EngineApp(EngineApi(blockchain, merkleizer, parts).dispatcher(), secret, max_body)
     config = Config()
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
@@ -127,13 +128,15 @@ def run_node(
 
     pool = MerkleWorkerPool()
     pool.start()
-    log.info("merkleizer workers=%d", pool.size)
+    parts = PartWorkerPool()
+    parts.start()
+    log.info("merkleizer workers=%d, later-part workers=1", pool.size)
     freeze_startup_objects()
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
             binds = await nursery.start(
-                serve_engine_api, blockchain, secret, host, port, max_body, pool
+                serve_engine_api, blockchain, secret, host, port, max_body, pool, parts
             )
             log.info("engine api listening on %s", " ".join(binds))
 
@@ -141,5 +144,6 @@ def run_node(
         trio.run(main)
     finally:
         pool.close()
+        parts.close()
         store.close()
-        log.info("stopped; store closed, merkleizer workers stopped")
+        log.info("stopped; store closed, worker processes stopped")

@@ -17,7 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from execution_passes import close_merkle_pool  # noqa: E402
+from execution_passes import close_worker_pools  # noqa: E402
 from fixture_files import collect_cases  # noqa: E402
 from known_issues import known_issue_for, load_known_issues  # noqa: E402
 from outcomes import Outcomes  # noqa: E402
@@ -94,7 +94,7 @@ def outcomes() -> Outcomes:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    close_merkle_pool()
+    close_worker_pools()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]

@@ -9,11 +9,14 @@ the stored state must equal ``postState``.
 * ``streaming``: in-memory store; the state root comes from the deltas
   execution produced; from Amsterdam on, the BAL execution records must hash
   to the header's.
-* ``bal``: RocksDB store in a temporary directory, merkleizer worker processes
-  (kept alive across tests); every block that carries a BAL
+* ``bal``: RocksDB store in a temporary directory, merkleizer and later-part
+  worker processes (kept alive across tests); every block that carries a BAL
   (``blockAccessList``, or inside ``rlp_decoded`` for blocks expected invalid)
   goes down the BAL path: it is validated, its deltas drive the merkleizer
-  while the block executes, and execution must reproduce it.
+  while the block executes, and execution must reproduce it. Every block of
+  two or more transactions is split: its later half runs in the later-part
+  worker from the BAL's claimed state (the node splits only larger blocks;
+  here the split is exercised on as many fixtures as possible).
 * ``paths``: both of the above on the same test, then every key of every key
   space of the two stores must be equal: the BAL path and the streaming path
   store identical roots and state.
@@ -35,25 +38,26 @@ from client.blockchain import Blockchain, BlockRejected, UnknownParent
 from client.chain_config import config_from_fixture
 from client.chaindb import decode_header
 from client.genesis import parse_hex_bytes
-from pipeline import MerkleWorkerPool
+from pipeline import MerkleWorkerPool, PartWorkerPool
 from storage import MemoryStore, RocksStore, Space, Store
 
-_pool: MerkleWorkerPool | None = None
+_pools: tuple[MerkleWorkerPool, PartWorkerPool] | None = None
 
 
-def merkle_pool() -> MerkleWorkerPool:
-    """The merkleizer workers of the ``bal`` pass, started once for the whole run."""
-    global _pool
-    if _pool is None:
-        _pool = MerkleWorkerPool()
-    return _pool
+def worker_pools() -> tuple[MerkleWorkerPool, PartWorkerPool]:
+    """The worker processes of the ``bal`` pass, started once for the whole run."""
+    global _pools
+    if _pools is None:
+        _pools = MerkleWorkerPool(), PartWorkerPool(min_transactions=2)
+    return _pools
 
 
-def close_merkle_pool() -> None:
-    global _pool
-    if _pool is not None:
-        _pool.close()
-        _pool = None
+def close_worker_pools() -> None:
+    global _pools
+    if _pools is not None:
+        for pool in _pools:
+            pool.close()
+        _pools = None
 
 
 def _given_bal(block: dict[str, Any]) -> BlockAccessList | None:
@@ -66,20 +70,24 @@ def _run(test: dict[str, Any], outcomes: Outcomes, store: Store, *, with_bal: bo
     chain = Blockchain(store, config_from_fixture(test["network"], test["config"]))
     genesis = chain.init_genesis(test["pre"], parse_hex_bytes(test["genesisRLP"]))
     assert genesis == parse_hex_bytes(test["genesisBlockHeader"]["hash"]), "genesis hash"
-    merkleizer = merkle_pool() if isinstance(store, RocksStore) else None
+    merkleizer, parts = worker_pools() if isinstance(store, RocksStore) else (None, None)
     for position, block in enumerate(test["blocks"]):
         where = f"block {position + 1}"
         expected = block.get("expectException")
         head_before = chain.chain.head_hash()
         try:
             given = _given_bal(block) if with_bal else None
-            imported = chain.add_block(parse_hex_bytes(block["rlp"]), bal=given, merkleizer=merkleizer)
+            imported = chain.add_block(
+                parse_hex_bytes(block["rlp"]), bal=given, merkleizer=merkleizer, parts=parts
+            )
         except (BlockRejected, BalError, UnknownParent) as exc:
             assert expected is not None, f"{where}: valid block rejected: {exc}"
             assert chain.chain.head_hash() == head_before, f"{where}: rejected block moved the head"
             outcomes.reject(getattr(exc, "rule", "unknown-parent"), expected)
             continue
         assert expected is None, f"{where}: block expected invalid ({expected}) was accepted"
+        # The fallback must never be what makes a valid block import: the split run must hold.
+        assert imported.timings.fallback is None, f"{where}: split run failed: {imported.timings.fallback}"
         chain.set_forkchoice(imported.block_hash)
         outcomes.valid_blocks += 1
         outcomes.add_timings(imported.timings)

@@ -23,6 +23,8 @@ class Outcomes:
     left_to_execution: Counter[str] = field(default_factory=Counter)
     # the executor's reads served by the warmer, and read by itself (BAL path)
     warm: list[int] = field(default_factory=lambda: [0, 0])
+    # valid blocks executed in two parts (BAL path, EIP-7928 parallel execution)
+    split_blocks: int = 0
 
     def add_timings(self, timings: StageTimings) -> None:
         """Add a block's wall time split: prepare, exec, merkle drain (what exec did not hide), store."""
@@ -37,6 +39,8 @@ class Outcomes:
         if timings.warm_hits is not None:
             self.warm[0] += timings.warm_hits
             self.warm[1] += timings.warm_misses or 0
+        if timings.later_txs:
+            self.split_blocks += 1
 
     def reject(self, rule: str, expected: str) -> None:
         """Count a block the fixture expects invalid (``expected``) that ``rule`` rejected."""
@@ -58,6 +62,8 @@ class Outcomes:
             )
         if sum(self.warm):
             lines.append(f"  warm cache: {100 * self.warm[0] / sum(self.warm):.1f}% of the executor's reads")
+        if self.split_blocks:
+            lines.append(f"  split in two parts (later transactions in a worker): {self.split_blocks} blocks")
         for rule, count in self.rejected.most_common():
             lines.append(f"  rejected by {rule}: {count}")
         for exception, count in self.left_to_execution.most_common():

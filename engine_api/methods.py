@@ -29,7 +29,7 @@ from client.blockchain import Blockchain, BlockRejected, UnknownBlock, UnknownPa
 from client.chain_config import UnsupportedChainConfig
 from client.chaindb import decode_header
 from client.forks import FORK_VMS
-from pipeline import Merkleizer, import_block
+from pipeline import Merkleizer, PartWorkerPool, import_block
 from storage import FINALIZED, HEAD, SAFE
 
 from .errors import (
@@ -105,10 +105,16 @@ SUPPORTED_METHODS = (
 
 
 class EngineApi:
-    def __init__(self, blockchain: Blockchain, merkleizer: Merkleizer | None = None) -> None:
+    def __init__(
+        self,
+        blockchain: Blockchain,
+        merkleizer: Merkleizer | None = None,
+        parts: PartWorkerPool | None = None,
+    ) -> None:
         self.blockchain = blockchain
-        # Where the BAL path's merkleizer runs (the node passes its worker pool).
+        # Where the BAL path's merkleizer and later transactions run (the node passes its worker pools).
         self.merkleizer = merkleizer
+        self.parts = parts
         self.chain = blockchain.chain
         self.lock = trio.Lock()
         # block hash -> (latest valid hash, validation error): a repeat is answered from here.
@@ -314,7 +320,9 @@ class EngineApi:
             self._remember_invalid(block_hash, latest_valid, error)
             return _invalid(latest_valid, error), txs, "-"
         try:
-            imported = await import_block(self.blockchain, built.rlp, given_bal, merkleizer=self.merkleizer)
+            imported = await import_block(
+                self.blockchain, built.rlp, given_bal, merkleizer=self.merkleizer, parts=self.parts
+            )
         except UnknownParent:
             return PayloadStatusV1(status="SYNCING"), txs, "-"
         except BlockRejected as exc:

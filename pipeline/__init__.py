@@ -2,6 +2,7 @@
 
 from .block_import import import_block
 from .merkle_workers import InlineMerkleizer, Merkleizer, MerkleWorkerFailed, MerkleWorkerPool
+from .part_workers import PartWorkerPool
 from .timings import StageTimings
 
 __all__ = [
@@ -9,6 +10,7 @@ __all__ = [
     "MerkleWorkerFailed",
     "MerkleWorkerPool",
     "Merkleizer",
+    "PartWorkerPool",
     "StageTimings",
     "import_block",
 ]

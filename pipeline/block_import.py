@@ -4,8 +4,11 @@
   task starts; then one nursery runs the **warmer** (thread: parent state into
   the executor's cache), the **merkleizer** (worker process, or inline for
   in-memory stores: storage roots, state trie, root from the BAL alone) and the
-  **executor** (thread: runs the block, records its BAL, checks it). The join
-  checks the root; the block is stored in one batch.
+  **executor** (thread: runs the block, records its BAL, checks it). Given a
+  :class:`~pipeline.part_workers.PartWorkerPool`, a large enough block's later
+  transactions run in its worker process meanwhile (EIP-7928 parallel
+  execution; the executor falls back to running them itself on any failure).
+  The join checks the root; the block is stored in one batch.
 * **Streaming path** (no BAL: every pre-Amsterdam block, and the baseline the
   BAL path is measured against): execute, then merkleize the deltas execution
   produced, in this process.
@@ -36,6 +39,7 @@ from storage import StateWrites
 from .checks import check_state_root
 from .executor import execute
 from .merkle_workers import InlineMerkleizer, Merkleizer
+from .part_workers import PartWorkerPool, RemotePart
 from .timings import StageTimings
 from .warmer import warm
 
@@ -46,12 +50,14 @@ async def import_block(
     bal: BlockAccessList | None = None,
     *,
     merkleizer: Merkleizer | None = None,
+    parts: PartWorkerPool | None = None,
 ) -> ImportedBlock:
     """Validate and store one block; raise BlockRejected (nothing stored) if it is invalid.
 
     ``merkleizer`` runs the BAL path's merkleization (default: inline, in a
     thread); pass a :class:`~pipeline.merkle_workers.MerkleWorkerPool` for a
-    RocksDB store to give it a core of its own.
+    RocksDB store to give it a core of its own. ``parts`` (RocksDB stores
+    only) executes the later transactions of BAL blocks in a worker process.
     """
     timings = StageTimings()
     with timings.span("prepare"):
@@ -64,7 +70,15 @@ async def import_block(
         execution, writes = await _streaming(blockchain, prepared, source, timings)
     else:
         execution, writes = await _with_bal(
-            blockchain, prepared, source, bal, deltas, merkleizer or InlineMerkleizer(), timings
+            blockchain,
+            prepared,
+            block_rlp,
+            source,
+            bal,
+            deltas,
+            merkleizer or InlineMerkleizer(),
+            parts,
+            timings,
         )
     check_state_root(prepared.block.header, writes.state_root)
     with timings.span("store"):
@@ -94,12 +108,16 @@ async def _streaming(
 async def _with_bal(
     blockchain: Blockchain,
     prepared: PreparedBlock,
+    block_rlp: bytes,
     source: StateSource,
     bal: BlockAccessList,
     deltas: Sequence[AccountDelta],
     merkleizer: Merkleizer,
+    parts: PartWorkerPool | None,
     timings: StageTimings,
 ) -> tuple[BlockExecution, StateWrites]:
+    first = None if parts is None else parts.split_point(blockchain, prepared)
+    later = None if first is None else RemotePart(first)
     stop_warming = threading.Event()
     head_start = trio.Event()
     merkled: list[MerkleResult] = []
@@ -120,14 +138,22 @@ async def _with_bal(
                 await merkleizer.merkleize(blockchain.store, prepared.parent.state_root, deltas)
             )
 
+    async def run_later_part() -> None:
+        assert parts is not None and later is not None
+        timings.later_txs = len(prepared.block.transactions) - later.first
+        with timings.span("later"):
+            await later.fetch(parts, blockchain, prepared, block_rlp, bal)
+
     try:
         async with trio.open_nursery() as nursery:
+            if later is not None:
+                nursery.start_soon(run_later_part)
             nursery.start_soon(warmer)
             nursery.start_soon(merkleize_bal)
             try:
                 await head_start.wait()
                 execution = await trio.to_thread.run_sync(
-                    execute, blockchain, prepared, source, bal, timings
+                    execute, blockchain, prepared, source, bal, timings, later
                 )
             except BaseException:
                 stop_warming.set()  # the block is dead: no more prefetching for it

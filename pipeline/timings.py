@@ -9,6 +9,7 @@ consistent with each other by construction:
 * merkle concurrent: the part of the merkleizer's span inside exec's span;
 * merkle drain: from exec's end until the root is ready (0 if it was ready first);
 * merkle overlap: the share of the merkleizer's span that ended before exec did;
+* later: the later-part worker's round trip (BAL path, blocks split in two);
 * store: the atomic write; prepare: decoding and checks before the tasks start;
 * wall: received to stored; wall = prepare + exec + merkle drain + store + other,
   where *other* is what no stage holds (task start-up, thread hand-offs, the
@@ -26,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-STAGES = ("prepare", "exec", "warmer", "merkle", "store")
+STAGES = ("prepare", "exec", "warmer", "merkle", "later", "store")
 
 
 def _rounded(value: float | None) -> float | None:
@@ -41,6 +42,10 @@ class StageTimings:
     # The executor's reads of the parent state: served by the warmer, or read by itself.
     warm_hits: int | None = None
     warm_misses: int | None = None
+    # BAL path, EIP-7928 parallel execution: transactions run by the later-part worker
+    # (its span is "later"), and why the split run failed when the block was run again whole.
+    later_txs: int = 0
+    fallback: str | None = None
 
     @contextmanager
     def span(self, stage: str) -> Iterator[None]:
@@ -115,6 +120,9 @@ class StageTimings:
             "merkle_concurrent_ms": ms(self.merkle_concurrent),
             "merkle_drain_ms": ms(self.merkle_drain),
             "merkle_overlap_pct": _rounded(self.merkle_overlap_pct),
+            "later_ms": ms(self.seconds("later")),
+            "later_txs": self.later_txs,
+            "fallback": self.fallback,
             "store_ms": ms(self.seconds("store")),
             "other_ms": ms(self.unstaged),
             "warm_hits": self.warm_hits,

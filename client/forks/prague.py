@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hashlib import sha256
+
 from eth.abc import BlockAPI, SignedTransactionAPI
 from eth.constants import GAS_TX, SYSTEM_ADDRESS, SYSTEM_MESSAGE_GAS
 from eth.vm.forks.prague import PragueVM
@@ -18,7 +20,7 @@ from eth.vm.forks.prague.constants import (
 from eth.vm.forks.prague.state import PragueState
 
 from ..requests import InvalidRequests, deposit_requests
-from .store_mixins import OriginIsDepthZero, StoreExecution, StoreState
+from .store_mixins import OriginIsDepthZero, StoreExecution, StoreState, with_header
 
 
 class PragueStoreComputation(OriginIsDepthZero, PragueComputation):
@@ -38,6 +40,15 @@ class PragueStoreState(StoreState, PragueState):
 
 class BalrexPragueVM(StoreExecution, PragueVM):
     _state_class = PragueStoreState
+
+    @staticmethod
+    def compute_requests_hash(block: BlockAPI) -> BlockAPI:
+        """EIP-7685: the hash over the non-empty requests, on the header (the body is shared, not copied)."""
+        digest = sha256()
+        for request in block.block_requests:
+            if len(request) > 1:
+                digest.update(sha256(request).digest())
+        return with_header(block, block.header.copy(requests_hash=digest.digest()))
 
     def process_deposit_request_data(self, block: BlockAPI) -> None:
         # py-evm reads receipts back from its chain db and does not check the

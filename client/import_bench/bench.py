@@ -77,6 +77,7 @@ def import_bench(
     *,
     workers: int | None,
     console: Console,
+    parallel: bool = True,
 ) -> dict[str, Any]:
     """Make the runs, each behind a progress bar; the whole report dict."""
     report: dict[str, Any] = {"chain": chain_summary(chain, path), "machine": machine(), "runs": {}}
@@ -96,7 +97,12 @@ def import_bench(
                 report["runs"][name] = run_py_evm(chain, genesis, advance)
             else:
                 report["runs"][name] = run_pipeline(
-                    chain, genesis, with_bal=name == "with_bal", workers=workers, progress=advance
+                    chain,
+                    genesis,
+                    with_bal=name == "with_bal",
+                    workers=workers,
+                    progress=advance,
+                    parallel=parallel,
                 )
     console.print(summary_table(report))
     return report

@@ -27,7 +27,7 @@ import rlp
 import trio
 from eth.vm.forks.prague import PragueVM
 
-from pipeline import MerkleWorkerPool, import_block
+from pipeline import MerkleWorkerPool, PartWorkerPool, import_block
 from storage import RocksStore
 
 from ..bench_chain.chain_files import BenchChain
@@ -42,6 +42,8 @@ AVERAGED = (
     "merkle_concurrent_ms",
     "merkle_drain_ms",
     "merkle_overlap_pct",
+    "later_ms",
+    "later_txs",
     "store_ms",
 )
 
@@ -67,6 +69,8 @@ def summarize(rows: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
         "ms_per_block": round(1000 * wall_s / len(rows), 3) if rows else None,
         **{key: _mean(rows, key) for key in AVERAGED},
         "warm_hit_pct": round(100 * hits / (hits + misses), 3) if warmed and hits + misses else None,
+        # Blocks whose split run failed and were executed again whole (none on a valid chain).
+        "fallbacks": sum(1 for row in rows if row.get("fallback")),
     }
 
 
@@ -77,6 +81,7 @@ def run_pipeline(
     with_bal: bool,
     workers: int | None,
     progress: Progress,
+    parallel: bool = True,
     datadir: Path | None = None,
 ) -> dict[str, Any]:
     """Import every block through the pipeline; the run's summary and per-block rows."""
@@ -84,15 +89,19 @@ def run_pipeline(
         store = RocksStore(Path(directory) / "chaindata")
         # Only the BAL path merkleizes in workers; the streaming path merkleizes after execution.
         pool = MerkleWorkerPool(workers) if with_bal else None
+        # ... and only the BAL path can run a block's later transactions from the BAL's state.
+        parts = PartWorkerPool() if with_bal and parallel else None
         try:
             blockchain = Blockchain(store, chain.config)
             blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
-            if pool is not None:
-                pool.start()
-            return trio.run(_import_all, blockchain, chain, with_bal, pool, progress)
+            for started in (pool, parts):
+                if started is not None:
+                    started.start()
+            return trio.run(_import_all, blockchain, chain, with_bal, pool, parts, progress)
         finally:
-            if pool is not None:
-                pool.close()
+            for started in (pool, parts):
+                if started is not None:
+                    started.close()
             store.close()
 
 
@@ -101,12 +110,15 @@ async def _import_all(
     chain: BenchChain,
     with_bal: bool,
     pool: MerkleWorkerPool | None,
+    parts: PartWorkerPool | None,
     progress: Progress,
 ) -> dict[str, Any]:
     rows = []
     started = time.perf_counter()
     for block_rlp, bal in zip(chain.blocks, chain.bals, strict=True):
-        imported = await import_block(blockchain, block_rlp, bal if with_bal else None, merkleizer=pool)
+        imported = await import_block(
+            blockchain, block_rlp, bal if with_bal else None, merkleizer=pool, parts=parts
+        )
         blockchain.set_forkchoice(imported.block_hash)
         rows.append(
             {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -135,3 +136,37 @@ def test_deltas_match_reference(bal: BlockAccessList) -> None:
             e.code,
             dict(e.storage),
         )
+
+
+def _through(bal: BlockAccessList, index: int) -> BlockAccessList:
+    """The BAL with every change after ``index`` left out (the reference for ``through_index``)."""
+    return BlockAccessList(
+        tuple(
+            dataclasses.replace(
+                a,
+                storage_changes=tuple(
+                    dataclasses.replace(sc, changes=kept)
+                    for sc in a.storage_changes
+                    if (kept := tuple(c for c in sc.changes if c.block_access_index <= index))
+                ),
+                balance_changes=tuple(c for c in a.balance_changes if c.block_access_index <= index),
+                nonce_changes=tuple(c for c in a.nonce_changes if c.block_access_index <= index),
+                code_changes=tuple(c for c in a.code_changes if c.block_access_index <= index),
+            )
+            for a in bal.accounts
+        )
+    )
+
+
+@FUZZ
+@given(valid_bals())
+def test_deltas_through_an_index_are_those_of_the_changes_up_to_it(bal: BlockAccessList) -> None:
+    indices = {
+        c.block_access_index
+        for a in bal.accounts
+        for c in (*a.balance_changes, *a.nonce_changes, *a.code_changes)
+    }
+    indices |= {c.block_access_index for a in bal.accounts for sc in a.storage_changes for c in sc.changes}
+    for index in sorted(indices | {0}):
+        assert synthesize_deltas(bal, through_index=index) == synthesize_deltas(_through(bal, index))
+    assert synthesize_deltas(bal, through_index=max(indices, default=0)) == synthesize_deltas(bal)

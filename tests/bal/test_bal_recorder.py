@@ -42,6 +42,11 @@ NEW_CODE = b"\x60\x02\x60\x00\x55\x00"
 
 @pytest.fixture(scope="module")
 def parent() -> tuple[MemoryStore, bytes]:
+    return parent_state()
+
+
+def parent_state() -> tuple[MemoryStore, bytes]:
+    """A store holding A and D (the parent state of every test here), and its root."""
     store = MemoryStore()
     genesis = [
         AccountDelta(A, balance=100, nonce=3, code=CODE, storage={1: 11, 2: 22}),

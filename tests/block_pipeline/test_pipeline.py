@@ -5,14 +5,15 @@ balance changes (amsterdam/eip7928 ``bal_multiple_storage_writes_same_slot``).
 A lying BAL is given together with a header that commits to it (its hash
 recomputed), so it passes the hash check and reaches the tasks; each lie must
 be rejected naming its rule, store nothing, leave the head where it was, and
-leave no merkle worker busy; closing the pool leaves no process behind.
+leave no worker busy, with the block executed whole or split (its third
+transaction in the later-part worker); closing a pool leaves no process behind.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import multiprocessing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,37 +26,10 @@ from bal.types import AccountChanges, BalanceChange, StorageChange
 from client.blockchain import Blockchain, BlockRejected
 from client.chain_config import config_from_fixture
 from client.genesis import parse_hex_bytes
-from pipeline import InlineMerkleizer, MerkleWorkerPool
+from pipeline import InlineMerkleizer, MerkleWorkerPool, PartWorkerPool
 from storage import HEAD, TIP, RocksStore, Space, Store
 
-from ..client.conftest import load_fixture_test
-
-CASE = (
-    "for_amsterdam/amsterdam/eip7928_block_level_access_lists/block_access_lists/"
-    "bal_multiple_storage_writes_same_slot.json"
-)
 BAL_HASH_FIELD = 21  # index of block_access_list_hash in the Amsterdam header
-
-
-@pytest.fixture(scope="module")
-def test_case() -> dict[str, Any]:
-    return load_fixture_test("for_amsterdam.tar.gz", CASE)
-
-
-@pytest.fixture(scope="module")
-def pool() -> Iterator[MerkleWorkerPool]:
-    workers = MerkleWorkerPool(size=1)
-    yield workers
-    workers.close()
-
-
-@pytest.fixture
-def chain(tmp_path: Path, test_case: dict[str, Any]) -> Iterator[Blockchain]:
-    store = RocksStore(tmp_path / "db")
-    blockchain = Blockchain(store, config_from_fixture(test_case["network"], test_case["config"]))
-    blockchain.init_genesis(test_case["pre"], parse_hex_bytes(test_case["genesisRLP"]))
-    yield blockchain
-    store.close()
 
 
 def _block(test_case: dict[str, Any]) -> tuple[bytes, BlockAccessList]:
@@ -127,10 +101,18 @@ LIES = {
 }
 
 
+@pytest.mark.parametrize("split", [False, True], ids=["whole", "split"])
 @pytest.mark.parametrize("lie", sorted(LIES))
 def test_a_lying_bal_is_rejected_and_leaves_nothing(
-    lie: str, chain: Blockchain, pool: MerkleWorkerPool, test_case: dict[str, Any]
+    lie: str,
+    split: bool,
+    chain: Blockchain,
+    pool: MerkleWorkerPool,
+    parts: PartWorkerPool,
+    test_case: dict[str, Any],
 ) -> None:
+    """With the block split (its third transaction in the part worker) or not, the same rule."""
+    later_parts = parts if split else None
     block_rlp, honest = _block(test_case)
     make_lie, rule = LIES[lie]
     lying = make_lie(honest)
@@ -139,15 +121,16 @@ def test_a_lying_bal_is_rejected_and_leaves_nothing(
     head, tip = chain.chain.pointer(HEAD), chain.chain.pointer(TIP)
 
     with pytest.raises(BlockRejected) as rejected:
-        chain.add_block(_committing_to(block_rlp, lying), bal=lying, merkleizer=pool)
+        chain.add_block(_committing_to(block_rlp, lying), bal=lying, merkleizer=pool, parts=later_parts)
 
     assert rejected.value.rule == rule, rejected.value
     assert _dump(chain.store) == before
     assert (chain.chain.pointer(HEAD), chain.chain.pointer(TIP)) == (head, tip)
-    assert pool.busy == 0
-    # The same pool still serves the honest block.
-    imported = chain.add_block(block_rlp, bal=honest, merkleizer=pool)
+    assert pool.busy == 0 and parts.busy == 0
+    # The same pools still serve the honest block.
+    imported = chain.add_block(block_rlp, bal=honest, merkleizer=pool, parts=later_parts)
     assert imported.state_root == chain.header(imported.block_hash).state_root
+    assert imported.timings.later_txs == (1 if split else 0)
 
 
 def test_bal_path_reports_stage_timings(

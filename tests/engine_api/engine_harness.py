@@ -247,7 +247,7 @@ class Node:
         return self.rpc("engine_forkchoiceUpdatedV3", state, None)
 
     def children(self) -> dict[int, str]:
-        """The node's live merkleizer worker processes: pid -> /proc state letter.
+        """The node's live worker processes (merkleizer, later part): pid -> /proc state letter.
 
         Workers are the node's children started by multiprocessing's ``spawn_main``
         (its resource tracker, another child, is not a worker and ends with the node).

@@ -52,7 +52,7 @@ def test_default_dev_genesis_node(start_node: Any) -> None:
     workers = node.children()
     assert workers, "the node starts its merkleizer workers"
     assert node.stop() == 0
-    assert "stopped; store closed, merkleizer workers stopped" in node.log()
+    assert "stopped; store closed, worker processes stopped" in node.log()
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "a worker outlived the node"
     node.start()
     assert node.secret == secret

@@ -6,18 +6,21 @@
   two-dimensional block accounting (``state_gas``, ``executor``, this module);
 * EIP-7954 larger code and initcode limits; EIP-7976/7981 floor and access
   list costs; EIP-8024 DUPN/SWAPN/EXCHANGE;
-* no EIP-7825 cap on a transaction's gas limit (only its regular gas is capped).
+* no EIP-7825 cap on a transaction's gas limit (only its regular gas is capped);
+* EIP-7928's parallel execution: a block's later transactions can run in
+  another process from the state its BAL claims (``parts``).
 
 Blob parameters come from the chain config (``BalrexOsakaVM.for_chain``). The
-block access list (EIP-7928) is neither recorded nor checked here.
+block access list is recorded by the account database (``StoreExecution``)
+and checked by ``pipeline/``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from eth.abc import (
+    BlockAPI,
     BlockHeaderAPI,
     ChainContextAPI,
     ComputationAPI,
@@ -25,17 +28,14 @@ from eth.abc import (
     ReceiptAPI,
     SignedTransactionAPI,
 )
-from eth.vm.forks.byzantium.constants import (
-    EIP658_TRANSACTION_STATUS_CODE_FAILURE,
-    EIP658_TRANSACTION_STATUS_CODE_SUCCESS,
-)
-from eth_bloom import BloomFilter
-from eth_utils import ValidationError
+
+from bal.deltas import AccountDelta
+from bal.recorder import BalRecorder
 
 from ..osaka import BalrexOsakaVM
 from .headers import AmsterdamBlock
+from .parts import BlockGas, LaterPart, PartResult, TransactionOutcome
 from .state import AmsterdamStoreState
-from .state_gas import TX_GAS_LIMIT_CAP, cost_per_state_byte, intrinsic_gas
 
 
 class BalrexAmsterdamVM(BalrexOsakaVM):
@@ -63,49 +63,63 @@ class BalrexAmsterdamVM(BalrexOsakaVM):
     def apply_all_transactions(
         self, transactions: Sequence[SignedTransactionAPI], base_header: BlockHeaderAPI
     ) -> tuple[BlockHeaderAPI, tuple[ReceiptAPI, ...], tuple[ComputationAPI, ...]]:
-        """Run the transactions with EIP-7778/8037 block accounting.
+        """Run the transactions with EIP-7778/8037 block accounting (:class:`BlockGas`).
 
-        Three counters: the receipts' cumulative gas (what senders pay, after
-        refunds and floor), the block's regular gas ``R`` (before refunds) and
-        its state gas ``S``; the header's gas used is ``max(R, S)``.
+        Each transaction is admitted before it runs. Computations are not kept
+        (nothing here needs them after the receipt): the third item is empty.
         """
-        gas_limit = base_header.gas_limit
-        cpsb = cost_per_state_byte(gas_limit)
-        regular_used = state_used = cumulative = 0
-        header = base_header
-        receipts: list[ReceiptAPI] = []
-        computations: list[ComputationAPI] = []
-        vm_header = self.get_header()
+        gas = BlockGas(base_header)
         for index, transaction in enumerate(transactions):
-            intrinsic = intrinsic_gas(transaction, cpsb)
-            if min(TX_GAS_LIMIT_CAP, transaction.gas - intrinsic.state) > gas_limit - regular_used:
-                raise ValidationError(
-                    f"transaction gas {transaction.gas} exceeds the block's regular gas left "
-                    f"{gas_limit - regular_used}"
-                )
-            if transaction.gas - intrinsic.regular > gas_limit - state_used:
-                raise ValidationError(
-                    f"transaction gas {transaction.gas} exceeds the block's state gas left "
-                    f"{gas_limit - state_used}"
-                )
-            self.state.lock_changes()
-            computation: Any = self.state.apply_transaction(transaction)
-            cumulative += computation.tx_gas_used
-            regular_used += computation.block_regular
-            state_used += computation.block_state
-            status = (
-                EIP658_TRANSACTION_STATUS_CODE_FAILURE
-                if computation.is_error
-                else EIP658_TRANSACTION_STATUS_CODE_SUCCESS
-            )
-            receipt = transaction.make_receipt(status, cumulative, computation.get_log_entries())
-            header = header.copy(bloom=int(BloomFilter(header.bloom) | receipt.bloom), gas_used=cumulative)
-            header = self.increment_blob_gas_used(header, transaction)
-            receipts.append(receipt)
-            computations.append(computation)
-            # As py-evm's loop: the hook closes the transaction's BAL index when recording.
-            self.transaction_applied_hook(index, transactions, vm_header, header, computation, receipt)
-        block_gas = max(regular_used, state_used)
-        if block_gas > gas_limit:
-            raise ValidationError(f"block gas {block_gas} exceeds the gas limit {gas_limit}")
-        return header.copy(gas_used=block_gas), tuple(receipts), tuple(computations)
+            gas.admit(transaction)
+            gas.add(transaction, self._run_transaction(index, transaction))
+        header, receipts = gas.finish()
+        return header, receipts, ()
+
+    def apply_transactions_in_parts(
+        self, transactions: Sequence[SignedTransactionAPI], base_header: BlockHeaderAPI, later: LaterPart
+    ) -> tuple[BlockHeaderAPI, tuple[ReceiptAPI, ...]]:
+        """Run the transactions before ``later.first`` here, take the rest from ``later`` (see ``parts``).
+
+        The later part's state is laid over this one's and its BAL units
+        merged into this recorder, so what follows (withdrawals, the
+        post-execution system calls, index n + 1) runs on the whole block's state.
+        """
+        gas = BlockGas(base_header)
+        for index, transaction in enumerate(transactions[: later.first]):
+            gas.admit(transaction)
+            gas.add(transaction, self._run_transaction(index, transaction))
+        part = later.result()
+        db = self.state._account_db
+        db.apply_deltas(part.deltas)
+        db.recorder.absorb(part.recorder)
+        gas.add_all(transactions[later.first :], part.outcomes)
+        return gas.finish()
+
+    def execute_later_part(
+        self, block: BlockAPI, first: int, start: Sequence[AccountDelta]
+    ) -> PartResult:
+        """Run the block's transactions from ``first`` on, from the state ``start`` (the BAL's claim).
+
+        No block-level checks here: the process that runs the earlier part
+        admits these transactions in order once their outcomes are back.
+        """
+        db = self._open_block_state(block)
+        recorder = BalRecorder(after_index=first)
+        db.start_recording(recorder)
+        db.apply_deltas(start)
+        outcomes = tuple(
+            self._run_transaction(index, transaction)
+            for index, transaction in enumerate(block.transactions[first:], first)
+        )
+        deltas = db.account_deltas()
+        db.stop_recording()
+        return PartResult(outcomes, recorder, tuple(deltas))
+
+    def _run_transaction(self, index: int, transaction: SignedTransactionAPI) -> TransactionOutcome:
+        """Apply transaction ``index`` (0-based) and close its BAL unit (index + 1) when recording."""
+        self.state.lock_changes()
+        outcome = TransactionOutcome.of(self.state.apply_transaction(transaction))
+        db = self.state._account_db
+        if db.recorder is not None:
+            db.finish_index(index + 1)
+        return outcome

@@ -1,0 +1,50 @@
+"""The pipeline tests' block (an EF fixture block with three transactions), chain and worker pools."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from client.blockchain import Blockchain
+from client.chain_config import config_from_fixture
+from client.genesis import parse_hex_bytes
+from pipeline import MerkleWorkerPool, PartWorkerPool
+from storage import RocksStore
+
+from ..client.conftest import load_fixture_test
+
+CASE = (
+    "for_amsterdam/amsterdam/eip7928_block_level_access_lists/block_access_lists/"
+    "bal_multiple_storage_writes_same_slot.json"
+)
+
+
+@pytest.fixture(scope="module")
+def test_case() -> dict[str, Any]:
+    return load_fixture_test("for_amsterdam.tar.gz", CASE)
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[MerkleWorkerPool]:
+    workers = MerkleWorkerPool(size=1)
+    yield workers
+    workers.close()
+
+
+@pytest.fixture(scope="module")
+def parts() -> Iterator[PartWorkerPool]:
+    workers = PartWorkerPool(min_transactions=2)
+    yield workers
+    workers.close()
+
+
+@pytest.fixture
+def chain(tmp_path: Path, test_case: dict[str, Any]) -> Iterator[Blockchain]:
+    store = RocksStore(tmp_path / "db")
+    blockchain = Blockchain(store, config_from_fixture(test_case["network"], test_case["config"]))
+    blockchain.init_genesis(test_case["pre"], parse_hex_bytes(test_case["genesisRLP"]))
+    yield blockchain
+    store.close()

@@ -1,0 +1,97 @@
+"""EIP-7928 parallel execution: a block's later transactions in the part worker, from the BAL's state.
+
+Same EF block as ``test_pipeline`` (three transactions): with
+``min_transactions=2`` the node's process runs the first two and the worker
+the third, from the state the BAL claims after index 2. A split import must
+store exactly what an unsplit one stores; a BAL that lies about the state the
+worker starts from must be rejected naming the rule the sequential execution
+names, with nothing stored and no worker left busy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bal import BlockAccessList
+from bal.types import AccountChanges, BalanceChange
+from client.blockchain import Blockchain, BlockRejected
+from client.chain_config import config_from_fixture
+from client.genesis import parse_hex_bytes
+from pipeline import MerkleWorkerPool, PartWorkerPool
+from storage import HEAD, TIP, MemoryStore, RocksStore
+
+from .test_pipeline import _block, _committing_to, _dump, _replace_account
+
+
+def test_a_split_import_stores_what_an_unsplit_one_does(
+    tmp_path: Path, pool: MerkleWorkerPool, parts: PartWorkerPool, test_case: dict[str, Any]
+) -> None:
+    block_rlp, bal = _block(test_case)
+    stores = []
+    for name, later_parts in (("whole", None), ("split", parts)):
+        store = RocksStore(tmp_path / name)
+        blockchain = Blockchain(store, config_from_fixture(test_case["network"], test_case["config"]))
+        blockchain.init_genesis(test_case["pre"], parse_hex_bytes(test_case["genesisRLP"]))
+        try:
+            imported = blockchain.add_block(block_rlp, bal=bal, merkleizer=pool, parts=later_parts)
+            stores.append(_dump(store))
+        finally:
+            store.close()
+        timings = imported.timings
+        assert timings.fallback is None
+        assert timings.later_txs == (1 if later_parts else 0)
+        assert ("later" in timings.spans) == (later_parts is not None)
+    assert stores[0] == stores[1]
+    assert parts.busy == 0
+
+
+def _sender_balance_after_index_1_changed(bal: BlockAccessList) -> BlockAccessList:
+    """The balance a sender has after transaction 1 (the worker starts from it) changed by one wei."""
+
+    def bump(account: AccountChanges) -> AccountChanges:
+        changes = tuple(
+            BalanceChange(c.block_access_index, c.post_balance + (c.block_access_index == 1))
+            for c in account.balance_changes
+        )
+        return dataclasses.replace(account, balance_changes=changes)
+
+    def changed_at_1(account: AccountChanges) -> bool:
+        return any(c.block_access_index == 1 for c in account.balance_changes)
+
+    return _replace_account(bal, changed_at_1, bump)
+
+
+def test_a_lie_about_the_workers_start_names_the_sequential_rule(
+    chain: Blockchain, pool: MerkleWorkerPool, parts: PartWorkerPool, test_case: dict[str, Any]
+) -> None:
+    block_rlp, honest = _block(test_case)
+    lying = _sender_balance_after_index_1_changed(honest)
+    before = _dump(chain.store)
+    head, tip = chain.chain.pointer(HEAD), chain.chain.pointer(TIP)
+
+    with pytest.raises(BlockRejected) as rejected:
+        chain.add_block(_committing_to(block_rlp, lying), bal=lying, merkleizer=pool, parts=parts)
+
+    assert rejected.value.rule == "wrong-post-value", rejected.value
+    assert "index 1" in str(rejected.value)
+    assert _dump(chain.store) == before
+    assert (chain.chain.pointer(HEAD), chain.chain.pointer(TIP)) == (head, tip)
+    assert parts.busy == 0 and pool.busy == 0
+    imported = chain.add_block(block_rlp, bal=honest, merkleizer=pool, parts=parts)
+    assert imported.timings.later_txs == 1 and imported.timings.fallback is None
+
+
+def test_small_blocks_and_memory_stores_are_not_split(
+    chain: Blockchain, parts: PartWorkerPool, test_case: dict[str, Any]
+) -> None:
+    block_rlp, bal = _block(test_case)
+    prepared = chain.prepare(block_rlp, bal)
+    assert parts.split_point(chain, prepared) == 2
+    assert PartWorkerPool(min_transactions=4).split_point(chain, prepared) is None
+    in_memory = Blockchain(MemoryStore(), chain.config)
+    in_memory.init_genesis(test_case["pre"], parse_hex_bytes(test_case["genesisRLP"]))
+    assert parts.split_point(in_memory, in_memory.prepare(block_rlp, bal)) is None
