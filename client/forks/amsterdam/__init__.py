@@ -69,9 +69,7 @@ class BalrexAmsterdamVM(BalrexOsakaVM):
         (nothing here needs them after the receipt): the third item is empty.
         """
         gas = BlockGas(base_header)
-        for index, transaction in enumerate(transactions):
-            gas.admit(transaction)
-            gas.add(transaction, self._run_transaction(index, transaction))
+        self._run_admitted(gas, transactions)
         header, receipts = gas.finish()
         return header, receipts, ()
 
@@ -85,9 +83,7 @@ class BalrexAmsterdamVM(BalrexOsakaVM):
         post-execution system calls, index n + 1) runs on the whole block's state.
         """
         gas = BlockGas(base_header)
-        for index, transaction in enumerate(transactions[: later.first]):
-            gas.admit(transaction)
-            gas.add(transaction, self._run_transaction(index, transaction))
+        self._run_admitted(gas, transactions[: later.first])
         part = later.result()
         db = self.state._account_db
         db.apply_deltas(part.deltas)
@@ -114,6 +110,12 @@ class BalrexAmsterdamVM(BalrexOsakaVM):
         deltas = db.account_deltas()
         db.stop_recording()
         return PartResult(outcomes, recorder, tuple(deltas))
+
+    def _run_admitted(self, gas: BlockGas, transactions: Sequence[SignedTransactionAPI]) -> None:
+        """Run the block's first transactions here, each admitted by the block gas before it runs."""
+        for index, transaction in enumerate(transactions):
+            gas.admit(transaction)
+            gas.add(transaction, self._run_transaction(index, transaction))
 
     def _run_transaction(self, index: int, transaction: SignedTransactionAPI) -> TransactionOutcome:
         """Apply transaction ``index`` (0-based) and close its BAL unit (index + 1) when recording."""

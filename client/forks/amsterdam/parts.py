@@ -19,7 +19,7 @@ same receipts as executing in one part.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from eth.abc import BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
@@ -66,7 +66,7 @@ class PartResult:
     outcomes: tuple[TransactionOutcome, ...]
     recorder: BalRecorder
     # The state after the part's last transaction, as changes to the parent state.
-    deltas: tuple[AccountDelta, ...] = field(default=())
+    deltas: tuple[AccountDelta, ...]
 
 
 class LaterPart(Protocol):
