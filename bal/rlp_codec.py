@@ -93,8 +93,14 @@ def _encode_account(account: AccountChanges) -> bytes:
 
 
 def encode_bal(bal: BlockAccessList) -> bytes:
-    """The canonical RLP bytes of ``bal``."""
-    return _list([_encode_account(a) for a in bal.accounts])
+    """The canonical RLP bytes of ``bal``, encoded once and then kept on it.
+
+    A given BAL is hashed against the header before execution and, once
+    execution reproduced it, stored: the same bytes twice.
+    """
+    if bal._rlp is None:
+        object.__setattr__(bal, "_rlp", _list([_encode_account(a) for a in bal.accounts]))
+    return bal._rlp  # type: ignore[return-value]
 
 
 def bal_hash(bal: BlockAccessList) -> bytes:
@@ -204,6 +210,7 @@ def decode_bal(data: bytes) -> BlockAccessList:
         # pyrlp decodes recursively; a BAL is 5 lists deep, so this is garbage.
         raise MalformedRlp("lists nested too deeply") from None
     accounts = _as_list(items, "accounts")
+    # Strict decoding makes ``data`` the only encoding of the result: it is kept as its RLP.
     return BlockAccessList(
-        tuple(_decode_account(a, f"accounts[{i}]") for i, a in enumerate(accounts))
+        tuple(_decode_account(a, f"accounts[{i}]") for i, a in enumerate(accounts)), _rlp=bytes(data)
     )

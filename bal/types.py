@@ -11,7 +11,7 @@ be shared by concurrent tasks without anyone mutating it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Widths of the integer fields, in bytes (EIP-7928).
 INDEX_BYTES = 4  # blockAccessIndex: u32
@@ -65,6 +65,10 @@ class BlockAccessList:
     """All accounts a block touched, in the order they appear on the wire."""
 
     accounts: tuple[AccountChanges, ...] = ()
+    # Its canonical RLP once known (the bytes it was decoded from, or its first
+    # encoding), kept by ``rlp_codec`` so a BAL is encoded at most once: not part
+    # of its value.
+    _rlp: bytes | None = field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.accounts)

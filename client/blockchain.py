@@ -183,8 +183,13 @@ class Blockchain:
         )
         self._commit(writes, stored, prepared.extends_tip)
 
-    def decode(self, block_rlp: bytes) -> PreparedBlock:
-        """The block decoded with its fork's classes, and its stored parent (no checks yet)."""
+    def decode(self, block_rlp: bytes, *, body: bool = True) -> PreparedBlock:
+        """The block decoded with its fork's classes, and its stored parent (no checks yet).
+
+        ``body=False`` leaves the body out (the block holds only its header): for
+        a worker that decodes just the transactions it runs, of a block the
+        node's process has decoded and checked.
+        """
         try:
             parts = split_block(block_rlp)
             header = decode_header(parts.header_rlp)
@@ -205,7 +210,8 @@ class Blockchain:
         except ValidationError as exc:
             raise BlockRejected("block-too-large", str(exc)) from None
         try:
-            block = rlp.decode(block_rlp, sedes=vm_class.get_block_class())
+            block_class = vm_class.get_block_class()
+            block = rlp.decode(block_rlp, sedes=block_class) if body else block_class(header)
         except (DeserializationError, RLPException, ValidationError) as exc:
             raise BlockRejected("malformed-block", str(exc)) from None
         extends_tip = header.parent_hash == self.chain.pointer(TIP)

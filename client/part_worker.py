@@ -11,7 +11,7 @@ state it ended in (``client.forks.amsterdam.parts`` says why that is safe).
 The worker reads the parent state through its own secondary RocksDB handle
 (``storage.rocks.Follower``, caught up before each block), decodes the block
 itself from its RLP (so only bytes and the claimed deltas cross the pipe),
-and recovers only its own transactions' senders.
+and decodes only its own transactions.
 
 Request: ``("later-part", db_path, config, block_rlp, parent_is_head, first,
 start)``; replies with a :class:`~client.forks.amsterdam.parts.PartResult`.
@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
+import rlp
 
 from bal.deltas import AccountDelta
 from storage.rocks import Follower
@@ -52,10 +54,13 @@ class PartWorker:
     ) -> PartResult:
         store, _ = self.follower.store_for(db_path)
         blockchain = Blockchain(store, config)
-        decoded = blockchain.decode(block_rlp)
+        decoded = blockchain.decode(block_rlp, body=False)
+        builder = decoded.vm_class.get_transaction_builder()
+        # Only this part's transactions: the block's other half never runs here.
+        transactions = [builder.deserialize(item) for item in rlp.decode(block_rlp)[1][first:]]
         source = StateSource(store, decoded.parent.state_root, parent_is_head=parent_is_head)
         vm = blockchain.block_vm(decoded.vm_class, decoded.block.header, source)
-        result: PartResult = vm.execute_later_part(decoded.block, first, start)
+        result: PartResult = vm.execute_later_part(decoded.block, first, transactions, start)
         return result
 
     def close(self) -> None:

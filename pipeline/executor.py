@@ -13,6 +13,8 @@ the verdict and the rule a rejection names are always the sequential ones.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from eth.exceptions import VMError
 from eth_utils import ValidationError
 
@@ -68,4 +70,8 @@ def _execute(
         raise BlockRejected(exc.rule, str(exc)) from None
     check_executed_bal(block.header, execution, given)
     check_execution_results(block.header, execution)
+    if given is not None and execution.block_access_list is not None:
+        # The check made the executed BAL the given one: keep the given, whose RLP
+        # prepare already has (it hashed it), rather than encode the same list to store it.
+        execution = replace(execution, block_access_list=given)
     return execution

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import rlp
 from eth_hash.auto import keccak
+from rlp.codec import encode_raw
 
 from .store import Space, Store, WriteBatch
 
@@ -40,7 +41,10 @@ class AccountRecord:
         )
 
     def encode(self) -> bytes:
-        return rlp.encode([self.nonce, self.balance, self.storage_root, self.code_hash])
+        # By hand: pyrlp's ``rlp.encode`` infers a sedes for every item (10 us a
+        # record, against 3.5 us), and every account a block changes is encoded
+        # twice (its trie leaf and its flat-state record).
+        return encode_raw([int_bytes(self.nonce), int_bytes(self.balance), self.storage_root, self.code_hash])
 
     @classmethod
     def decode(cls, data: bytes) -> AccountRecord:
@@ -54,7 +58,8 @@ def storage_key(address: bytes, slot: int) -> bytes:
     return address + slot.to_bytes(SLOT_BYTES, "big")
 
 
-def encode_storage_value(value: int) -> bytes:
+def int_bytes(value: int) -> bytes:
+    """Minimal big-endian bytes (zero is empty): how RLP and the flat state hold integers."""
     return value.to_bytes((value.bit_length() + 7) // 8, "big")
 
 
@@ -106,7 +111,7 @@ class StateWrites:
         for address, slots in self.storage.items():
             for slot, value in slots.items():
                 if value:
-                    batch.put(Space.STORAGE, storage_key(address, slot), encode_storage_value(value))
+                    batch.put(Space.STORAGE, storage_key(address, slot), int_bytes(value))
                 else:
                     batch.delete(Space.STORAGE, storage_key(address, slot))
 

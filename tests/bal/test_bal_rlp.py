@@ -39,6 +39,20 @@ def test_decode_encode_round_trip(bal: BlockAccessList) -> None:
     data = encode_bal(bal)
     assert decode_bal(data) == bal
     assert encode_bal(decode_bal(data)) == data
+    assert encode_anew(decode_bal(data)) == data
+
+
+def encode_anew(bal: BlockAccessList) -> bytes:
+    """Encode ``bal``'s value again, not the RLP a decoded BAL keeps (which is its input)."""
+    return encode_bal(BlockAccessList(bal.accounts))
+
+
+def test_a_bal_keeps_its_rlp_outside_its_value() -> None:
+    data = encode_bal(bal_of(account(1, balances=[(1, 5)])))
+    decoded = decode_bal(data)
+    assert encode_bal(decoded) == data
+    plain = BlockAccessList(decoded.accounts)  # equal value, no RLP kept yet
+    assert decoded == plain and hash(decoded) == hash(plain) and repr(decoded) == repr(plain)
 
 
 @FUZZ
@@ -394,7 +408,7 @@ def assert_total(data: bytes) -> None:
     except BalDecodeError:
         return
     assert isinstance(bal, BlockAccessList)
-    assert encode_bal(bal) == data
+    assert encode_anew(bal) == data
 
 
 @FUZZ

@@ -92,20 +92,24 @@ class BalrexAmsterdamVM(BalrexOsakaVM):
         return gas.finish()
 
     def execute_later_part(
-        self, block: BlockAPI, first: int, start: Sequence[AccountDelta]
+        self,
+        block: BlockAPI,
+        first: int,
+        transactions: Sequence[SignedTransactionAPI],
+        start: Sequence[AccountDelta],
     ) -> PartResult:
-        """Run the block's transactions from ``first`` on, from the state ``start`` (the BAL's claim).
+        """Run ``transactions``, the block's from ``first`` on, from the state ``start`` (the BAL's claim).
 
-        No block-level checks here: the process that runs the earlier part
-        admits these transactions in order once their outcomes are back.
+        Only ``block``'s header is read. No block-level checks here: the
+        process that runs the earlier part admits these transactions in order
+        once their outcomes are back.
         """
         db = self._open_block_state(block)
         recorder = BalRecorder(after_index=first)
         db.start_recording(recorder)
         db.apply_deltas(start)
         outcomes = tuple(
-            self._run_transaction(index, transaction)
-            for index, transaction in enumerate(block.transactions[first:], first)
+            self._run_transaction(index, transaction) for index, transaction in enumerate(transactions, first)
         )
         deltas = db.account_deltas()
         db.stop_recording()

@@ -33,9 +33,8 @@ from eth_utils import ValidationError
 from bal.deltas import AccountDelta
 from bal.recorder import BalRecorder
 
+from .receipts import LogEntry, logs_bloom, make_receipt
 from .state_gas import TX_GAS_LIMIT_CAP, cost_per_state_byte, intrinsic_gas
-
-LogEntry = tuple[bytes, tuple[int, ...], bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +46,18 @@ class TransactionOutcome:
     block_state: int  # EIP-8037 state gas
     failed: bool
     logs: tuple[LogEntry, ...]
+    bloom: int  # of the logs, computed where the transaction ran (``receipts``)
 
     @classmethod
     def of(cls, computation: Any) -> TransactionOutcome:
+        logs = tuple(computation.get_log_entries())
         return cls(
             computation.tx_gas_used,
             computation.block_regular,
             computation.block_state,
             computation.is_error,
-            tuple(computation.get_log_entries()),
+            logs,
+            logs_bloom(logs),
         )
 
 
@@ -121,8 +123,8 @@ class BlockGas:
             if outcome.failed
             else EIP658_TRANSACTION_STATUS_CODE_SUCCESS
         )
-        receipt = transaction.make_receipt(status, self.cumulative, outcome.logs)
-        self._bloom |= receipt.bloom
+        receipt = make_receipt(transaction, status, self.cumulative, outcome.logs, outcome.bloom)
+        self._bloom |= outcome.bloom
         self._blob_gas += get_total_blob_gas(transaction)
         self.receipts.append(receipt)
 
