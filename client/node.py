@@ -30,7 +30,7 @@ from storage import RocksStore
 
 from .blockchain import Blockchain
 from .dev_genesis import dev_genesis
-from .gc_tuning import freeze_startup_objects
+from .gc_tuning import freeze_live_objects
 from .genesis import Genesis, build_genesis
 
 log = logging.getLogger("balrex.node")
@@ -131,7 +131,7 @@ def run_node(
     parts = PartWorkerPool()
     parts.start()
     log.info("merkleizer workers=%d, later-part workers=1", pool.size)
-    freeze_startup_objects()
+    freeze_live_objects()
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:

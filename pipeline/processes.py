@@ -24,6 +24,8 @@ from typing import Any, Protocol
 
 import trio
 
+from client.gc_tuning import freeze_live_objects
+
 
 class Handler(Protocol):
     def handle(self, request: tuple[Any, ...]) -> Any: ...
@@ -43,6 +45,10 @@ class WorkerFailed(RuntimeError):
 def serve(conn: Connection, handler_class: type[Handler]) -> None:
     """The worker's main loop (the process target)."""
     handler = handler_class()
+    # What outlives start-up and each request is the worker's long-lived state:
+    # frozen out of the collector's walks (``client.gc_tuning``), after the reply
+    # is sent, while the node's process finishes the block.
+    freeze_live_objects()
     try:
         while True:
             try:
@@ -56,6 +62,7 @@ def serve(conn: Connection, handler_class: type[Handler]) -> None:
             except Exception as exc:
                 reply = ("error", type(exc).__name__, str(exc))
             conn.send(reply)
+            freeze_live_objects()
     finally:
         handler.close()
 

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..bench_chain.chain_files import BenchChain
-from ..gc_tuning import freeze_startup_objects
+from ..gc_tuning import freeze_live_objects
 from ..genesis import build_genesis
 from .report import run_label, write_report
 from .runs import run_pipeline, run_py_evm
@@ -82,7 +82,7 @@ def import_bench(
     """Make the runs, each behind a progress bar; the whole report dict."""
     report: dict[str, Any] = {"chain": chain_summary(chain, path), "machine": machine(), "runs": {}}
     genesis = build_genesis(chain.genesis)
-    freeze_startup_objects()
+    freeze_live_objects()
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
