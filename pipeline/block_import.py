@@ -41,7 +41,7 @@ from .executor import execute
 from .merkle_workers import InlineMerkleizer, Merkleizer
 from .part_workers import PartWorkerPool, RemotePart
 from .timings import StageTimings
-from .warmer import warm
+from .warmer import warm, warm_plan
 
 
 async def import_block(
@@ -119,18 +119,16 @@ async def _with_bal(
     first = None if parts is None else parts.split_point(blockchain, prepared)
     later = None if first is None else RemotePart(first)
     stop_warming = threading.Event()
-    head_start = trio.Event()
     merkled: list[MerkleResult] = []
-
-    def let_executor_start() -> None:  # called from the warmer's thread
-        trio.from_thread.run_sync(head_start.set)
+    warm_started = timings.now()
+    head, rest = warm_plan(bal)
+    warm(source, head)  # here, before any thread competes for the interpreter lock
 
     async def warmer() -> None:
         try:
-            with timings.span("warmer"):
-                await trio.to_thread.run_sync(warm, source, bal, stop_warming, let_executor_start)
+            await trio.to_thread.run_sync(warm, source, rest, stop_warming)
         finally:
-            head_start.set()
+            timings.record("warmer", warm_started)
 
     async def merkleize_bal() -> None:
         with timings.span("merkle"):
@@ -151,7 +149,6 @@ async def _with_bal(
             nursery.start_soon(warmer)
             nursery.start_soon(merkleize_bal)
             try:
-                await head_start.wait()
                 execution = await trio.to_thread.run_sync(
                     execute, blockchain, prepared, source, bal, timings, later
                 )

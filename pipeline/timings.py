@@ -47,13 +47,21 @@ class StageTimings:
     later_txs: int = 0
     fallback: str | None = None
 
+    def now(self) -> float:
+        """Seconds since the block was received."""
+        return time.perf_counter() - self.received
+
+    def record(self, stage: str, start: float) -> None:
+        """End ``stage``'s span now; it began at ``start`` (a :meth:`now` value)."""
+        self.spans[stage] = (start, self.now())
+
     @contextmanager
     def span(self, stage: str) -> Iterator[None]:
-        start = time.perf_counter() - self.received
+        start = self.now()
         try:
             yield
         finally:
-            self.spans[stage] = (start, time.perf_counter() - self.received)
+            self.record(stage, start)
 
     def finish(self) -> None:
         self.finished = time.perf_counter() - self.received

@@ -1,16 +1,17 @@
 """The warmer: load the parent state the BAL names into the executor's cache, ahead of use.
 
-It runs in a thread beside the executor's, in the order execution will need
-the keys: each account and slot goes at the first ``blockAccessIndex`` that
-changes it (slots only read, and read-only accounts, ride with their account
-or go last). Both threads share the interpreter lock, so the warmer only wins
-time for the executor by being far cheaper per key (one flat-state read) and
-by staying ahead of it. Once the executor's thread runs, the lock can stay
+It works in the order execution will need the keys: each account and slot
+goes at the first ``blockAccessIndex`` that changes it (slots only read, and
+read-only accounts, ride with their account or go last). The keys of the
+first :data:`HEAD_START_INDEX` indices are loaded before any task starts
+(about a millisecond, in the pipeline's thread); the rest in a thread beside
+the executor's. Both threads share the interpreter lock, so the warmer only
+wins time for the executor by being far cheaper per key (one flat-state read)
+and by staying ahead of it: once the executor's thread runs, the lock can stay
 with it for a whole switch interval (5 ms, about ten transactions) before the
-warmer's thread runs again, so the executor starts only when the keys of the
-first :data:`HEAD_START_INDEX` indices are in (``head_start``, about a
-millisecond); after that the warmer gains roughly a dozen transactions for
-every one executed. The hit rate is measured (``StateSource.stats``), not assumed.
+warmer's thread runs again, which the head start covers; after that the warmer
+gains roughly a dozen transactions for every one executed. The hit rate is
+measured (``StateSource.stats``), not assumed.
 
 The warmer never walks the state trie: execution reads the flat state. The
 walk of each touched account's trie path happens once, in the merkleizer's
@@ -21,8 +22,7 @@ updates them (see ``merkle.optimistic``).
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable
 
 from bal.types import AccountChanges, BlockAccessList
 from client.state_source import StateSource
@@ -54,37 +54,28 @@ def warm_order(bal: BlockAccessList) -> list[tuple[int, bytes, int | None]]:
     return keys
 
 
-# The executor may start once every key first needed at an index up to this one is warm.
-# With 1, the executor's first switch interval outran the warmer: ~1% of reads missed,
-# at indices 2 to 13 (bench chain).
+# The keys first needed at indices up to this one are warm before the executor starts.
+# With 1 (the keys of the first transaction), the executor's first switch interval
+# outran the warmer: about 1% of its reads missed, at indices 2 to 13 (bench chain).
 HEAD_START_INDEX = 16
 
+Key = tuple[bytes, int | None]  # (address, slot), or (address, None) for the account and its code
 
-def _keys(
-    bal: BlockAccessList, stop: threading.Event, head_start: Callable[[], None]
-) -> Iterator[tuple[bytes, int | None]]:
-    started = False
+
+def warm_plan(bal: BlockAccessList) -> tuple[list[Key], list[Key]]:
+    """The keys to load before the executor starts, and the rest, each in warming order."""
+    head: list[Key] = []
+    rest: list[Key] = []
     for index, address, slot in warm_order(bal):
-        if stop.is_set():
-            break
-        if not started and index > HEAD_START_INDEX:
-            head_start()
-            started = True
-            time.sleep(0)  # hand the interpreter lock over, so the executor starts now
-        yield address, slot
-    if not started:
-        head_start()
+        (head if index <= HEAD_START_INDEX else rest).append((address, slot))
+    return head, rest
 
 
-def warm(
-    source: StateSource, bal: BlockAccessList, stop: threading.Event, head_start: Callable[[], None]
-) -> None:
-    """Prefetch every key of ``bal`` (and each account's code) until done or ``stop`` is set.
-
-    ``head_start`` is called once, when the keys of indices up to
-    :data:`HEAD_START_INDEX` are warm (or when the warmer ends early).
-    """
-    for address, slot in _keys(bal, stop, head_start):
+def warm(source: StateSource, keys: Iterable[Key], stop: threading.Event | None = None) -> None:
+    """Prefetch ``keys`` (and each account's code) until done or ``stop`` is set."""
+    for address, slot in keys:
+        if stop is not None and stop.is_set():
+            return
         if slot is None:
             record = source.warm_account(address)
             if record is not None:
