@@ -28,7 +28,6 @@ which the pool re-raises by name.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from storage import RocksStore
@@ -37,20 +36,12 @@ from storage.rocks import Follower
 from .optimistic import MerkleSession, compute_storage_roots
 from .trie import NodeCache
 
-# The merkleizer has slack (its root is ready well before execution ends), the
-# executors do not: while all three are busy on two cores, the operating system
-# gives this process a smaller share. In alternating runs of the bench chain the
-# BAL path's wall time was lower with 5 than with 0 in 6 of 7 pairs, and the
-# drain stayed under 1 ms; with 10 the drain grew to 2-3.5 ms.
-NICENESS = 5
-
 # A few hundred MB of decoded trie nodes (a full branch node is about 1.3 kB).
 NODE_CACHE_LIMIT = 300_000
 
 
 class MerkleWorker:
     def __init__(self) -> None:
-        os.nice(NICENESS)
         self.node_cache: NodeCache = {}
         self.follower = Follower("balrex-merkle-")
         self.session: MerkleSession | None = None

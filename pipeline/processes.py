@@ -19,6 +19,7 @@ a dead block, and its pool starts a fresh one in its place.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
@@ -42,8 +43,9 @@ class WorkerFailed(RuntimeError):
         self.message = message
 
 
-def serve(conn: Connection, handler_class: type[Handler]) -> None:
+def serve(conn: Connection, handler_class: type[Handler], niceness: int) -> None:
     """The worker's main loop (the process target)."""
+    os.nice(niceness)
     handler = handler_class()
     # What outlives start-up and each request is the worker's long-lived state:
     # frozen out of the collector's walks (``client.gc_tuning``), after the reply
@@ -70,10 +72,13 @@ def serve(conn: Connection, handler_class: type[Handler]) -> None:
 class WorkerProcess:
     """One worker process running ``handler_class`` (spawned: no state inherited from the node)."""
 
-    def __init__(self, name: str, handler_class: type[Handler]) -> None:
+    def __init__(self, name: str, handler_class: type[Handler], *, niceness: int = 0) -> None:
+        """``niceness``: added to the worker's scheduling niceness (a lower priority for work with slack)."""
         context = multiprocessing.get_context("spawn")
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=serve, args=(child, handler_class), name=name, daemon=True)
+        self.process = context.Process(
+            target=serve, args=(child, handler_class, niceness), name=name, daemon=True
+        )
         self.process.start()
         child.close()
         self.busy = False

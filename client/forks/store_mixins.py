@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from eth._utils.numeric import ceil32
@@ -60,9 +59,9 @@ class BlockExecution:
     # The block access list execution produced (EIP-7928), from Amsterdam on.
     block_access_list: BlockAccessList | None = None
 
-    @cached_property
+    @property
     def block_access_list_rlp(self) -> bytes | None:
-        """The executed BAL's RLP, encoded once: the post-execution check hashes it, the store keeps it."""
+        """The executed BAL's RLP (``encode_bal`` encodes a BAL once and keeps it on the BAL)."""
         return None if self.block_access_list is None else encode_bal(self.block_access_list)
 
 
