@@ -2,7 +2,7 @@
 
 py-evm's own ``AccountDB`` reads every account through a state trie and
 hashes tries to finish a block. Here the reads come from a
-:class:`client.state_source.StateSource` (flat state, cached) and the writes
+:class:`pipeline.state_source.StateSource` (flat state, cached) and the writes
 collect in two layers, so no trie is touched while transactions run:
 
 * the *transaction layer* holds what the running transaction changed, with an
@@ -39,9 +39,8 @@ from eth_hash.auto import keccak
 
 from bal.deltas import AccountDelta
 from bal.recorder import BalRecorder
+from pipeline.state_source import StateSource
 from storage import EMPTY_CODE_HASH, EMPTY_ROOT
-
-from .state_source import StateSource
 
 
 class _Account(NamedTuple):
@@ -383,7 +382,7 @@ class StoreAccountDB(AccountDatabaseAPI):
 
         Used between two units (the transaction layer is empty) to start a
         later part of a block from the BAL's claimed state, or to continue
-        after it with the state the part ended in (``forks.amsterdam.parts``).
+        after it with the state the part ended in (``forks.amsterdam.later_part``).
         Nothing is recorded: the changes belong to units recorded elsewhere. An
         account left empty is gone (EIP-161: a touched empty account is deleted).
         """

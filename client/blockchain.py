@@ -1,15 +1,18 @@
-"""The blockchain: genesis, the checks before a block runs, the one write after, the head.
+"""The blockchain: genesis, the checks before a block runs, its execution, the one write after, the head.
 
 A block's journey is ``pipeline/``'s (executor, warmer and merkleizer in one
-nursery); the blockchain supplies both ends of it: :meth:`Blockchain.prepare`
-(decode, header checks against the parent, body checks, a given BAL's hash and
-structure) and :meth:`Blockchain.commit_block` (ONE atomic batch). A block that
-fails anywhere raises :class:`BlockRejected` naming the rule, and nothing of it
-is stored. :meth:`Blockchain.add_block` is the synchronous door for callers
-outside an event loop (tests, the chain generator, the EF runner).
+nursery); the blockchain is the :class:`pipeline.chain.ChainCore` it drives:
+:meth:`Blockchain.prepare` (decode, header checks against the parent, body
+checks, a given BAL's hash and structure), :meth:`Blockchain.execute` (the
+block's fork rules on a parent state) and :meth:`Blockchain.commit_block` (ONE
+atomic batch). A block that fails anywhere raises
+:class:`~pipeline.verdicts.BlockRejected` naming the rule, and nothing of it
+is stored. To import a block call ``pipeline.import_block`` (async) or
+``pipeline.import_block_sync``.
 
-The flat state follows the *tip*: a block whose parent is the tip updates the
-flat state in its batch and becomes the tip; a block on any other parent stores
+The flat state holds the post-state of one block (``FLAT_STATE_BLOCK``): a
+block whose parent is that block updates the flat state in its batch and
+becomes it; a block on any other parent stores
 its tries, code and records only, and executes against its parent's tries.
 Importing never moves the head: fork choice does (``set_forkchoice``, which the
 Engine API's forkchoiceUpdated calls), rewriting the canonical chain in one batch.
@@ -18,13 +21,11 @@ Engine API's forkchoiceUpdated calls), rewriting the canonical chain in one batc
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import rlp
-import trio
 from eth.abc import BlockAPI, BlockHeaderAPI
+from eth.exceptions import VMError
 from eth.vm.chain_context import ChainContext
 from eth_utils import ValidationError
 from rlp.exceptions import DeserializationError, RLPException
@@ -36,76 +37,32 @@ from bal import (
     validate_structure,
 )
 from merkle import ordered_trie_root
+from pipeline.chain import BlockExecution, LaterPart, PreparedBlock
+from pipeline.state_source import StateSource
+from pipeline.verdicts import BlockRejected, Rule, UnknownParent, require
 from storage import (
     FINALIZED,
+    FLAT_STATE_BLOCK,
     HEAD,
     SAFE,
-    TIP,
     Chain,
     FlatState,
+    MalformedBlock,
     StateWrites,
     Store,
     StoredBlock,
     WriteBatch,
+    split_block,
 )
 
-from .block_rlp import MalformedBlock, split_block
 from .chain_config import ChainConfig, UnsupportedChainConfig
 from .chaindb import StoreChainDB, decode_header
-from .forks import FORK_VMS, BlockExecution
+from .forks import FORK_VMS
 from .genesis import genesis_state
-from .state_source import StateSource
-
-if TYPE_CHECKING:
-    from pipeline.merkle_workers import Merkleizer
-    from pipeline.part_workers import PartWorkerPool
-    from pipeline.timings import StageTimings
-
-
-class BlockRejected(Exception):
-    """The block is invalid; ``rule`` says which check failed."""
-
-    def __init__(self, rule: str, message: str) -> None:
-        # A BAL error's text already starts with its rule: say it once.
-        message = message.removeprefix(f"{rule}: ")
-        super().__init__(f"{rule}: {message}")
-        self.rule = rule
-
-
-class UnknownParent(LookupError):
-    """The block's parent is not stored (the Engine API answers SYNCING)."""
 
 
 class UnknownBlock(LookupError):
     """Fork choice names a block that is not stored."""
-
-
-@dataclass(frozen=True)
-class ImportedBlock:
-    block_hash: bytes
-    number: int
-    state_root: bytes
-    gas_used: int
-    tx_count: int
-    timings: StageTimings
-
-
-@dataclass(frozen=True)
-class PreparedBlock:
-    """A decoded block that passed every check that needs no execution."""
-
-    block: BlockAPI
-    parent: BlockHeaderAPI
-    vm_class: type
-    parts: Any
-    # The parent is the tip the flat state holds: execution reads flat state, the block moves the tip.
-    extends_tip: bool
-
-
-def require(condition: bool, rule: str, message: str) -> None:
-    """Raise BlockRejected(rule, message) unless ``condition`` holds."""
-    if not condition:
-        raise BlockRejected(rule, message)
 
 
 class Blockchain:
@@ -122,35 +79,18 @@ class Blockchain:
 
     def init_genesis_state(self, writes: StateWrites, genesis_rlp: bytes) -> bytes:
         """Store the genesis block and its already computed state (``client.genesis.Genesis.state``)."""
-        parts = split_block(genesis_rlp)
-        header = decode_header(parts.header_rlp)
+        encoded = split_block(genesis_rlp)
+        header = decode_header(encoded.header_rlp)
         if writes.state_root != header.state_root:
             raise ValueError(
                 f"genesis allocation gives root 0x{writes.state_root.hex()}, "
                 f"header says 0x{header.state_root.hex()}"
             )
-        self._commit(writes, StoredBlock(parts.block_hash, 0, parts.header_rlp, parts.body_rlp), True)
-        self.set_forkchoice(parts.block_hash, safe=parts.block_hash, finalized=parts.block_hash)
-        return parts.block_hash
+        self._commit(writes, StoredBlock(encoded.block_hash, 0, encoded.header_rlp, encoded.body_rlp), True)
+        self.set_forkchoice(encoded.block_hash, safe=encoded.block_hash, finalized=encoded.block_hash)
+        return encoded.block_hash
 
     # -- import ---------------------------------------------------------------
-
-    def add_block(
-        self,
-        block_rlp: bytes,
-        bal: BlockAccessList | None = None,
-        merkleizer: Merkleizer | None = None,
-        parts: PartWorkerPool | None = None,
-    ) -> ImportedBlock:
-        """Import one block through the pipeline (BAL path if ``bal`` is given, else streaming).
-
-        For callers outside an event loop; inside one, ``await
-        pipeline.import_block`` instead.
-        """
-        # pipeline/ builds on this module, so it is imported when first needed.
-        from pipeline import import_block
-
-        return trio.run(partial(import_block, self, block_rlp, bal, merkleizer=merkleizer, parts=parts))
 
     def block_vm(self, vm_class: type, header: BlockHeaderAPI, source: StateSource) -> Any:
         """The fork's VM for one block, reading the parent state through ``source``."""
@@ -170,18 +110,44 @@ class Blockchain:
             self._check_given_bal(prepared.block, bal)
         return prepared
 
+    def execute(
+        self,
+        prepared: PreparedBlock,
+        source: StateSource,
+        *,
+        with_deltas: bool,
+        later: LaterPart | None = None,
+    ) -> BlockExecution:
+        """Run the block with its fork's rules on the parent state ``source`` reads.
+
+        py-evm's refusals become rejections: a ``ValidationError`` (a
+        transaction or the block breaks a rule), or a ``VMError`` raised out of
+        a transaction's top-level message (py-evm's balance check for value
+        transfers). Rules the fork code checks itself raise BlockRejected.
+        """
+        block = prepared.block
+        vm = self.block_vm(prepared.vm_class, block.header, source)
+        try:
+            vm.validate_block_blobs(block)
+            execution: BlockExecution = vm.execute_block(block, with_deltas=with_deltas, later=later)
+        except ValidationError as exc:
+            raise BlockRejected(Rule.INVALID_TRANSACTION_OR_BLOCK, str(exc)) from None
+        except VMError as exc:
+            raise BlockRejected(Rule.INVALID_TRANSACTION, f"{type(exc).__name__}: {exc}") from None
+        return execution
+
     def commit_block(self, prepared: PreparedBlock, writes: StateWrites, execution: BlockExecution) -> None:
         """Store the block, its receipts, its BAL and its state in ONE atomic batch."""
-        parts = prepared.parts
+        encoded = prepared.encoded
         stored = StoredBlock(
-            parts.block_hash,
-            parts.number,
-            parts.header_rlp,
-            parts.body_rlp,
+            encoded.block_hash,
+            encoded.number,
+            encoded.header_rlp,
+            encoded.body_rlp,
             rlp.encode([receipt.encode() for receipt in execution.receipts]),
             bal_rlp=execution.block_access_list_rlp,
         )
-        self._commit(writes, stored, prepared.extends_tip)
+        self._commit(writes, stored, prepared.parent_has_flat_state)
 
     def decode(self, block_rlp: bytes, *, body: bool = True) -> PreparedBlock:
         """The block decoded with its fork's classes, and its stored parent (no checks yet).
@@ -191,10 +157,10 @@ class Blockchain:
         node's process has decoded and checked.
         """
         try:
-            parts = split_block(block_rlp)
-            header = decode_header(parts.header_rlp)
+            encoded = split_block(block_rlp)
+            header = decode_header(encoded.header_rlp)
         except (MalformedBlock, RLPException) as exc:
-            raise BlockRejected("malformed-block", str(exc)) from None
+            raise BlockRejected(Rule.MALFORMED_BLOCK, str(exc)) from None
         parent_rlp = self.chain.header_rlp(header.parent_hash)
         if parent_rlp is None:
             raise UnknownParent(f"parent 0x{header.parent_hash.hex()} is not stored")
@@ -203,37 +169,37 @@ class Blockchain:
             vm_class = FORK_VMS[fork].for_chain(self.config, fork)
         except (UnsupportedChainConfig, KeyError) as exc:
             raise BlockRejected(
-                "unsupported-fork", f"no VM for timestamp {header.timestamp}: {exc}"
+                Rule.UNSUPPORTED_FORK, f"no VM for timestamp {header.timestamp}: {exc}"
             ) from None
         try:
             vm_class.validate_block_rlp_size(len(block_rlp))
         except ValidationError as exc:
-            raise BlockRejected("block-too-large", str(exc)) from None
+            raise BlockRejected(Rule.BLOCK_TOO_LARGE, str(exc)) from None
         try:
             block_class = vm_class.get_block_class()
             block = rlp.decode(block_rlp, sedes=block_class) if body else block_class(header)
         except (DeserializationError, RLPException, ValidationError) as exc:
-            raise BlockRejected("malformed-block", str(exc)) from None
-        extends_tip = header.parent_hash == self.chain.pointer(TIP)
-        return PreparedBlock(block, decode_header(parent_rlp), vm_class, parts, extends_tip)
+            raise BlockRejected(Rule.MALFORMED_BLOCK, str(exc)) from None
+        parent_has_flat_state = header.parent_hash == self.chain.pointer(FLAT_STATE_BLOCK)
+        return PreparedBlock(block, decode_header(parent_rlp), vm_class, encoded, parent_has_flat_state)
 
     def _check_header(self, decoded: PreparedBlock) -> None:
         header = decoded.block.header
         try:
             decoded.vm_class.validate_header(header, decoded.parent)
         except ValidationError as exc:
-            raise BlockRejected("invalid-header", str(exc)) from None
-        require(header.gas_used <= header.gas_limit, "gas-used-above-limit", f"{header.gas_used}")
+            raise BlockRejected(Rule.INVALID_HEADER, str(exc)) from None
+        require(header.gas_used <= header.gas_limit, Rule.GAS_USED_ABOVE_LIMIT, f"{header.gas_used}")
 
     @staticmethod
     def _check_body(block: BlockAPI) -> None:
         tx_root = ordered_trie_root(tx.encode() for tx in block.transactions)
-        require(tx_root == block.header.transaction_root, "transactions-root-mismatch", "")
-        require(not block.uncles, "uncles-present", f"{len(block.uncles)} uncles")
+        require(tx_root == block.header.transaction_root, Rule.TRANSACTIONS_ROOT_MISMATCH, "")
+        require(not block.uncles, Rule.UNCLES_PRESENT, f"{len(block.uncles)} uncles")
         withdrawals = getattr(block, "withdrawals", None)
         if withdrawals is not None:
             root = ordered_trie_root(w.encode() for w in withdrawals)
-            require(root == block.header.withdrawals_root, "withdrawals-root-mismatch", "")
+            require(root == block.header.withdrawals_root, Rule.WITHDRAWALS_ROOT_MISMATCH, "")
 
     @staticmethod
     def _check_given_bal(block: BlockAPI, bal: BlockAccessList) -> None:
@@ -244,20 +210,20 @@ class Blockchain:
         """
         expected = getattr(block.header, "block_access_list_hash", None)
         if expected is None:
-            raise BlockRejected("unexpected-block-access-list", "a block before Amsterdam has no BAL")
+            raise BlockRejected(Rule.UNEXPECTED_BLOCK_ACCESS_LIST, "a block before Amsterdam has no BAL")
         try:
             check_hash(bal, expected)
             validate_structure(bal, tx_count=len(block.transactions))
         except BalError as exc:
-            raise BlockRejected(exc.rule, str(exc)) from None
+            raise BlockRejected.from_bal_error(exc) from None
 
-    def _commit(self, writes: StateWrites, block: StoredBlock, extends_tip: bool) -> None:
+    def _commit(self, writes: StateWrites, block: StoredBlock, parent_has_flat_state: bool) -> None:
         batch = WriteBatch()
         writes.stage_trie(batch)
         Chain.stage_block(batch, block)
-        if extends_tip:
+        if parent_has_flat_state:
             writes.stage_flat(batch, FlatState(self.store))
-            Chain.stage_pointer(batch, TIP, block.block_hash)
+            Chain.stage_pointer(batch, FLAT_STATE_BLOCK, block.block_hash)
         self.store.commit(batch)
 
     # -- fork choice ----------------------------------------------------------

@@ -9,20 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-# Forks this client knows, oldest first; a fork's rules include all earlier ones.
-FORK_ORDER: tuple[str, ...] = ("cancun", "prague", "osaka", "bpo1", "bpo2", "amsterdam")
+
+class Fork(StrEnum):
+    """The forks this client knows, oldest first; a fork's rules include all earlier ones.
+
+    Values are the lower-case names the fixtures, genesis files and blob
+    schedules use (a member equals its name as a string).
+    """
+
+    CANCUN = "cancun"
+    PRAGUE = "prague"
+    OSAKA = "osaka"
+    BPO1 = "bpo1"
+    BPO2 = "bpo2"
+    AMSTERDAM = "amsterdam"
+
+
+FORK_ORDER: tuple[Fork, ...] = tuple(Fork)
 
 # geth genesis config keys for each fork's activation time.
-_GETH_TIME_KEYS = {
-    "cancun": "cancunTime",
-    "prague": "pragueTime",
-    "osaka": "osakaTime",
-    "bpo1": "bpo1Time",
-    "bpo2": "bpo2Time",
-    "amsterdam": "amsterdamTime",
-}
+_GETH_TIME_KEYS = {fork: f"{fork}Time" for fork in Fork}
 
 
 class UnsupportedChainConfig(ValueError):
@@ -40,10 +49,10 @@ class BlobParams:
 class ChainConfig:
     chain_id: int
     # (fork, activation timestamp), ascending by fork order.
-    fork_times: tuple[tuple[str, int], ...]
+    fork_times: tuple[tuple[Fork, int], ...]
     blob_schedule: Mapping[str, BlobParams] = field(default_factory=dict)
 
-    def fork_at(self, timestamp: int) -> str:
+    def fork_at(self, timestamp: int) -> Fork:
         """The fork whose rules apply to a block with this timestamp."""
         active = [fork for fork, time in self.fork_times if time <= timestamp]
         if not active:
@@ -52,7 +61,7 @@ class ChainConfig:
             )
         return active[-1]
 
-    def blob_params(self, fork: str) -> BlobParams:
+    def blob_params(self, fork: Fork) -> BlobParams:
         """The blob parameters in force for ``fork`` (the latest scheduled at or before it)."""
         for name in reversed(FORK_ORDER[: FORK_ORDER.index(fork) + 1]):
             if name in self.blob_schedule:
@@ -79,9 +88,10 @@ def _blob_schedule(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, BlobParams
 
 def config_from_fixture(network: str, config: Mapping[str, Any]) -> ChainConfig:
     """A fixture's single-fork network (``Cancun``, ``Prague``, ``Amsterdam`` ...): active from genesis."""
-    fork = network.lower()
-    if fork not in FORK_ORDER:
-        raise UnsupportedChainConfig(f"network {network!r} is not supported")
+    try:
+        fork = Fork(network.lower())
+    except ValueError:
+        raise UnsupportedChainConfig(f"network {network!r} is not supported") from None
     schedule = tuple((name, 0) for name in FORK_ORDER[: FORK_ORDER.index(fork) + 1])
     return ChainConfig(
         chain_id=_int(config.get("chainid", 1)),

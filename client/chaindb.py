@@ -12,10 +12,10 @@ import rlp
 from eth.abc import BlockHeaderAPI
 from eth.exceptions import HeaderNotFound
 
+from pipeline.state_source import StateSource
 from storage import Chain
 
 from .forks.amsterdam.headers import AmsterdamBackwardsHeader
-from .state_source import StateSource
 
 
 def decode_header(header_rlp: bytes) -> BlockHeaderAPI:

@@ -1,9 +1,9 @@
 """The ``balrex`` command line.
 
 It offers the BAL tools (decode, check and re-encode a block access list),
-``balrex node`` (the Engine API server, logic in :mod:`client.node`),
-``balrex bench-chain`` (a deterministic benchmark chain, :mod:`client.bench_chain`)
-and ``balrex import-bench`` (the stage-timed import, :mod:`client.import_bench`).
+``balrex node`` (the Engine API server, logic in :mod:`engine_api.node`),
+``balrex bench-chain`` (a deterministic benchmark chain, :mod:`client.tools.bench_chain`)
+and ``balrex import-bench`` (the stage-timed import, :mod:`client.tools.import_bench`).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from bal import (
     validate_structure,
 )
 
-from .bench_chain import BenchChainError
-from .bench_chain.world import DEFAULT_ACCOUNTS
+from .tools.bench_chain import BenchChainError
+from .tools.bench_chain.world import DEFAULT_ACCOUNTS
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="balrex: BAL-aware block validation.")
 bal_app = typer.Typer(no_args_is_help=True, help="Inspect and convert EIP-7928 block access lists.")
@@ -118,9 +118,9 @@ def node(
 ) -> None:
     """Run the node: the Engine API (JSON-RPC over HTTP, JWT auth) over the RocksDB store."""
     from engine_api.auth import JwtSecretError
+    from engine_api.node import NodeError, run_node
 
     from .chain_config import UnsupportedChainConfig
-    from .node import NodeError, run_node
 
     try:
         run_node(datadir, authrpc_addr, authrpc_port, authrpc_jwtsecret, genesis, max_body)
@@ -142,7 +142,7 @@ def bench_chain(
     ] = DEFAULT_ACCOUNTS,
 ) -> None:
     """Generate a deterministic chain with a mainnet-like mix for the import benchmark."""
-    from .bench_chain.generate import ChainSettings, generate_chain
+    from .tools.bench_chain.generate import ChainSettings, generate_chain
 
     settings = ChainSettings(fork, blocks, txs_per_block, seed, accounts)
     try:
@@ -180,8 +180,8 @@ def import_bench(
     """Import a bench chain into a fresh RocksDB data dir and print the stage table (pipeline.md §5)."""
     from rich.console import Console
 
-    from .bench_chain import load_chain
-    from .import_bench.bench import ImportBenchError, import_bench, plan_runs, write_outputs
+    from .tools.bench_chain import load_chain
+    from .tools.import_bench.bench import ImportBenchError, import_bench, plan_runs, write_outputs
 
     if report is not None and report.suffix.lower() not in (".html", ".htm", ".svg"):
         _fail(f"--report {report}: use a .html, .htm or .svg file name")

@@ -17,6 +17,8 @@ from eth.vm.forks.prague.constants import (
     DEPOSIT_EVENT_SIGNATURE_HASH,
 )
 
+from pipeline.verdicts import BlockRejected, Rule
+
 
 def requests_hash(requests: Sequence[bytes]) -> bytes:
     """EIP-7685: sha256 over the sha256 of each request (``type || data``) that has data."""
@@ -25,14 +27,6 @@ def requests_hash(requests: Sequence[bytes]) -> bytes:
         if len(request) > 1:
             digest.update(hashlib.sha256(request).digest())
     return digest.digest()
-
-
-class InvalidRequests(ValueError):
-    """A block's requests cannot be formed (bad deposit log, failed system call)."""
-
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(f"{rule}: {message}")
-        self.rule = rule
 
 
 # The DepositEvent ABI encoding: five dynamic byte strings, each announced by
@@ -52,15 +46,15 @@ def _word(data: bytes, at: int) -> int:
 
 
 def deposit_request(data: bytes) -> bytes:
-    """The request bytes of one DepositEvent's data, or InvalidRequests."""
+    """The request bytes of one DepositEvent's data, or BlockRejected (deposit-layout)."""
     if len(data) != _DEPOSIT_EVENT_LENGTH:
-        raise InvalidRequests("deposit-layout", f"deposit event data is {len(data)} bytes")
+        raise BlockRejected(Rule.DEPOSIT_LAYOUT, f"deposit event data is {len(data)} bytes")
     out = b""
     for position, offset, size in _FIELDS:
         if _word(data, position) != offset:
-            raise InvalidRequests("deposit-layout", f"field offset at {position} is not {offset}")
+            raise BlockRejected(Rule.DEPOSIT_LAYOUT, f"field offset at {position} is not {offset}")
         if _word(data, offset) != size:
-            raise InvalidRequests("deposit-layout", f"field at {offset} is not {size} bytes")
+            raise BlockRejected(Rule.DEPOSIT_LAYOUT, f"field at {offset} is not {size} bytes")
         out += data[offset + 32 : offset + 32 + size]
     return out
 

@@ -34,21 +34,23 @@ from outcomes import Outcomes
 from post_state import assert_post_state
 
 from bal import BalError, BlockAccessList, bal_from_json
-from client.blockchain import Blockchain, BlockRejected, UnknownParent
+from client.blockchain import Blockchain
 from client.chain_config import config_from_fixture
 from client.chaindb import decode_header
 from client.genesis import parse_hex_bytes
-from pipeline import MerkleWorkerPool, PartWorkerPool
+from client.later_part_worker import later_part_pool
+from pipeline import LaterPartPool, MerkleWorkerPool, import_block_sync
+from pipeline.verdicts import BlockRejected, UnknownParent
 from storage import MemoryStore, RocksStore, Space, Store
 
-_pools: tuple[MerkleWorkerPool, PartWorkerPool] | None = None
+_pools: tuple[MerkleWorkerPool, LaterPartPool] | None = None
 
 
-def worker_pools() -> tuple[MerkleWorkerPool, PartWorkerPool]:
+def worker_pools() -> tuple[MerkleWorkerPool, LaterPartPool]:
     """The worker processes of the ``bal`` pass, started once for the whole run."""
     global _pools
     if _pools is None:
-        _pools = MerkleWorkerPool(), PartWorkerPool(min_transactions=2)
+        _pools = MerkleWorkerPool(), later_part_pool(min_transactions=2)
     return _pools
 
 
@@ -70,15 +72,15 @@ def _run(test: dict[str, Any], outcomes: Outcomes, store: Store, *, with_bal: bo
     chain = Blockchain(store, config_from_fixture(test["network"], test["config"]))
     genesis = chain.init_genesis(test["pre"], parse_hex_bytes(test["genesisRLP"]))
     assert genesis == parse_hex_bytes(test["genesisBlockHeader"]["hash"]), "genesis hash"
-    merkleizer, parts = worker_pools() if isinstance(store, RocksStore) else (None, None)
+    merkleizer, later_parts = worker_pools() if isinstance(store, RocksStore) else (None, None)
     for position, block in enumerate(test["blocks"]):
         where = f"block {position + 1}"
         expected = block.get("expectException")
         head_before = chain.chain.head_hash()
         try:
             given = _given_bal(block) if with_bal else None
-            imported = chain.add_block(
-                parse_hex_bytes(block["rlp"]), bal=given, merkleizer=merkleizer, parts=parts
+            imported = import_block_sync(chain,
+                parse_hex_bytes(block["rlp"]), bal=given, merkleizer=merkleizer, later_parts=later_parts
             )
         except (BlockRejected, BalError, UnknownParent) as exc:
             assert expected is not None, f"{where}: valid block rejected: {exc}"

@@ -19,10 +19,10 @@ from outcomes import Outcomes
 from post_state import assert_post_state
 
 from bal import BalError, bal_from_json, check_hash, encode_bal, synthesize_deltas, validate_structure
-from client.block_rlp import MalformedBlock, split_block
 from client.genesis import genesis_state, parse_hex_bytes, parse_quantity
 from merkle import merkleize
 from storage import Chain, FlatState, MemoryStore, StateWrites, Store, StoredBlock, WriteBatch
+from storage.block_rlp import MalformedBlock, split_block
 
 
 class BalOnlyReject(Exception):

@@ -6,7 +6,7 @@ on its own; this pass answers that, and its failures are the evidence cited in
 ``known_issues.md``. It is also the peer for timing comparisons: the runner
 measures ``outcomes.seconds`` around every pass the same way.
 
-It does what a py-evm user would (``client.pyevm_peer``): a ``Chain`` configured
+It does what a py-evm user would (``client.tools.pyevm_peer``): a ``Chain`` configured
 with the fork's VM from block 0 and the fixture's chain id, created from genesis
 (``pre`` and the fields of the decoded ``genesisRLP`` header) on a fresh
 ``AtomicDB``; then each
@@ -30,7 +30,7 @@ from eth.vm.forks.prague import PragueVM
 from eth_utils import to_bytes, to_canonical_address, to_int
 from outcomes import Outcomes
 
-from client.pyevm_peer import genesis_header, pyevm_chain
+from client.tools.pyevm_peer import genesis_header, pyevm_chain
 
 VMS: dict[str, type[VirtualMachineAPI]] = {"Cancun": CancunVM, "Prague": PragueVM}
 

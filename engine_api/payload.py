@@ -25,16 +25,9 @@ from eth_utils import big_endian_to_int
 
 from client.requests import requests_hash
 from merkle import ordered_trie_root
+from pipeline import BlockRejected, Rule
 
 from .models import ExecutionPayloadV3, ExecutionPayloadV4, WithdrawalV1
-
-
-class InvalidPayload(ValueError):
-    """The payload cannot stand for a valid block (answered INVALID); ``rule`` names the check."""
-
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(f"{rule}: {message}")
-        self.rule = rule
 
 
 @dataclass(frozen=True)
@@ -51,7 +44,7 @@ def decode_transactions(block_class: type, raw: Sequence[bytes]) -> list[SignedT
         try:
             transactions.append(builder.decode(tx))
         except Exception as exc:  # py-evm raises several kinds for undecodable input
-            raise InvalidPayload("malformed-transaction", f"transaction {index}: {exc}") from None
+            raise BlockRejected(Rule.MALFORMED_TRANSACTION, f"transaction {index}: {exc}") from None
     return transactions
 
 
@@ -99,7 +92,7 @@ def build_block(
     try:
         header = header_class(**fields)
     except Exception as exc:  # rlp sedes refuse out-of-range values (e.g. a 64-bit field above 2**64)
-        raise InvalidPayload("malformed-header", str(exc)) from None
+        raise BlockRejected(Rule.MALFORMED_HEADER, str(exc)) from None
     block = block_class(header, transactions=transactions, uncles=[], withdrawals=withdrawals)
     return BuiltBlock(block, header.hash, rlp.encode(block))
 

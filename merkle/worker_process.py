@@ -12,32 +12,60 @@ parent state is mostly the nodes this one created); nodes are
 content-addressed, so a cached node is never stale, and the cache is dropped
 when it grows past :data:`NODE_CACHE_LIMIT` entries or the database changes.
 
-Requests are tuples, answered in order, one reply each:
+Requests are the frozen dataclasses below, answered in order, one reply each:
 
-* ``("run", db_path, parent_root, deltas)``: walk, stage B and stages C/D here;
-  replies with a :class:`~merkle.optimistic.MerkleResult`;
-* ``("walk", db_path, parent_root, deltas)``: start a session; replies with the
-  stage-B jobs (when stage B is spread over several workers);
-* ``("storage", db_path, jobs)``: stage B for some accounts; replies with
+* :class:`RunRequest`: walk, stage B and stages C/D here; replies with a
+  :class:`~merkle.optimistic.MerkleResult`;
+* :class:`WalkRequest`: start a session; replies with the stage-B jobs (when
+  stage B is spread over several workers);
+* :class:`StorageRequest`: stage B for some accounts; replies with
   :class:`~merkle.optimistic.StorageRoots`;
-* ``("finish", roots)``: stages C and D of the open session.
+* :class:`FinishRequest`: stages C and D of the open session; replies with a
+  :class:`~merkle.optimistic.MerkleResult`.
 
 A missing parent node raises :class:`~merkle.stages.ParentStateMissing`,
-which the pool re-raises by name.
+which crosses the pipe as itself (``pipeline.processes``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
 
+from bal.deltas import AccountDelta
 from storage import RocksStore
 from storage.rocks import Follower
 
-from .optimistic import MerkleSession, compute_storage_roots
+from .optimistic import MerkleResult, MerkleSession, StorageJob, StorageRoots, compute_storage_roots
 from .trie import NodeCache
 
 # A few hundred MB of decoded trie nodes (a full branch node is about 1.3 kB).
 NODE_CACHE_LIMIT = 300_000
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    db_path: str
+    parent_root: bytes
+    deltas: tuple[AccountDelta, ...]
+
+
+@dataclass(frozen=True)
+class WalkRequest:
+    db_path: str
+    parent_root: bytes
+    deltas: tuple[AccountDelta, ...]
+
+
+@dataclass(frozen=True)
+class StorageRequest:
+    db_path: str
+    jobs: tuple[StorageJob, ...]
+
+
+@dataclass(frozen=True)
+class FinishRequest:
+    roots: Mapping[bytes, bytes]
 
 
 class MerkleWorker:
@@ -53,24 +81,21 @@ class MerkleWorker:
             self.node_cache.clear()
         return store
 
-    def handle(self, request: tuple[Any, ...]) -> Any:
-        kind = request[0]
-        if kind == "run":
-            _, db_path, parent_root, deltas = request
-            return MerkleSession(self.store_for(db_path), parent_root, deltas, self.node_cache).run()
-        if kind == "walk":
-            _, db_path, parent_root, deltas = request
-            self.session = MerkleSession(self.store_for(db_path), parent_root, deltas, self.node_cache)
-            return self.session.walk()
-        if kind == "storage":
-            _, db_path, jobs = request
-            return compute_storage_roots(self.store_for(db_path), jobs, self.node_cache)
-        if kind == "finish":
-            session, self.session = self.session, None
-            if session is None:
-                raise RuntimeError("finish without a walk")
-            return session.finish(request[1])
-        raise ValueError(f"unknown request {kind!r}")
+    def handle(self, request: object) -> MerkleResult | tuple[StorageJob, ...] | StorageRoots:
+        match request:
+            case RunRequest(db_path, parent_root, deltas):
+                return MerkleSession(self.store_for(db_path), parent_root, deltas, self.node_cache).run()
+            case WalkRequest(db_path, parent_root, deltas):
+                self.session = MerkleSession(self.store_for(db_path), parent_root, deltas, self.node_cache)
+                return tuple(self.session.walk())
+            case StorageRequest(db_path, jobs):
+                return compute_storage_roots(self.store_for(db_path), jobs, self.node_cache)
+            case FinishRequest(roots):
+                session, self.session = self.session, None
+                if session is None:
+                    raise RuntimeError("finish without a walk")
+                return session.finish(roots)
+        raise TypeError(f"unknown request {type(request).__name__}")
 
     def close(self) -> None:
         self.node_cache.clear()

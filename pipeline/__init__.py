@@ -1,16 +1,34 @@
-"""One block through warmer, merkleizer and executor in a nursery; the join checks; stage timings."""
+"""One block through warmer, merkleizer and executor in a nursery; the join checks; stage timings.
 
-from .block_import import import_block
+The pipeline drives any :class:`~pipeline.chain.ChainCore` (the chain core in
+``client/`` is the one that exists) and owns the types both sides share: the
+prepared block, the execution result, the verdicts (:mod:`pipeline.verdicts`).
+"""
+
+from .block_import import import_block, import_block_sync
+from .chain import BlockExecution, ChainCore, ImportedBlock, LaterPart, PreparedBlock
+from .later_part import LaterPartPool
 from .merkle_workers import InlineMerkleizer, Merkleizer, MerkleWorkerFailed, MerkleWorkerPool
-from .part_workers import PartWorkerPool
 from .timings import StageTimings
+from .verdicts import BAL_RULES, BlockRejected, Rule, UnknownParent, require
 
 __all__ = [
+    "BAL_RULES",
+    "BlockExecution",
+    "BlockRejected",
+    "ChainCore",
+    "ImportedBlock",
     "InlineMerkleizer",
+    "LaterPart",
+    "LaterPartPool",
     "MerkleWorkerFailed",
     "MerkleWorkerPool",
     "Merkleizer",
-    "PartWorkerPool",
+    "PreparedBlock",
+    "Rule",
     "StageTimings",
+    "UnknownParent",
     "import_block",
+    "import_block_sync",
+    "require",
 ]

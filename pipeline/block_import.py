@@ -5,8 +5,8 @@
   the executor's cache), the **merkleizer** (worker process, or inline for
   in-memory stores: storage roots, state trie, root from the BAL alone) and the
   **executor** (thread: runs the block, records its BAL, checks it). Given a
-  :class:`~pipeline.part_workers.PartWorkerPool`, a large enough block's later
-  transactions run in its worker process meanwhile (EIP-7928 parallel
+  :class:`~pipeline.later_part.LaterPartPool`, a large enough block's later
+  part (its later transactions) runs in its worker process meanwhile (EIP-7928 parallel
   execution; the executor falls back to running them itself on any failure).
   The join checks the root; the block is stored in one batch.
 * **Streaming path** (no BAL: every pre-Amsterdam block, and the baseline the
@@ -16,107 +16,126 @@
 Any failure in any task cancels the others (a busy merkle worker is killed, the
 warmer stops at its next key, the executor's thread runs to its end), the
 optimistic result is dropped, and nothing is stored: the error propagates
-before :meth:`Blockchain.commit_block` is reached.
+before :meth:`~pipeline.chain.ChainCore.commit_block` is reached.
+
+:func:`import_block` is the one entry point (async); :func:`import_block_sync`
+runs it to completion for callers outside an event loop (tests, the chain
+generator, the EF runner).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from functools import partial
 
 import trio
 
 from bal import BlockAccessList, synthesize_deltas
 from bal.deltas import AccountDelta
-from client.blockchain import Blockchain, BlockRejected, ImportedBlock, PreparedBlock
-from client.forks import BlockExecution
-from client.state_source import StateSource
 from merkle import merkleize
 from merkle.optimistic import MerkleResult
 from merkle.stages import state_writes
 from storage import StateWrites
 
+from .chain import BlockExecution, ChainCore, ImportedBlock, PreparedBlock
 from .checks import check_state_root
 from .executor import execute
+from .later_part import LaterPartPool, RemotePart
 from .merkle_workers import InlineMerkleizer, Merkleizer
-from .part_workers import PartWorkerPool, RemotePart
+from .state_source import StateSource
 from .timings import StageTimings
+from .verdicts import BlockRejected
 from .warmer import warm, warm_plan
 
 
 async def import_block(
-    blockchain: Blockchain,
+    chain: ChainCore,
     block_rlp: bytes,
     bal: BlockAccessList | None = None,
     *,
     merkleizer: Merkleizer | None = None,
-    parts: PartWorkerPool | None = None,
+    later_parts: LaterPartPool | None = None,
 ) -> ImportedBlock:
     """Validate and store one block; raise BlockRejected (nothing stored) if it is invalid.
 
     ``merkleizer`` runs the BAL path's merkleization (default: inline, in a
     thread); pass a :class:`~pipeline.merkle_workers.MerkleWorkerPool` for a
-    RocksDB store to give it a core of its own. ``parts`` (RocksDB stores
-    only) executes the later transactions of BAL blocks in a worker process.
+    RocksDB store to give it a core of its own. ``later_parts`` (RocksDB stores
+    only) executes the later part of BAL blocks in a worker process.
     """
     timings = StageTimings()
     with timings.span("prepare"):
-        prepared = blockchain.prepare(block_rlp, bal)
+        prepared = chain.prepare(block_rlp, bal)
         deltas = () if bal is None else synthesize_deltas(bal)
     source = StateSource(
-        blockchain.store, prepared.parent.state_root, parent_is_head=prepared.extends_tip
+        chain.store, prepared.parent.state_root, parent_has_flat_state=prepared.parent_has_flat_state
     )
     if bal is None:
-        execution, writes = await _streaming(blockchain, prepared, source, timings)
+        execution, writes = await _streaming(chain, prepared, source, timings)
     else:
         execution, writes = await _with_bal(
-            blockchain,
+            chain,
             prepared,
             block_rlp,
             source,
             bal,
             deltas,
             merkleizer or InlineMerkleizer(),
-            parts,
+            later_parts,
             timings,
         )
     check_state_root(prepared.block.header, writes.state_root)
     with timings.span("store"):
-        blockchain.commit_block(prepared, writes, execution)
+        chain.commit_block(prepared, writes, execution)
     timings.finish()
     return ImportedBlock(
-        block_hash=prepared.parts.block_hash,
-        number=prepared.parts.number,
+        block_hash=prepared.encoded.block_hash,
+        number=prepared.encoded.number,
         state_root=writes.state_root,
         gas_used=execution.gas_used,
-        tx_count=len(prepared.block.transactions),
+        tx_count=prepared.transaction_count,
         timings=timings,
     )
 
 
+def import_block_sync(
+    chain: ChainCore,
+    block_rlp: bytes,
+    bal: BlockAccessList | None = None,
+    *,
+    merkleizer: Merkleizer | None = None,
+    later_parts: LaterPartPool | None = None,
+) -> ImportedBlock:
+    """:func:`import_block` run to completion in a trio loop of its own, for callers outside one."""
+    return trio.run(
+        partial(import_block, chain, block_rlp, bal, merkleizer=merkleizer, later_parts=later_parts)
+    )
+
+
 async def _streaming(
-    blockchain: Blockchain, prepared: PreparedBlock, source: StateSource, timings: StageTimings
+    chain: ChainCore, prepared: PreparedBlock, source: StateSource, timings: StageTimings
 ) -> tuple[BlockExecution, StateWrites]:
-    execution = await trio.to_thread.run_sync(execute, blockchain, prepared, source, None, timings)
+    execution = await trio.to_thread.run_sync(execute, chain, prepared, source, None, timings)
     with timings.span("merkle"):
         writes = await trio.to_thread.run_sync(
-            merkleize, blockchain.store, prepared.parent.state_root, execution.deltas
+            merkleize, chain.store, prepared.parent.state_root, execution.deltas
         )
     return execution, writes
 
 
 async def _with_bal(
-    blockchain: Blockchain,
+    chain: ChainCore,
     prepared: PreparedBlock,
     block_rlp: bytes,
     source: StateSource,
     bal: BlockAccessList,
     deltas: Sequence[AccountDelta],
     merkleizer: Merkleizer,
-    parts: PartWorkerPool | None,
+    later_parts: LaterPartPool | None,
     timings: StageTimings,
 ) -> tuple[BlockExecution, StateWrites]:
-    first = None if parts is None else parts.split_point(blockchain, prepared)
+    first = None if later_parts is None else later_parts.split_point(chain, prepared)
     later = None if first is None else RemotePart(first)
     stop_warming = threading.Event()
     merkled: list[MerkleResult] = []
@@ -133,14 +152,14 @@ async def _with_bal(
     async def merkleize_bal() -> None:
         with timings.span("merkle"):
             merkled.append(
-                await merkleizer.merkleize(blockchain.store, prepared.parent.state_root, deltas)
+                await merkleizer.merkleize(chain.store, prepared.parent.state_root, deltas)
             )
 
     async def run_later_part() -> None:
-        assert parts is not None and later is not None
-        timings.later_txs = len(prepared.block.transactions) - later.first
+        assert later_parts is not None and later is not None
+        timings.later_txs = prepared.transaction_count - later.first
         with timings.span("later"):
-            await later.fetch(parts, blockchain, prepared, block_rlp, bal)
+            await later.fetch(later_parts, chain, prepared, block_rlp, bal)
 
     try:
         async with trio.open_nursery() as nursery:
@@ -150,7 +169,7 @@ async def _with_bal(
             nursery.start_soon(merkleize_bal)
             try:
                 execution = await trio.to_thread.run_sync(
-                    execute, blockchain, prepared, source, bal, timings, later
+                    execute, chain, prepared, source, bal, timings, later
                 )
             except BaseException:
                 stop_warming.set()  # the block is dead: no more prefetching for it

@@ -15,9 +15,10 @@ from eth_hash.auto import keccak
 from bal import BlockAccessList
 from bal.recorder import first_difference
 from bal.validation import BAL_ITEM_GAS
-from client.blockchain import BlockRejected, require
-from client.forks import BlockExecution
 from merkle import ordered_trie_root
+
+from .chain import BlockExecution
+from .verdicts import BlockRejected, Rule, require
 
 
 def check_executed_bal(
@@ -31,15 +32,15 @@ def check_executed_bal(
     if given is not None and not same_as_given:
         difference = first_difference(recorded, given)
         if difference is not None:
-            raise BlockRejected(difference.rule, str(difference))
+            raise BlockRejected.from_bal_error(difference)
     items, allowed = recorded.item_count(), header.gas_limit // BAL_ITEM_GAS
-    require(items <= allowed, "bal-gas-limit-exceeded", f"{items} items > {allowed}")
+    require(items <= allowed, Rule.BAL_GAS_LIMIT_EXCEEDED, f"{items} items > {allowed}")
     if same_as_given:
         return  # the given BAL's hash was checked against the header before execution (prepare)
     actual = keccak(execution.block_access_list_rlp or b"")
     require(
         actual == header.block_access_list_hash,
-        "block-access-list-mismatch",
+        Rule.BLOCK_ACCESS_LIST_MISMATCH,
         f"executed BAL hashes to 0x{actual.hex()}; header: 0x{header.block_access_list_hash.hex()}",
     )
 
@@ -47,25 +48,25 @@ def check_executed_bal(
 def check_execution_results(header: BlockHeaderAPI, execution: BlockExecution) -> None:
     require(
         execution.gas_used == header.gas_used,
-        "gas-used-mismatch",
+        Rule.GAS_USED_MISMATCH,
         f"execution used {execution.gas_used}, header says {header.gas_used}",
     )
     receipts_root = ordered_trie_root(receipt.encode() for receipt in execution.receipts)
-    require(receipts_root == header.receipt_root, "receipts-root-mismatch", "")
-    require(execution.bloom == header.bloom, "logs-bloom-mismatch", "")
+    require(receipts_root == header.receipt_root, Rule.RECEIPTS_ROOT_MISMATCH, "")
+    require(execution.bloom == header.bloom, Rule.LOGS_BLOOM_MISMATCH, "")
     if execution.blob_gas_used is not None:
         require(
             execution.blob_gas_used == header.blob_gas_used,
-            "blob-gas-used-mismatch",
+            Rule.BLOB_GAS_USED_MISMATCH,
             f"execution used {execution.blob_gas_used}, header says {header.blob_gas_used}",
         )
     if execution.requests_hash is not None:
-        require(execution.requests_hash == header.requests_hash, "requests-hash-mismatch", "")
+        require(execution.requests_hash == header.requests_hash, Rule.REQUESTS_HASH_MISMATCH, "")
 
 
 def check_state_root(header: BlockHeaderAPI, state_root: bytes) -> None:
     require(
         state_root == header.state_root,
-        "state-root-mismatch",
+        Rule.STATE_ROOT_MISMATCH,
         f"merkleizer gives 0x{state_root.hex()}, header says 0x{header.state_root.hex()}",
     )

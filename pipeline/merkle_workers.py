@@ -27,17 +27,19 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 
 import trio
 
 from bal.deltas import AccountDelta
 from merkle.optimistic import MerkleResult, MerkleSession, StorageJob, StorageRoots
 from merkle.stages import ParentStateMissing
-from merkle.worker_process import MerkleWorker
+from merkle.worker_process import FinishRequest, MerkleWorker, RunRequest, StorageRequest, WalkRequest
 from storage import RocksStore, Store
 
-from .processes import WorkerFailed, WorkerProcess
+from .processes import WorkerProcess
+
+Reply = TypeVar("Reply")
 
 
 class MerkleWorkerFailed(RuntimeError):
@@ -52,14 +54,17 @@ class MerkleWorkerFailed(RuntimeError):
 NICENESS = 5
 
 
-async def _ask(worker: WorkerProcess, message: tuple[Any, ...]) -> Any:
+async def _ask(worker: WorkerProcess, message: object, reply_type: type[Reply]) -> Reply:
     """One request; a parent node the worker could not find is the block's fault, all else ours."""
     try:
-        return await worker.request(message)
-    except WorkerFailed as exc:
-        if exc.kind == ParentStateMissing.__name__:
-            raise ParentStateMissing(exc.message) from None
-        raise MerkleWorkerFailed(str(exc)) from None
+        reply = await worker.request(message)
+    except ParentStateMissing:
+        raise
+    except Exception as exc:
+        raise MerkleWorkerFailed(f"{worker.name}: {type(exc).__name__}: {exc}") from None
+    if not isinstance(reply, reply_type):
+        raise MerkleWorkerFailed(f"{worker.name}: answered {type(reply).__name__}, not {reply_type.__name__}")
+    return reply
 
 
 class Merkleizer(Protocol):
@@ -136,22 +141,22 @@ class MerkleWorkerPool:
     ) -> MerkleResult:
         lead = self._worker(0)
         if self.size == 1:
-            result: MerkleResult = await _ask(lead, ("run", db_path, parent_root, tuple(deltas)))
-            return result
-        jobs: list[StorageJob] = await _ask(lead, ("walk", db_path, parent_root, tuple(deltas)))
-        parts = deal_by_slots(jobs, self.size)
+            return await _ask(lead, RunRequest(db_path, parent_root, tuple(deltas)), MerkleResult)
+        jobs = await _ask(lead, WalkRequest(db_path, parent_root, tuple(deltas)), tuple)
+        shares = deal_by_slots(jobs, self.size)
         found: list[StorageRoots] = []
 
-        async def stage_b(index: int, part: list[StorageJob]) -> None:
-            found.append(await _ask(self._worker(index), ("storage", db_path, part)))
+        async def stage_b(index: int, share: list[StorageJob]) -> None:
+            request = StorageRequest(db_path, tuple(share))
+            found.append(await _ask(self._worker(index), request, StorageRoots))
 
         async with trio.open_nursery() as nursery:
-            for index, part in enumerate(parts):
-                if part:
-                    nursery.start_soon(stage_b, index, part)
-        roots = {a: r for part in found for a, r in part.roots.items()}
-        result = await _ask(lead, ("finish", roots))
-        nodes = {h: n for part in found for h, n in part.nodes.items()}
+            for index, share in enumerate(shares):
+                if share:
+                    nursery.start_soon(stage_b, index, share)
+        roots = {a: r for share in found for a, r in share.roots.items()}
+        result = await _ask(lead, FinishRequest(roots), MerkleResult)
+        nodes = {h: n for share in found for h, n in share.nodes.items()}
         nodes.update(result.nodes)
         return MerkleResult(result.state_root, result.accounts, nodes)
 
@@ -162,10 +167,10 @@ class MerkleWorkerPool:
                 self._workers[index] = None
 
 
-def deal_by_slots(jobs: Sequence[StorageJob], parts: int) -> list[list[StorageJob]]:
-    """Split stage-B jobs into ``parts`` lists of about equal slot counts (largest first)."""
-    dealt: list[list[StorageJob]] = [[] for _ in range(parts)]
-    loads = [0] * parts
+def deal_by_slots(jobs: Sequence[StorageJob], shares: int) -> list[list[StorageJob]]:
+    """Split stage-B jobs into ``shares`` lists of about equal slot counts (largest first)."""
+    dealt: list[list[StorageJob]] = [[] for _ in range(shares)]
+    loads = [0] * shares
     for job in sorted(jobs, key=lambda j: len(j.storage), reverse=True):
         lightest = loads.index(min(loads))
         dealt[lightest].append(job)

@@ -1,15 +1,17 @@
 """Worker processes kept alive across blocks: the loop they run, and the pipeline's handle on one.
 
 Both kinds of worker (the merkleizer's, ``merkle.worker_process``, and the
-later-part executor's, ``client.part_worker``) are a *handler*: a class made
-once in the child, whose ``handle(request)`` answers one request tuple and whose
+later-part executor's, ``client.later_part_worker``) are a *handler*: a class
+made once in the child, whose ``handle(request)`` answers one request (a
+frozen dataclass of the handler's own kinds, matched by type) and whose
 ``close()`` releases what it holds. :func:`serve` is the child's whole life:
-requests come over a pipe, are answered in order, one reply each:
-``("ok", value)``, or ``("error", exception class name, message)`` for an
-exception the handler raised (reported to the pipeline, which fails the block
-or falls back, never the node). ``("ping",)`` answers ``"ready"`` (sent after
-start-up, so the first block does not pay for starting Python); ``("stop",)``
-or a closed pipe ends the loop.
+requests come over a pipe and are answered in order, one reply each:
+:class:`Answer` with the handler's value, or :class:`Failure` with the
+exception the handler raised, which the parent raises again with its type
+(a missing parent node, a rejected block) so the pipeline can tell the block's
+fault from ours. :class:`Ping` answers :class:`Ready` (sent after start-up, so
+the first block does not pay for starting Python); :class:`Stop` or a closed
+pipe ends the loop.
 
 :class:`WorkerProcess` is the parent's side. A worker that is waiting on a
 request when its task is cancelled is killed at once: it is never left busy on
@@ -20,27 +22,64 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import Protocol
 
 import trio
 
-from client.gc_tuning import freeze_live_objects
+from .gc_tuning import freeze_live_objects
 
 
 class Handler(Protocol):
-    def handle(self, request: tuple[Any, ...]) -> Any: ...
+    def handle(self, request: object) -> object: ...
 
     def close(self) -> None: ...
 
 
-class WorkerFailed(RuntimeError):
-    """A worker process died, or its handler raised ``kind`` (an exception class name)."""
+@dataclass(frozen=True)
+class Ping:
+    """Answer :class:`Ready` once the worker's code is imported."""
 
-    def __init__(self, worker: str, kind: str, message: str) -> None:
-        super().__init__(f"{worker}: {kind}: {message}")
-        self.kind = kind
-        self.message = message
+
+@dataclass(frozen=True)
+class Stop:
+    """End the worker's loop."""
+
+
+@dataclass(frozen=True)
+class Ready:
+    """The worker has started and answers."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The handler's reply to one request."""
+
+    value: object
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The handler raised ``error`` (the exception itself: it keeps its type across the pipe)."""
+
+    error: Exception
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process died, or failed in a way that is not the request's fault."""
+
+
+def _crossable(exc: Exception) -> Exception:
+    """``exc`` if it survives pickling as itself, else a WorkerFailed that names it."""
+    try:
+        copy = pickle.loads(pickle.dumps(exc))
+    except Exception:
+        copy = None
+    if type(copy) is type(exc) and str(copy) == str(exc):
+        return exc
+    return WorkerFailed(f"{type(exc).__name__}: {exc}")
 
 
 def serve(conn: Connection, handler_class: type[Handler], niceness: int) -> None:
@@ -48,7 +87,7 @@ def serve(conn: Connection, handler_class: type[Handler], niceness: int) -> None
     os.nice(niceness)
     handler = handler_class()
     # What outlives start-up and each request is the worker's long-lived state:
-    # frozen out of the collector's walks (``client.gc_tuning``), after the reply
+    # frozen out of the collector's walks (``pipeline.gc_tuning``), after the reply
     # is sent, while the node's process finishes the block.
     freeze_live_objects()
     try:
@@ -57,12 +96,16 @@ def serve(conn: Connection, handler_class: type[Handler], niceness: int) -> None
                 request = conn.recv()
             except EOFError:
                 return  # the pipeline is gone
-            if request[0] == "stop":
+            if isinstance(request, Stop):
                 return
-            try:
-                reply: tuple[Any, ...] = ("ok", "ready" if request[0] == "ping" else handler.handle(request))
-            except Exception as exc:
-                reply = ("error", type(exc).__name__, str(exc))
+            reply: Ready | Answer | Failure
+            if isinstance(request, Ping):
+                reply = Ready()
+            else:
+                try:
+                    reply = Answer(handler.handle(request))
+                except Exception as exc:
+                    reply = Failure(_crossable(exc))
             conn.send(reply)
             freeze_live_objects()
     finally:
@@ -92,11 +135,12 @@ class WorkerProcess:
 
     def wait_ready(self) -> None:
         """Block until the worker has imported its code and answers."""
-        self.conn.send(("ping",))
-        if self.conn.recv() != ("ok", "ready"):
-            raise WorkerFailed(self.name, "start", "did not answer its first ping")
+        self.conn.send(Ping())
+        if not isinstance(self.conn.recv(), Ready):
+            raise WorkerFailed(f"{self.name}: did not answer its first ping")
 
-    async def request(self, message: tuple[Any, ...]) -> Any:
+    async def request(self, message: object) -> object:
+        """Send one request and wait for its reply; raise what the handler raised, with its type."""
         self.busy = True
         try:
             self.conn.send(message)
@@ -108,10 +152,11 @@ class WorkerProcess:
             raise
         finally:
             self.busy = False
-        if reply[0] == "ok":
-            return reply[1]
-        _, kind, message_text = reply
-        raise WorkerFailed(self.name, kind, message_text)
+        if isinstance(reply, Answer):
+            return reply.value
+        if isinstance(reply, Failure):
+            raise reply.error
+        raise WorkerFailed(f"{self.name}: unexpected reply {type(reply).__name__}")
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -123,7 +168,7 @@ class WorkerProcess:
         """Ask the worker to exit; kill it if it does not within two seconds."""
         if self.alive():
             try:
-                self.conn.send(("stop",))
+                self.conn.send(Stop())
             except OSError:
                 pass
             self.process.join(timeout=2)

@@ -25,7 +25,8 @@ import threading
 from collections.abc import Iterable
 
 from bal.types import AccountChanges, BlockAccessList
-from client.state_source import StateSource
+
+from .state_source import StateSource
 
 # Keys with no index of their own (read-only accounts and slots) sort after every index.
 _UNINDEXED = 1 << 32

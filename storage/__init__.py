@@ -1,6 +1,7 @@
 """The store: RocksDB (default) or in-memory, with key spaces and atomic batches."""
 
-from .chain import FINALIZED, HEAD, SAFE, TIP, Chain, StoredBlock
+from .block_rlp import EncodedBlock, MalformedBlock, split_block
+from .chain import FINALIZED, FLAT_STATE_BLOCK, HEAD, SAFE, Chain, StoredBlock
 from .memory import MemoryStore
 from .rocks import RocksStore
 from .state import EMPTY_CODE_HASH, EMPTY_ROOT, AccountRecord, FlatState, StateWrites
@@ -11,9 +12,12 @@ __all__ = [
     "FINALIZED",
     "HEAD",
     "SAFE",
-    "TIP",
+    "FLAT_STATE_BLOCK",
     "EMPTY_ROOT",
     "AccountRecord",
+    "EncodedBlock",
+    "MalformedBlock",
+    "split_block",
     "Chain",
     "FlatState",
     "MemoryStore",

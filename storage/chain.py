@@ -2,9 +2,10 @@
 
 Blocks are keyed by hash; the canonical chain maps numbers to hashes. Named
 pointers: ``head``, ``safe`` and ``finalized`` are fork choice (what the
-consensus client said); ``tip`` is the block whose post-state the flat state
-holds. All of them are staged into the same batch as the block's state, so
-after a crash every pointer names a block that is fully stored.
+consensus client said); ``FLAT_STATE_BLOCK`` is the block whose post-state the
+flat state holds (stored under the key ``tip`` since the first data dirs). All
+of them are staged into the same batch as the block's state, so after a crash
+every pointer names a block that is fully stored.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from .store import Space, Store, WriteBatch
 
-HEAD, SAFE, FINALIZED, TIP = "head", "safe", "finalized", "tip"
+HEAD, SAFE, FINALIZED, FLAT_STATE_BLOCK = "head", "safe", "finalized", "tip"
 
 
 def _number_key(number: int) -> bytes:

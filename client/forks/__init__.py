@@ -8,21 +8,21 @@ subclass these.
 
 from __future__ import annotations
 
+from ..chain_config import Fork
 from .amsterdam import BalrexAmsterdamVM
 from .cancun import BalrexCancunVM
 from .osaka import BalrexOsakaVM
 from .prague import BalrexPragueVM
-from .store_mixins import BlockExecution
 
-# The VM for each fork name of client.chain_config.
-FORK_VMS: dict[str, type] = {
-    "cancun": BalrexCancunVM,
-    "prague": BalrexPragueVM,
+# The VM for each fork of client.chain_config.
+FORK_VMS: dict[Fork, type] = {
+    Fork.CANCUN: BalrexCancunVM,
+    Fork.PRAGUE: BalrexPragueVM,
     # The blob-parameter-only forks run Osaka's rules with their own parameters.
-    "osaka": BalrexOsakaVM,
-    "bpo1": BalrexOsakaVM,
-    "bpo2": BalrexOsakaVM,
-    "amsterdam": BalrexAmsterdamVM,
+    Fork.OSAKA: BalrexOsakaVM,
+    Fork.BPO1: BalrexOsakaVM,
+    Fork.BPO2: BalrexOsakaVM,
+    Fork.AMSTERDAM: BalrexAmsterdamVM,
 }
 
 __all__ = [
@@ -31,5 +31,4 @@ __all__ = [
     "BalrexCancunVM",
     "BalrexOsakaVM",
     "BalrexPragueVM",
-    "BlockExecution",
 ]

@@ -19,7 +19,9 @@ from eth.vm.forks.prague.constants import (
 )
 from eth.vm.forks.prague.state import PragueState
 
-from ..requests import InvalidRequests, deposit_requests
+from pipeline.verdicts import BlockRejected, Rule
+
+from ..requests import deposit_requests
 from .store_mixins import OriginIsDepthZero, StoreExecution, StoreState, with_header
 
 
@@ -67,7 +69,7 @@ class BalrexPragueVM(StoreExecution, PragueVM):
         """A checked system call (EIP-7002/7251): the predeploy must have code and must not fail."""
         code = self.state.get_code(address)
         if not code:
-            raise InvalidRequests("system-contract-call-failed", f"0x{address.hex()} has no code")
+            raise BlockRejected(Rule.SYSTEM_CONTRACT_CALL_FAILED, f"0x{address.hex()} has no code")
         computation = self.execute_bytecode(
             origin=SYSTEM_ADDRESS,
             gas_price=0,
@@ -80,6 +82,6 @@ class BalrexPragueVM(StoreExecution, PragueVM):
             code_address=address,
         )
         if computation.is_error:
-            raise InvalidRequests("system-contract-call-failed", f"call to 0x{address.hex()} failed")
+            raise BlockRejected(Rule.SYSTEM_CONTRACT_CALL_FAILED, f"call to 0x{address.hex()} failed")
         if computation.output:
             block.block_requests.append(request_type + computation.output)

@@ -12,8 +12,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eth._utils.numeric import ceil32
 from eth._utils.state import code_is_delegation_designation
@@ -24,16 +23,11 @@ from eth.vm.forks.cancun.constants import BLOB_TX_TYPE
 from eth.vm.forks.shanghai.constants import INITCODE_WORD_COST
 from eth_utils import ValidationError
 
-from bal.deltas import AccountDelta
 from bal.recorder import BalRecorder
-from bal.rlp_codec import encode_bal
-from bal.types import BlockAccessList
+from pipeline.chain import BlockExecution, LaterPart
 
 from ..account_db import StoreAccountDB
 from ..chain_config import ChainConfig
-
-if TYPE_CHECKING:
-    from .amsterdam.parts import LaterPart
 
 
 def with_header(block: BlockAPI, header: BlockHeaderAPI) -> BlockAPI:
@@ -44,25 +38,6 @@ def with_header(block: BlockAPI, header: BlockHeaderAPI) -> BlockAPI:
     """
     body = {name: getattr(block, name) for name in block._meta.field_names if name != "header"}
     return block.copy(header=header, **body)
-
-
-@dataclass(frozen=True)
-class BlockExecution:
-    """What executing a block produced, for the post-execution checks and the merkleizer."""
-
-    gas_used: int
-    blob_gas_used: int | None
-    bloom: int
-    receipts: tuple[ReceiptAPI, ...]
-    requests_hash: bytes | None
-    deltas: list[AccountDelta]
-    # The block access list execution produced (EIP-7928), from Amsterdam on.
-    block_access_list: BlockAccessList | None = None
-
-    @property
-    def block_access_list_rlp(self) -> bytes | None:
-        """The executed BAL's RLP (``encode_bal`` encodes a BAL once and keeps it on the BAL)."""
-        return None if self.block_access_list is None else encode_bal(self.block_access_list)
 
 
 class StoreExecution:
@@ -87,7 +62,7 @@ class StoreExecution:
         """Run the block on the parent state; ``with_deltas=False`` when a BAL supplies them.
 
         ``later``: the block's later transactions run elsewhere, from the state
-        the given BAL claims (Amsterdam on; see ``amsterdam.parts``).
+        the given BAL claims (Amsterdam on; see ``amsterdam.later_part``).
         """
         db = self._open_block_state(block)
         running = self._block.header

@@ -30,8 +30,8 @@ from bal.types import (
 )
 from bal.validation import validate_structure
 from client.account_db import RecordingError, StoreAccountDB
-from client.state_source import StateSource
 from merkle import merkleize
+from pipeline.state_source import StateSource
 from storage import EMPTY_ROOT, FlatState, MemoryStore, WriteBatch
 
 # A: contract with nonce, balance, code and two slots; D: a funded EOA; B, C: absent.
@@ -61,7 +61,7 @@ def parent_state() -> tuple[MemoryStore, bytes]:
 
 def new_db(parent: tuple[MemoryStore, bytes]) -> StoreAccountDB:
     store, root = parent
-    return StoreAccountDB(StateSource(store, root, parent_is_head=True), root)
+    return StoreAccountDB(StateSource(store, root, parent_has_flat_state=True), root)
 
 
 def recording(parent: tuple[MemoryStore, bytes]) -> tuple[StoreAccountDB, BalRecorder]:

@@ -23,8 +23,8 @@ from bal.deltas import AccountDelta
 from bal.recorder import BalRecorder
 from bal.validation import validate_structure
 from client.account_db import StoreAccountDB
-from client.state_source import StateSource
 from merkle import merkleize
+from pipeline.state_source import StateSource
 from storage import EMPTY_ROOT, FlatState, MemoryStore, WriteBatch
 
 A, B, C, D = b"\x0a" * 20, b"\x0b" * 20, b"\x0c" * 20, b"\x0d" * 20
@@ -87,7 +87,7 @@ def snapshot(db: StoreAccountDB) -> dict[tuple[bytes, str], object]:
 @example(ops=[("sstore", A, 3, 1), ("record",), ("balance", B, 2), ("discard",), ("lock",), ("sload", A, 3)])
 def test_recorded_changes_match_state_snapshots(parent: Any, ops: list[tuple[Any, ...]]) -> None:
     store, root = parent
-    db = StoreAccountDB(StateSource(store, root, parent_is_head=True), root)
+    db = StoreAccountDB(StateSource(store, root, parent_has_flat_state=True), root)
     recorder = BalRecorder()
     db.start_recording(recorder)
     snapshots = [snapshot(db)]

@@ -11,7 +11,8 @@ import pytest
 from client.blockchain import Blockchain
 from client.chain_config import config_from_fixture
 from client.genesis import parse_hex_bytes
-from pipeline import MerkleWorkerPool, PartWorkerPool
+from client.later_part_worker import later_part_pool
+from pipeline import LaterPartPool, MerkleWorkerPool
 from storage import RocksStore
 
 from ..client.conftest import load_fixture_test
@@ -35,8 +36,8 @@ def pool() -> Iterator[MerkleWorkerPool]:
 
 
 @pytest.fixture(scope="module")
-def parts() -> Iterator[PartWorkerPool]:
-    workers = PartWorkerPool(min_transactions=2)
+def later_part_workers() -> Iterator[LaterPartPool]:
+    workers = later_part_pool(min_transactions=2)
     yield workers
     workers.close()
 

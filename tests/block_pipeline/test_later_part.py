@@ -18,26 +18,30 @@ import pytest
 
 from bal import BlockAccessList
 from bal.types import AccountChanges, BalanceChange
-from client.blockchain import Blockchain, BlockRejected
+from client.blockchain import Blockchain
 from client.chain_config import config_from_fixture
 from client.genesis import parse_hex_bytes
-from pipeline import MerkleWorkerPool, PartWorkerPool
-from storage import HEAD, TIP, MemoryStore, RocksStore
+from client.later_part_worker import later_part_pool
+from pipeline import LaterPartPool, MerkleWorkerPool, import_block_sync
+from pipeline.verdicts import BlockRejected
+from storage import FLAT_STATE_BLOCK, HEAD, MemoryStore, RocksStore
 
 from .test_pipeline import _block, _committing_to, _dump, _replace_account
 
 
 def test_a_split_import_stores_what_an_unsplit_one_does(
-    tmp_path: Path, pool: MerkleWorkerPool, parts: PartWorkerPool, test_case: dict[str, Any]
+    tmp_path: Path, pool: MerkleWorkerPool, later_part_workers: LaterPartPool, test_case: dict[str, Any]
 ) -> None:
     block_rlp, bal = _block(test_case)
     stores = []
-    for name, later_parts in (("whole", None), ("split", parts)):
+    for name, later_parts in (("whole", None), ("split", later_part_workers)):
         store = RocksStore(tmp_path / name)
         blockchain = Blockchain(store, config_from_fixture(test_case["network"], test_case["config"]))
         blockchain.init_genesis(test_case["pre"], parse_hex_bytes(test_case["genesisRLP"]))
         try:
-            imported = blockchain.add_block(block_rlp, bal=bal, merkleizer=pool, parts=later_parts)
+            imported = import_block_sync(
+                blockchain, block_rlp, bal=bal, merkleizer=pool, later_parts=later_parts
+            )
             stores.append(_dump(store))
         finally:
             store.close()
@@ -46,7 +50,7 @@ def test_a_split_import_stores_what_an_unsplit_one_does(
         assert timings.later_txs == (1 if later_parts else 0)
         assert ("later" in timings.spans) == (later_parts is not None)
     assert stores[0] == stores[1]
-    assert parts.busy == 0
+    assert later_part_workers.busy == 0
 
 
 def _sender_balance_after_index_1_changed(bal: BlockAccessList) -> BlockAccessList:
@@ -66,32 +70,40 @@ def _sender_balance_after_index_1_changed(bal: BlockAccessList) -> BlockAccessLi
 
 
 def test_a_lie_about_the_workers_start_names_the_sequential_rule(
-    chain: Blockchain, pool: MerkleWorkerPool, parts: PartWorkerPool, test_case: dict[str, Any]
+    chain: Blockchain, pool: MerkleWorkerPool, later_part_workers: LaterPartPool, test_case: dict[str, Any]
 ) -> None:
     block_rlp, honest = _block(test_case)
     lying = _sender_balance_after_index_1_changed(honest)
     before = _dump(chain.store)
-    head, tip = chain.chain.pointer(HEAD), chain.chain.pointer(TIP)
+    head, flat = chain.chain.pointer(HEAD), chain.chain.pointer(FLAT_STATE_BLOCK)
 
     with pytest.raises(BlockRejected) as rejected:
-        chain.add_block(_committing_to(block_rlp, lying), bal=lying, merkleizer=pool, parts=parts)
+        import_block_sync(
+            chain,
+            _committing_to(block_rlp, lying),
+            bal=lying,
+            merkleizer=pool,
+            later_parts=later_part_workers,
+        )
 
     assert rejected.value.rule == "wrong-post-value", rejected.value
     assert "index 1" in str(rejected.value)
     assert _dump(chain.store) == before
-    assert (chain.chain.pointer(HEAD), chain.chain.pointer(TIP)) == (head, tip)
-    assert parts.busy == 0 and pool.busy == 0
-    imported = chain.add_block(block_rlp, bal=honest, merkleizer=pool, parts=parts)
+    assert (chain.chain.pointer(HEAD), chain.chain.pointer(FLAT_STATE_BLOCK)) == (head, flat)
+    assert later_part_workers.busy == 0 and pool.busy == 0
+    imported = import_block_sync(
+        chain, block_rlp, bal=honest, merkleizer=pool, later_parts=later_part_workers
+    )
     assert imported.timings.later_txs == 1 and imported.timings.fallback is None
 
 
 def test_small_blocks_and_memory_stores_are_not_split(
-    chain: Blockchain, parts: PartWorkerPool, test_case: dict[str, Any]
+    chain: Blockchain, later_part_workers: LaterPartPool, test_case: dict[str, Any]
 ) -> None:
     block_rlp, bal = _block(test_case)
     prepared = chain.prepare(block_rlp, bal)
-    assert parts.split_point(chain, prepared) == 2
-    assert PartWorkerPool(min_transactions=4).split_point(chain, prepared) is None
+    assert later_part_workers.split_point(chain, prepared) == 2
+    assert later_part_pool(min_transactions=4).split_point(chain, prepared) is None
     in_memory = Blockchain(MemoryStore(), chain.config)
     in_memory.init_genesis(test_case["pre"], parse_hex_bytes(test_case["genesisRLP"]))
-    assert parts.split_point(in_memory, in_memory.prepare(block_rlp, bal)) is None
+    assert later_part_workers.split_point(in_memory, in_memory.prepare(block_rlp, bal)) is None

@@ -23,11 +23,12 @@ import trio
 
 from bal import BlockAccessList, bal_from_json, bal_hash, synthesize_deltas
 from bal.types import AccountChanges, BalanceChange, StorageChange
-from client.blockchain import Blockchain, BlockRejected
+from client.blockchain import Blockchain
 from client.chain_config import config_from_fixture
 from client.genesis import parse_hex_bytes
-from pipeline import InlineMerkleizer, MerkleWorkerPool, PartWorkerPool
-from storage import HEAD, TIP, RocksStore, Space, Store
+from pipeline import InlineMerkleizer, LaterPartPool, MerkleWorkerPool, import_block_sync
+from pipeline.verdicts import BlockRejected
+from storage import FLAT_STATE_BLOCK, HEAD, RocksStore, Space, Store
 
 BAL_HASH_FIELD = 21  # index of block_access_list_hash in the Amsterdam header
 
@@ -108,27 +109,29 @@ def test_a_lying_bal_is_rejected_and_leaves_nothing(
     split: bool,
     chain: Blockchain,
     pool: MerkleWorkerPool,
-    parts: PartWorkerPool,
+    later_part_workers: LaterPartPool,
     test_case: dict[str, Any],
 ) -> None:
     """With the block split (its third transaction in the part worker) or not, the same rule."""
-    later_parts = parts if split else None
+    later_parts = later_part_workers if split else None
     block_rlp, honest = _block(test_case)
     make_lie, rule = LIES[lie]
     lying = make_lie(honest)
     assert lying != honest
     before = _dump(chain.store)
-    head, tip = chain.chain.pointer(HEAD), chain.chain.pointer(TIP)
+    head, tip = chain.chain.pointer(HEAD), chain.chain.pointer(FLAT_STATE_BLOCK)
 
     with pytest.raises(BlockRejected) as rejected:
-        chain.add_block(_committing_to(block_rlp, lying), bal=lying, merkleizer=pool, parts=later_parts)
+        import_block_sync(
+            chain, _committing_to(block_rlp, lying), bal=lying, merkleizer=pool, later_parts=later_parts
+        )
 
     assert rejected.value.rule == rule, rejected.value
     assert _dump(chain.store) == before
-    assert (chain.chain.pointer(HEAD), chain.chain.pointer(TIP)) == (head, tip)
-    assert pool.busy == 0 and parts.busy == 0
+    assert (chain.chain.pointer(HEAD), chain.chain.pointer(FLAT_STATE_BLOCK)) == (head, tip)
+    assert pool.busy == 0 and later_part_workers.busy == 0
     # The same pools still serve the honest block.
-    imported = chain.add_block(block_rlp, bal=honest, merkleizer=pool, parts=later_parts)
+    imported = import_block_sync(chain, block_rlp, bal=honest, merkleizer=pool, later_parts=later_parts)
     assert imported.state_root == chain.header(imported.block_hash).state_root
     assert imported.timings.later_txs == (1 if split else 0)
 
@@ -137,7 +140,7 @@ def test_bal_path_reports_stage_timings(
     chain: Blockchain, pool: MerkleWorkerPool, test_case: dict[str, Any]
 ) -> None:
     block_rlp, bal = _block(test_case)
-    timings = chain.add_block(block_rlp, bal=bal, merkleizer=pool).timings
+    timings = import_block_sync(chain, block_rlp, bal=bal, merkleizer=pool).timings
     assert set(timings.spans) == {"prepare", "exec", "warmer", "merkle", "store"}
     merkle_start, merkle_end = timings.spans["merkle"]
     exec_start, exec_end = timings.spans["exec"]
@@ -156,7 +159,7 @@ def test_streaming_path_has_no_warmer_and_merkle_after_exec(
     chain: Blockchain, test_case: dict[str, Any]
 ) -> None:
     block_rlp, _ = _block(test_case)
-    timings = chain.add_block(block_rlp).timings
+    timings = import_block_sync(chain, block_rlp).timings
     assert "warmer" not in timings.spans and timings.warm_hits is None
     assert timings.spans["merkle"][0] >= timings.spans["exec"][1]
     assert timings.merkle_overlap_pct == 0.0
@@ -171,7 +174,7 @@ def test_spread_stage_b_matches_inline(tmp_path: Path, test_case: dict[str, Any]
         blockchain = Blockchain(store, config_from_fixture(test_case["network"], test_case["config"]))
         blockchain.init_genesis(test_case["pre"], parse_hex_bytes(test_case["genesisRLP"]))
         try:
-            blockchain.add_block(block_rlp, bal=bal, merkleizer=merkleizer)
+            import_block_sync(blockchain, block_rlp, bal=bal, merkleizer=merkleizer)
             results.append(_dump(store))
         finally:
             if isinstance(merkleizer, MerkleWorkerPool):
@@ -209,7 +212,7 @@ def test_a_cancelled_merkle_job_kills_its_worker(chain: Blockchain, test_case: d
 def test_closing_the_pool_leaves_no_process(chain: Blockchain, test_case: dict[str, Any]) -> None:
     block_rlp, bal = _block(test_case)
     workers = MerkleWorkerPool(size=2)
-    chain.add_block(block_rlp, bal=bal, merkleizer=workers)
+    import_block_sync(chain, block_rlp, bal=bal, merkleizer=workers)
     processes = workers.processes
     assert processes and all(p.is_alive() for p in processes)
     workers.close()

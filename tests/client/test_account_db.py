@@ -8,8 +8,8 @@ from eth_hash.auto import keccak
 from bal.deltas import AccountDelta
 from bal.recorder import BalRecorder
 from client.account_db import StateRootNotHere, StoreAccountDB
-from client.state_source import StateSource
 from merkle import merkleize
+from pipeline.state_source import StateSource
 from storage import EMPTY_CODE_HASH, EMPTY_ROOT, FlatState, MemoryStore, WriteBatch
 
 A, B, C = b"\x0a" * 20, b"\x0b" * 20, b"\x0c" * 20
@@ -30,7 +30,7 @@ def parent() -> tuple[MemoryStore, bytes]:
 
 def new_db(parent: tuple[MemoryStore, bytes]) -> StoreAccountDB:
     store, root = parent
-    return StoreAccountDB(StateSource(store, root, parent_is_head=True), root)
+    return StoreAccountDB(StateSource(store, root, parent_has_flat_state=True), root)
 
 
 def test_reads_come_from_the_parent_state(parent: tuple[MemoryStore, bytes]) -> None:

@@ -13,9 +13,11 @@ import json
 import pytest
 from fixture_files import unpack_archive
 
-from client.blockchain import Blockchain, BlockRejected
+from client.blockchain import Blockchain
 from client.chain_config import config_from_fixture
 from client.genesis import parse_hex_bytes
+from pipeline import import_block_sync
+from pipeline.verdicts import BlockRejected
 from storage import MemoryStore
 
 from .conftest import REPO
@@ -55,7 +57,7 @@ def _run(name: str, test: dict) -> None:
     for position, block in enumerate(test["blocks"]):
         expected = block.get("expectException")
         try:
-            imported = chain.add_block(parse_hex_bytes(block["rlp"]))
+            imported = import_block_sync(chain, parse_hex_bytes(block["rlp"]))
         except BlockRejected as exc:
             assert expected, f"{name} block {position + 1}: valid block rejected: {exc}"
             continue

@@ -6,13 +6,13 @@ import rlp
 from eth.vm.chain_context import ChainContext
 from eth_hash.auto import keccak
 
-from client.block_rlp import split_block
 from client.chain_config import config_from_fixture
 from client.chaindb import decode_header
 from client.forks import FORK_VMS, BalrexAmsterdamVM
 from client.forks.amsterdam.headers import EMPTY_BAL_HASH, AmsterdamBlockHeader
 from client.forks.amsterdam.state import AmsterdamStoreState
 from client.genesis import parse_hex_bytes
+from storage.block_rlp import split_block
 
 from .conftest import load_fixture_test
 

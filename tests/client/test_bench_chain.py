@@ -13,16 +13,17 @@ import pytest
 import rlp
 from typer.testing import CliRunner
 
-from client.bench_chain import BenchChain, BenchChainError, load_chain
-from client.bench_chain.assembler import AssemblyError, Label, Push, Ref, assemble
-from client.bench_chain.chain_files import split_rlp_items
-from client.bench_chain.generate import ChainSettings, generate_chain
-from client.bench_chain.mix import AMM_SWAP, KINDS
 from client.blockchain import Blockchain
 from client.cli import app
 from client.dev_genesis import SYSTEM_CONTRACTS
 from client.forks import FORK_VMS
 from client.genesis import build_genesis
+from client.tools.bench_chain import BenchChain, BenchChainError, load_chain
+from client.tools.bench_chain.assembler import AssemblyError, Label, Push, Ref, assemble
+from client.tools.bench_chain.chain_files import split_rlp_items
+from client.tools.bench_chain.generate import ChainSettings, generate_chain
+from client.tools.bench_chain.mix import AMM_SWAP, KINDS
+from pipeline import import_block_sync
 from storage import MemoryStore
 
 SMALL = dict(blocks=3, txs_per_block=40, accounts=200)
@@ -85,7 +86,7 @@ def _import(chain: BenchChain, with_bal: bool) -> None:
     }
     contract_calls = failed_calls = 0
     for block_rlp, bal in zip(chain.blocks, chain.bals, strict=True):
-        imported = blockchain.add_block(block_rlp, bal=bal if with_bal else None)
+        imported = import_block_sync(blockchain, block_rlp, bal=bal if with_bal else None)
         blockchain.set_forkchoice(imported.block_hash)
         block = rlp.decode(block_rlp, sedes=block_class)
         assert imported.tx_count == len(block.transactions) == chain.metadata["txs_per_block"]

@@ -9,10 +9,12 @@ import pytest
 import rlp
 from eth_hash.auto import keccak
 
-from client.blockchain import Blockchain, BlockRejected, UnknownBlock, UnknownParent
+from client.blockchain import Blockchain, UnknownBlock
 from client.chain_config import config_from_fixture
 from client.chaindb import decode_header
 from client.genesis import parse_hex_bytes
+from pipeline import import_block_sync
+from pipeline.verdicts import BlockRejected, UnknownParent
 from storage import MemoryStore, Space, Store
 
 # Header field positions in the block RLP.
@@ -44,7 +46,7 @@ def test_valid_blocks_import_and_fork_choice_moves_the_head(cancun_blob_test: di
     chain, store = new_chain(cancun_blob_test)
     genesis = chain.chain.head_hash()
     for i in range(len(cancun_blob_test["blocks"])):
-        imported = chain.add_block(block_rlp(cancun_blob_test, i))
+        imported = import_block_sync(chain, block_rlp(cancun_blob_test, i))
         assert chain.chain.head_hash() != imported.block_hash, "importing alone must not move the head"
         assert imported.state_root == decode_header(chain.chain.header_rlp(imported.block_hash)).state_root
         chain.set_forkchoice(imported.block_hash, safe=genesis)
@@ -56,11 +58,11 @@ def test_valid_blocks_import_and_fork_choice_moves_the_head(cancun_blob_test: di
 
 def test_fork_choice_switches_the_canonical_chain(cancun_blob_test: dict[str, Any]) -> None:
     chain, store = new_chain(cancun_blob_test)
-    first = chain.add_block(block_rlp(cancun_blob_test, 0)).block_hash
-    second = chain.add_block(block_rlp(cancun_blob_test, 1)).block_hash
+    first = import_block_sync(chain, block_rlp(cancun_blob_test, 0)).block_hash
+    second = import_block_sync(chain, block_rlp(cancun_blob_test, 1)).block_hash
     chain.set_forkchoice(second)
     sibling = edit_header(block_rlp(cancun_blob_test, 0), lambda h: h.__setitem__(EXTRA_DATA, b"side"))
-    side = chain.add_block(sibling).block_hash
+    side = import_block_sync(chain, sibling).block_hash
     chain.set_forkchoice(side)
     assert chain.chain.head_hash() == side
     assert chain.chain.canonical_hash(1) == side and chain.chain.canonical_hash(2) is None
@@ -86,7 +88,7 @@ def test_a_wrong_commitment_is_rejected_and_nothing_is_stored(
     before = dump(store)
     tampered = edit_header(block_rlp(cancun_blob_test, 0), lambda h: h.__setitem__(field, b"\x11" * 32))
     with pytest.raises(BlockRejected) as rejected:
-        chain.add_block(tampered)
+        import_block_sync(chain, tampered)
     assert rejected.value.rule == rule
     assert dump(store) == before
 
@@ -100,7 +102,7 @@ def test_wrong_gas_used_is_rejected(cancun_blob_test: dict[str, Any]) -> None:
 
     tampered = edit_header(block_rlp(cancun_blob_test, 0), add_one_gas)
     with pytest.raises(BlockRejected, match="gas"):
-        chain.add_block(tampered)
+        import_block_sync(chain, tampered)
     assert dump(store) == before
 
 
@@ -109,9 +111,9 @@ def test_unknown_parent_and_garbage(cancun_blob_test: dict[str, Any]) -> None:
     before = dump(store)
     orphan = edit_header(block_rlp(cancun_blob_test, 1), lambda h: h.__setitem__(PARENT_HASH, b"\x22" * 32))
     with pytest.raises(UnknownParent):
-        chain.add_block(orphan)
+        import_block_sync(chain, orphan)
     with pytest.raises(BlockRejected) as rejected:
-        chain.add_block(b"\xf9\xff\xff")
+        import_block_sync(chain, b"\xf9\xff\xff")
     assert rejected.value.rule == "malformed-block"
     assert dump(store) == before
 
@@ -126,15 +128,15 @@ def test_a_side_branch_imports_through_the_tries_and_leaves_the_head(
     parent's state through the tries.
     """
     chain, store = new_chain(cancun_blob_test)
-    chain.add_block(block_rlp(cancun_blob_test, 0))
-    head = chain.add_block(block_rlp(cancun_blob_test, 1)).block_hash
+    import_block_sync(chain, block_rlp(cancun_blob_test, 0))
+    head = import_block_sync(chain, block_rlp(cancun_blob_test, 1)).block_hash
     chain.set_forkchoice(head)
     flat_before = dict(store.iterate(Space.ACCOUNT)), dict(store.iterate(Space.STORAGE))
 
     sibling = edit_header(block_rlp(cancun_blob_test, 0), lambda h: h.__setitem__(EXTRA_DATA, b"side"))
-    sibling_hash = chain.add_block(sibling).block_hash
+    sibling_hash = import_block_sync(chain, sibling).block_hash
     child = edit_header(block_rlp(cancun_blob_test, 1), lambda h: h.__setitem__(PARENT_HASH, sibling_hash))
-    imported = chain.add_block(child)
+    imported = import_block_sync(chain, child)
 
     assert imported.block_hash == keccak(rlp.encode(rlp.decode(child)[0]))
     assert imported.state_root == parse_hex_bytes(cancun_blob_test["blocks"][1]["blockHeader"]["stateRoot"])

@@ -10,7 +10,8 @@ from client.chain_config import (
     config_from_fixture,
     config_from_geth_genesis,
 )
-from client.requests import InvalidRequests, deposit_request
+from client.requests import deposit_request
+from pipeline.verdicts import BlockRejected
 
 BLOBS = {"Cancun": {"target": "0x03", "max": "0x06", "baseFeeUpdateFraction": "0x32f0ed"}}
 
@@ -66,6 +67,6 @@ def test_a_well_formed_deposit_event_gives_its_fields_in_order() -> None:
 )
 def test_a_malformed_deposit_event_invalidates_the_block(mangle) -> None:  # type: ignore[no-untyped-def]
     event = _deposit_event(b"\x01" * 48, b"\x02" * 32, b"\x03" * 8, b"\x04" * 96, b"\x05" * 8)
-    with pytest.raises(InvalidRequests) as error:
+    with pytest.raises(BlockRejected) as error:
         deposit_request(mangle(event))
     assert error.value.rule == "deposit-layout"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from client.bench_chain.generate import ChainSettings, generate_chain
+from client.tools.bench_chain.generate import ChainSettings, generate_chain
 
 BALREX = Path(sys.executable).parent / "balrex"
 # The fields the issue fixes for the JSON (stage averages in the summary, stages per block).

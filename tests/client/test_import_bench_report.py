@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from client.import_bench.report import render_html, render_timeline_svg, write_report
+from client.tools.import_bench.report import render_html, render_timeline_svg, write_report
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 VOID_ELEMENTS = {"meta", "br", "hr", "img", "input", "link"}

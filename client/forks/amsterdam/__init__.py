@@ -31,10 +31,11 @@ from eth.abc import (
 
 from bal.deltas import AccountDelta
 from bal.recorder import BalRecorder
+from pipeline.chain import LaterPart
 
 from ..osaka import BalrexOsakaVM
 from .headers import AmsterdamBlock
-from .parts import BlockGas, LaterPart, PartResult, TransactionOutcome
+from .later_part import BlockGas, PartResult, TransactionOutcome
 from .state import AmsterdamStoreState
 
 
@@ -76,7 +77,7 @@ class BalrexAmsterdamVM(BalrexOsakaVM):
     def apply_transactions_in_parts(
         self, transactions: Sequence[SignedTransactionAPI], base_header: BlockHeaderAPI, later: LaterPart
     ) -> tuple[BlockHeaderAPI, tuple[ReceiptAPI, ...]]:
-        """Run the transactions before ``later.first`` here, take the rest from ``later`` (see ``parts``).
+        """Run the transactions before ``later.first`` here, take the rest from ``later`` (``later_part``).
 
         The later part's state is laid over this one's and its BAL units
         merged into this recorder, so what follows (withdrawals, the
@@ -85,6 +86,8 @@ class BalrexAmsterdamVM(BalrexOsakaVM):
         gas = BlockGas(base_header)
         self._run_admitted(gas, transactions[: later.first])
         part = later.result()
+        if not isinstance(part, PartResult):
+            raise TypeError(f"a later part sent back {type(part).__name__}, not a PartResult")
         db = self.state._account_db
         db.apply_deltas(part.deltas)
         db.recorder.absorb(part.recorder)

@@ -1,13 +1,13 @@
-"""Where a BAL block's later transactions run: a worker process kept alive across blocks.
+"""Where a BAL block's later part runs: a worker process kept alive across blocks.
 
-EIP-7928's parallel execution (``client.forks.amsterdam.parts``): the node's
+EIP-7928's parallel execution: the node's
 process executes the block's first transactions while a worker process
 executes the rest from the state the BAL claims between them. Why a process:
 execution is Python, and threads share one interpreter lock (pipeline.md §4).
 With the merkleizer's worker that makes three busy processes on two cores for
 part of each block; the operating system shares the cores, and the split
-point (:attr:`PartWorkerPool.first_share` of the transactions stay here, the
-rest go) is a measured choice, not a derived one: the node's process also
+point (:attr:`LaterPartPool.first_share` of the transactions stay here, the
+rest, the *later part*, go) is a measured choice, not a derived one: the node's process also
 runs the system calls, withdrawals and checks, and the worker has to decode
 the block and catch its store up first.
 
@@ -17,48 +17,77 @@ for the reply, the executor's thread (which cannot await) blocks on
 the nursery: a failed or cancelled part becomes an error the executor sees,
 and the executor then runs the whole block itself, so a block's verdict is
 always the sequential one.
+
+The pool knows nothing of forks: it sends a :class:`LaterPartRequest` to the
+handler class it was given (the chain's, ``client.later_part_worker``) and
+hands back whatever that handler answers; the chain's fork code checks it.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import threading
+from dataclasses import dataclass
 
 from bal import BlockAccessList, synthesize_deltas
-from client.blockchain import Blockchain, PreparedBlock
-from client.forks.amsterdam.parts import PartResult
-from client.part_worker import PartWorker
+from bal.deltas import AccountDelta
 from storage import RocksStore
 
-from .processes import WorkerProcess
+from .chain import ChainCore, PreparedBlock
+from .processes import Handler, WorkerProcess
 
 # Below this many transactions a block runs in one part: the round trip and the
 # worker's decoding would cost about what the split saves.
 MIN_TRANSACTIONS = 8
 
 
+@dataclass(frozen=True)
+class LaterPartRequest:
+    """Run the block's transactions from ``first`` on, from the state ``start`` claims."""
+
+    db_path: str
+    # The chain's configuration, for the worker to build the same chain (``ChainCore.config``).
+    config: object
+    block_rlp: bytes
+    parent_has_flat_state: bool
+    first: int
+    # The state the BAL claims after index ``first`` (the first part's transactions).
+    start: tuple[AccountDelta, ...]
+
+
 class LaterPartFailed(RuntimeError):
     """The later part did not come back (its transactions failed, or the worker did)."""
 
 
-class PartWorkerPool:
-    """One later-part worker process over a RocksDB store, started on first use."""
+class LaterPartPool:
+    """One later-part worker process over a RocksDB store, started on first use.
 
-    def __init__(self, *, min_transactions: int = MIN_TRANSACTIONS, first_share: float = 0.5) -> None:
+    ``handler_class`` is what the worker runs (the chain's later-part handler,
+    answering :class:`LaterPartRequest`).
+    """
+
+    def __init__(
+        self,
+        handler_class: type[Handler],
+        *,
+        min_transactions: int = MIN_TRANSACTIONS,
+        first_share: float = 0.5,
+    ) -> None:
+        self.handler_class = handler_class
         self.min_transactions = max(2, min_transactions)
         self.first_share = first_share
         self._worker: WorkerProcess | None = None
 
-    def split_point(self, blockchain: Blockchain, prepared: PreparedBlock) -> int | None:
+    def split_point(self, chain: ChainCore, prepared: PreparedBlock) -> int | None:
         """The index of the first transaction to run in the worker, or None to run the block here."""
-        count = len(prepared.block.transactions)
-        if count < self.min_transactions or not isinstance(blockchain.store, RocksStore):
+        count = prepared.transaction_count
+        if count < self.min_transactions or not isinstance(chain.store, RocksStore):
             return None
         return min(count - 1, max(1, round(count * self.first_share)))
 
     def _live(self) -> WorkerProcess:
         if self._worker is None or not self._worker.alive():
-            self._worker = WorkerProcess("balrex-part", PartWorker)
+            self._worker = WorkerProcess("balrex-later-part", self.handler_class)
         return self._worker
 
     def start(self) -> None:
@@ -75,20 +104,25 @@ class PartWorkerPool:
 
     async def run(
         self,
-        blockchain: Blockchain,
+        chain: ChainCore,
         prepared: PreparedBlock,
         block_rlp: bytes,
         bal: BlockAccessList,
         first: int,
-    ) -> PartResult:
-        """Execute the block's transactions from ``first`` on in the worker."""
-        store = blockchain.store
-        assert isinstance(store, RocksStore)
-        start = synthesize_deltas(bal, through_index=first)
-        result: PartResult = await self._live().request(
-            ("later-part", str(store.path), blockchain.config, block_rlp, prepared.extends_tip, first, start)
+    ) -> object:
+        """Execute the block's transactions from ``first`` on in the worker; return its answer."""
+        store = chain.store
+        if not isinstance(store, RocksStore):
+            raise TypeError("the later-part worker reads RocksDB")
+        request = LaterPartRequest(
+            db_path=str(store.path),
+            config=chain.config,
+            block_rlp=block_rlp,
+            parent_has_flat_state=prepared.parent_has_flat_state,
+            first=first,
+            start=tuple(synthesize_deltas(bal, through_index=first)),
         )
-        return result
+        return await self._live().request(request)
 
     def close(self) -> None:
         if self._worker is not None:
@@ -97,31 +131,31 @@ class PartWorkerPool:
 
 
 class RemotePart:
-    """A later part in flight, as the executor's thread sees it (``amsterdam.parts.LaterPart``)."""
+    """A later part in flight, as the executor's thread sees it (a :class:`~pipeline.chain.LaterPart`)."""
 
     def __init__(self, first: int) -> None:
         self.first = first
         self._done = threading.Event()
-        self._result: PartResult | None = None
+        self._result: object | None = None
         self._error: BaseException | None = None
 
     async def fetch(
         self,
-        pool: PartWorkerPool,
-        blockchain: Blockchain,
+        pool: LaterPartPool,
+        chain: ChainCore,
         prepared: PreparedBlock,
         block_rlp: bytes,
         bal: BlockAccessList,
     ) -> None:
         """The trio task: run the part; keep its error for the executor instead of raising it."""
         try:
-            self._result = await pool.run(blockchain, prepared, block_rlp, bal, self.first)
+            self._result = await pool.run(chain, prepared, block_rlp, bal, self.first)
         except Exception as exc:
             self._error = exc
         finally:
             self._done.set()
 
-    def result(self) -> PartResult:
+    def result(self) -> object:
         self._done.wait()
         if self._result is None:
             raise LaterPartFailed(f"the later part did not come back: {self._error or 'cancelled'}")

@@ -16,8 +16,9 @@ from typing import Any
 from eth.vm.forks.byzantium.constants import EIP658_TRANSACTION_STATUS_CODE_SUCCESS
 from eth_utils import ValidationError
 
-from ..blockchain import BlockRejected
-from ..forks.amsterdam.state_gas import cost_per_state_byte
+from client.forks.amsterdam.state_gas import cost_per_state_byte
+from pipeline.verdicts import BlockRejected
+
 from .bench_genesis import FORKS, bench_genesis
 from .builder import ChainBuilder
 from .chain_files import BenchChainError, prepare_out_dir, write_chain

@@ -22,16 +22,17 @@ import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
-from engine_api.app import DEFAULT_MAX_BODY, EngineApp
-from engine_api.auth import load_or_create_secret
-from engine_api.methods import EngineApi
-from pipeline import Merkleizer, MerkleWorkerPool, PartWorkerPool
+from client.blockchain import Blockchain
+from client.dev_genesis import dev_genesis
+from client.genesis import Genesis, build_genesis
+from client.later_part_worker import later_part_pool
+from pipeline import LaterPartPool, Merkleizer, MerkleWorkerPool
+from pipeline.gc_tuning import freeze_live_objects
 from storage import RocksStore
 
-from .blockchain import Blockchain
-from .dev_genesis import dev_genesis
-from .gc_tuning import freeze_live_objects
-from .genesis import Genesis, build_genesis
+from .app import DEFAULT_MAX_BODY, EngineApp
+from .auth import load_or_create_secret
+from .methods import EngineApi
 
 log = logging.getLogger("balrex.node")
 
@@ -81,11 +82,11 @@ async def serve_engine_api(
     port: int,
     max_body: int = DEFAULT_MAX_BODY,
     merkleizer: Merkleizer | None = None,
-    parts: PartWorkerPool | None = None,
+    later_parts: LaterPartPool | None = None,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve until SIGINT or SIGTERM."""
-    app = EngineApp(EngineApi(blockchain, merkleizer, parts).dispatcher(), secret, max_body)
+    app = EngineApp(EngineApi(blockchain, merkleizer, later_parts).dispatcher(), secret, max_body)
     config = Config()
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
@@ -128,15 +129,15 @@ def run_node(
 
     pool = MerkleWorkerPool()
     pool.start()
-    parts = PartWorkerPool()
-    parts.start()
+    later_parts = later_part_pool()
+    later_parts.start()
     log.info("merkleizer workers=%d, later-part workers=1", pool.size)
     freeze_live_objects()
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
             binds = await nursery.start(
-                serve_engine_api, blockchain, secret, host, port, max_body, pool, parts
+                serve_engine_api, blockchain, secret, host, port, max_body, pool, later_parts
             )
             log.info("engine api listening on %s", " ".join(binds))
 
@@ -144,6 +145,6 @@ def run_node(
         trio.run(main)
     finally:
         pool.close()
-        parts.close()
+        later_parts.close()
         store.close()
         log.info("stopped; store closed, worker processes stopped")

@@ -22,13 +22,14 @@ from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth_hash.auto import keccak
 
 from bal import BlockAccessList, bal_hash
+from client.blockchain import Blockchain
+from client.forks import FORK_VMS
+from client.genesis import build_genesis
 from merkle import merkleize, ordered_trie_root
+from pipeline import import_block_sync
+from pipeline.chain import BlockExecution
+from pipeline.state_source import StateSource
 from storage import MemoryStore
-
-from ..blockchain import Blockchain
-from ..forks import FORK_VMS, BlockExecution
-from ..genesis import build_genesis
-from ..state_source import StateSource
 
 SECONDS_PER_SLOT = 12
 # Priority fees go here: one more account every block's BAL touches, as on mainnet.
@@ -87,7 +88,7 @@ class ChainBuilder:
             commitments["block_access_list_hash"] = bal_hash(bal)
         block = draft.copy(header=draft.header.copy(**commitments))
         block_rlp = rlp.encode(block)
-        imported = self.blockchain.add_block(block_rlp, bal=bal)
+        imported = import_block_sync(self.blockchain, block_rlp, bal=bal)
         self.blockchain.set_forkchoice(imported.block_hash)
         self.head = self._header(imported.block_hash)
         return BuiltBlock(block_rlp, self.head, execution.receipts, bal)
@@ -122,5 +123,5 @@ class ChainBuilder:
 
     def _execute(self, draft: Any) -> BlockExecution:
         """Run ``draft`` on the head's state the way ``Blockchain.add_block`` does, storing nothing."""
-        source = StateSource(self.blockchain.store, self.head.state_root, parent_is_head=True)
+        source = StateSource(self.blockchain.store, self.head.state_root, parent_has_flat_state=True)
         return self.blockchain.block_vm(self.vm_class, draft.header, source).execute_block(draft)

@@ -27,13 +27,13 @@ import rlp
 import trio
 from eth.vm.forks.prague import PragueVM
 
-from pipeline import MerkleWorkerPool, PartWorkerPool, import_block
+from client.blockchain import Blockchain
+from client.genesis import Genesis
+from client.later_part_worker import later_part_pool
+from client.tools.bench_chain.chain_files import BenchChain
+from client.tools.pyevm_peer import pyevm_chain
+from pipeline import LaterPartPool, MerkleWorkerPool, import_block
 from storage import RocksStore
-
-from ..bench_chain.chain_files import BenchChain
-from ..blockchain import Blockchain
-from ..genesis import Genesis
-from ..pyevm_peer import pyevm_chain
 
 # Per-block fields averaged into a run's summary (the import-bench JSON's names).
 AVERAGED = (
@@ -90,16 +90,16 @@ def run_pipeline(
         # Only the BAL path merkleizes in workers; the streaming path merkleizes after execution.
         pool = MerkleWorkerPool(workers) if with_bal else None
         # ... and only the BAL path can run a block's later transactions from the BAL's state.
-        parts = PartWorkerPool() if with_bal and parallel else None
+        later_parts = later_part_pool() if with_bal and parallel else None
         try:
             blockchain = Blockchain(store, chain.config)
             blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
-            for started in (pool, parts):
+            for started in (pool, later_parts):
                 if started is not None:
                     started.start()
-            return trio.run(_import_all, blockchain, chain, with_bal, pool, parts, progress)
+            return trio.run(_import_all, blockchain, chain, with_bal, pool, later_parts, progress)
         finally:
-            for started in (pool, parts):
+            for started in (pool, later_parts):
                 if started is not None:
                     started.close()
             store.close()
@@ -110,14 +110,14 @@ async def _import_all(
     chain: BenchChain,
     with_bal: bool,
     pool: MerkleWorkerPool | None,
-    parts: PartWorkerPool | None,
+    later_parts: LaterPartPool | None,
     progress: Progress,
 ) -> dict[str, Any]:
     rows = []
     started = time.perf_counter()
     for block_rlp, bal in zip(chain.blocks, chain.bals, strict=True):
         imported = await import_block(
-            blockchain, block_rlp, bal if with_bal else None, merkleizer=pool, parts=parts
+            blockchain, block_rlp, bal if with_bal else None, merkleizer=pool, later_parts=later_parts
         )
         blockchain.set_forkchoice(imported.block_hash)
         rows.append(

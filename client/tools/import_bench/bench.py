@@ -5,7 +5,7 @@ Without flags the chain is imported on the streaming path (the baseline);
 one invocation (baseline first, then with BAL) and, for a Prague chain,
 py-evm's own import as a third column. The JSON written by ``--json`` is
 ``{"chain", "machine", "runs": {"baseline", "with_bal", "py_evm"}}`` with every
-metric of every block (see :mod:`client.import_bench.runs`).
+metric of every block (see :mod:`client.tools.import_bench.runs`).
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..bench_chain.chain_files import BenchChain
-from ..gc_tuning import freeze_live_objects
-from ..genesis import build_genesis
+from client.genesis import build_genesis
+from client.tools.bench_chain.chain_files import BenchChain
+from pipeline.gc_tuning import freeze_live_objects
+
 from .report import run_label, write_report
 from .runs import run_pipeline, run_py_evm
 from .table import summary_table

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from eth.abc import BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
 from eth.vm.forks.byzantium.constants import (
@@ -69,17 +69,6 @@ class PartResult:
     recorder: BalRecorder
     # The state after the part's last transaction, as changes to the parent state.
     deltas: tuple[AccountDelta, ...]
-
-
-class LaterPart(Protocol):
-    """The block's transactions from ``first`` (0-based) on, executing elsewhere."""
-
-    @property
-    def first(self) -> int: ...
-
-    def result(self) -> PartResult:
-        """Wait for the part; raise if it failed."""
-        ...
 
 
 class BlockGas:

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bal import BalError, BlockAccessList, decode_bal, encode_bal
-
-from ..chain_config import ChainConfig, UnsupportedChainConfig, config_from_geth_genesis
+from client.chain_config import ChainConfig, UnsupportedChainConfig, config_from_geth_genesis
 
 FORMAT = "balrex-bench-chain"
 FORMAT_VERSION = 1

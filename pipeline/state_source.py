@@ -36,10 +36,10 @@ class CacheStats:
 class StateSource:
     """The parent state of one block: accounts, storage and code, cached."""
 
-    def __init__(self, store: Store, state_root: bytes, *, parent_is_head: bool) -> None:
+    def __init__(self, store: Store, state_root: bytes, *, parent_has_flat_state: bool) -> None:
         self.store = store
         self.state_root = state_root
-        self._flat = FlatState(store) if parent_is_head else None
+        self._flat = FlatState(store) if parent_has_flat_state else None
         self._nodes = NodeOverlay(store)
         self._trie_nodes: NodeCache = {}
         self._accounts: dict[bytes, AccountRecord | None] = {}

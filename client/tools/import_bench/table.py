@@ -1,7 +1,7 @@
 """The import-bench table in the terminal (pipeline.md §5's rows), with the report's formatting.
 
 Rows, number formats and the delta rule (relative change; points for
-percentages) come from :mod:`client.import_bench.report`, so the terminal and
+percentages) come from :mod:`client.tools.import_bench.report`, so the terminal and
 the HTML page always show the same figures.
 """
 

@@ -18,7 +18,7 @@ from eth.abc import BlockHeaderAPI, ChainAPI, VirtualMachineAPI
 from eth.chains.base import Chain
 from eth.db.atomic import AtomicDB
 
-from .genesis import alloc_to_deltas
+from client.genesis import alloc_to_deltas
 
 # Genesis header fields py-evm fills in itself and does not accept as parameters.
 _IMPLIED = ("parent_hash", "uncles_hash", "bloom", "block_number", "gas_used")

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..chain_config import FORK_ORDER
-from ..dev_genesis import SYSTEM_CONTRACTS, dev_genesis
+from client.chain_config import FORK_ORDER
+from client.dev_genesis import SYSTEM_CONTRACTS, dev_genesis
+
 from . import contracts
 from .world import UNLIMITED, World
 

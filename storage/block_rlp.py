@@ -19,14 +19,14 @@ class MalformedBlock(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class BlockParts:
+class EncodedBlock:
     block_hash: bytes
     number: int
     header_rlp: bytes
     body_rlp: bytes
 
 
-def split_block(raw: bytes) -> BlockParts:
+def split_block(raw: bytes) -> EncodedBlock:
     try:
         items = rlp.decode(raw, strict=True)
     except DecodingError as exc:
@@ -37,7 +37,7 @@ def split_block(raw: bytes) -> BlockParts:
     if len(header) < 15 or not isinstance(header[8], bytes):
         raise MalformedBlock(f"header has {len(header)} fields")
     header_rlp = rlp.encode(header)
-    return BlockParts(
+    return EncodedBlock(
         block_hash=keccak(header_rlp),
         number=int.from_bytes(header[8], "big"),
         header_rlp=header_rlp,

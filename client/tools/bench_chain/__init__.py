@@ -33,7 +33,7 @@ Output directory (format version 1)
 
 The same arguments give byte-identical files. :func:`load_chain` reads a
 directory back as a :class:`BenchChain`, checking every file's hash. The
-generator, :func:`client.bench_chain.generate.generate_chain`, is not
+generator, :func:`client.tools.bench_chain.generate.generate_chain`, is not
 imported here: it needs the whole client, and readers of a chain should not.
 """
 

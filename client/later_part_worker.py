@@ -1,0 +1,64 @@
+"""What a later-part worker process does: run a block's later transactions from the BAL's claimed state.
+
+EIP-7928 lets a block's transactions run in parallel: the BAL says what the
+state is after every ``blockAccessIndex``. While the node's process executes
+the block's first transactions, a worker process started once and kept alive
+(by ``pipeline.later_part.LaterPartPool``, through the loop in ``pipeline.processes``)
+executes the rest, from the state the BAL claims right after the first part,
+and sends back each transaction's outcome, the BAL units it recorded and the
+state it ended in (``client.forks.amsterdam.later_part`` says why that is safe).
+
+The worker reads the parent state through its own secondary RocksDB handle
+(``storage.rocks.Follower``, caught up before each block), decodes the block
+itself from its RLP (so only bytes and the claimed deltas cross the pipe),
+and decodes only its own transactions.
+
+Request: a :class:`~pipeline.later_part.LaterPartRequest`; replies with a
+:class:`~client.forks.amsterdam.later_part.PartResult`.
+"""
+
+from __future__ import annotations
+
+import rlp
+
+from pipeline.later_part import MIN_TRANSACTIONS, LaterPartPool, LaterPartRequest
+from pipeline.state_source import StateSource
+from storage.rocks import Follower
+
+from .blockchain import Blockchain
+from .chain_config import ChainConfig
+from .forks.amsterdam.later_part import PartResult
+
+
+class LaterPartWorker:
+    """The later-part worker's handler (``pipeline.processes.Handler``)."""
+
+    def __init__(self) -> None:
+        self.follower = Follower("balrex-later-part-")
+
+    def handle(self, request: object) -> PartResult:
+        if not isinstance(request, LaterPartRequest):
+            raise TypeError(f"unknown request {type(request).__name__}")
+        if not isinstance(request.config, ChainConfig):
+            raise TypeError(f"a later part needs a ChainConfig, got {type(request.config).__name__}")
+        store, _ = self.follower.store_for(request.db_path)
+        blockchain = Blockchain(store, request.config)
+        decoded = blockchain.decode(request.block_rlp, body=False)
+        builder = decoded.vm_class.get_transaction_builder()
+        # Only this part's transactions: the block's other half never runs here.
+        encoded_transactions = rlp.decode(request.block_rlp)[1][request.first :]
+        transactions = [builder.deserialize(item) for item in encoded_transactions]
+        source = StateSource(
+            store, decoded.parent.state_root, parent_has_flat_state=request.parent_has_flat_state
+        )
+        vm = blockchain.block_vm(decoded.vm_class, decoded.block.header, source)
+        result: PartResult = vm.execute_later_part(decoded.block, request.first, transactions, request.start)
+        return result
+
+    def close(self) -> None:
+        self.follower.close()
+
+
+def later_part_pool(*, min_transactions: int = MIN_TRANSACTIONS, first_share: float = 0.5) -> LaterPartPool:
+    """A pool whose worker runs this chain's later parts (see :class:`~pipeline.later_part.LaterPartPool`)."""
+    return LaterPartPool(LaterPartWorker, min_transactions=min_transactions, first_share=first_share)

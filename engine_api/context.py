@@ -1,0 +1,71 @@
+"""What every family of Engine API methods shares.
+
+The chain, the worker pools, the import lock and the memory of invalid payloads.
+
+Also the fork rules of the API itself: which ``newPayload`` and
+``forkchoiceUpdated`` version serves which fork (execution-apis), answered
+``-38005 Unsupported fork`` otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import trio
+
+from client.blockchain import Blockchain
+from client.chain_config import Fork, UnsupportedChainConfig
+from client.forks import FORK_VMS
+from pipeline import LaterPartPool, Merkleizer
+from storage import Chain
+
+from .errors import UNSUPPORTED_FORK, RpcError
+from .invalid_payloads import InvalidPayloads
+from .models import PayloadStatusV1
+
+# Which forks each newPayload / forkchoiceUpdated version serves (execution-apis).
+NEW_PAYLOAD_V3_FORKS = (Fork.CANCUN,)
+NEW_PAYLOAD_V4_FORKS = (Fork.PRAGUE, Fork.OSAKA, Fork.BPO1, Fork.BPO2)
+NEW_PAYLOAD_V5_FORKS = (Fork.AMSTERDAM,)
+FORKCHOICE_V3_FORKS = (Fork.CANCUN, Fork.PRAGUE, Fork.OSAKA, Fork.BPO1, Fork.BPO2)
+FORKCHOICE_V4_FORKS = (Fork.AMSTERDAM,)
+
+ZERO_HASH = b"\x00" * 32
+
+
+@dataclass
+class EngineContext:
+    blockchain: Blockchain
+    # Where the BAL path's merkleizer and later parts run (the node passes its worker pools).
+    merkleizer: Merkleizer | None = None
+    later_parts: LaterPartPool | None = None
+    # Imports and forkchoice updates are serialized: one block at a time, heads in order.
+    lock: trio.Lock = field(default_factory=trio.Lock)
+    invalid: InvalidPayloads = field(default_factory=InvalidPayloads)
+
+    @property
+    def chain(self) -> Chain:
+        return self.blockchain.chain
+
+    def fork_for(self, timestamp: int, served: tuple[Fork, ...], method: str) -> Fork:
+        """The fork of ``timestamp``, which ``method`` must serve (else -38005)."""
+        try:
+            fork = self.blockchain.config.fork_at(timestamp)
+        except UnsupportedChainConfig as exc:
+            raise RpcError(UNSUPPORTED_FORK, f"unsupported fork: {exc}") from None
+        if fork not in served:
+            raise RpcError(
+                UNSUPPORTED_FORK, f"unsupported fork: timestamp {timestamp} is {fork}, not {method}'s"
+            )
+        if fork not in FORK_VMS:
+            raise RpcError(UNSUPPORTED_FORK, f"unsupported fork: {fork} does not execute in this node yet")
+        return fork
+
+    def head_number(self) -> int:
+        head = self.chain.head_hash()
+        header = self.blockchain.header(head) if head else None
+        return 0 if header is None else header.block_number
+
+
+def invalid_status(latest_valid: bytes | None, error: str) -> PayloadStatusV1:
+    return PayloadStatusV1(status="INVALID", latest_valid_hash=latest_valid, validation_error=error)

@@ -1,0 +1,145 @@
+"""``engine_forkchoiceUpdatedV3/V4``: the consensus client moves the head, safe and finalized blocks.
+
+The update itself is the chain's (``Blockchain.set_forkchoice``, one batch);
+here are the Engine API's rules around it: an invalid or unknown head, safe
+and finalized on the head's chain, and payload attributes checked after the
+update (which stays even if they are refused). This node does not build
+payloads yet: a valid update answers ``payloadId: null``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from eth.abc import BlockHeaderAPI
+from pydantic import ValidationError
+
+from client.blockchain import UnknownBlock
+
+from .context import FORKCHOICE_V3_FORKS, FORKCHOICE_V4_FORKS, ZERO_HASH, EngineContext, invalid_status
+from .errors import INVALID_FORKCHOICE_STATE, INVALID_PAYLOAD_ATTRIBUTES, RpcError
+from .jsonrpc import Dispatcher, Param
+from .models import (
+    WIRE,
+    ForkchoiceStateV1,
+    ForkchoiceUpdatedResponseV1,
+    PayloadAttributesV3,
+    PayloadAttributesV4,
+    PayloadStatusV1,
+)
+
+log = logging.getLogger("balrex.engine")
+
+
+class ForkchoiceMethods:
+    def __init__(self, context: EngineContext) -> None:
+        self.context = context
+
+    def register(self, dispatcher: Dispatcher) -> None:
+        dispatcher.register(
+            "engine_forkchoiceUpdatedV4",
+            self.forkchoice_updated_v4,
+            Param("forkchoiceState", ForkchoiceStateV1),
+            # Checked in the method: a mismatch with PayloadAttributesV4 is -38003, not -32602.
+            Param("payloadAttributes", dict[str, Any] | None, required=False),
+        )
+        dispatcher.register(
+            "engine_forkchoiceUpdatedV3",
+            self.forkchoice_updated_v3,
+            Param("forkchoiceState", ForkchoiceStateV1),
+            Param("payloadAttributes", PayloadAttributesV3 | None, required=False),
+        )
+
+    async def forkchoice_updated_v3(
+        self, state: ForkchoiceStateV1, attributes: PayloadAttributesV3 | None
+    ) -> dict[str, Any]:
+        check = None if attributes is None else partial(self._check_attributes, attributes)
+        return await self._forkchoice_updated(state, check)
+
+    async def forkchoice_updated_v4(
+        self, state: ForkchoiceStateV1, raw_attributes: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        check = None if raw_attributes is None else partial(self._check_attributes_v4, raw_attributes)
+        return await self._forkchoice_updated(state, check)
+
+    async def _forkchoice_updated(
+        self, state: ForkchoiceStateV1, check: Callable[[int], None] | None
+    ) -> dict[str, Any]:
+        async with self.context.lock:
+            response = self._forkchoice(state, check)
+        log.info(
+            "forkchoiceUpdated head=0x%s status=%s",
+            state.head_block_hash.hex(),
+            response.payload_status.status,
+        )
+        return response.to_json()
+
+    def _forkchoice(
+        self, state: ForkchoiceStateV1, check: Callable[[int], None] | None
+    ) -> ForkchoiceUpdatedResponseV1:
+        blockchain = self.context.blockchain
+        head = state.head_block_hash
+        known_invalid = self.context.invalid.get(head)
+        if known_invalid is not None:
+            return ForkchoiceUpdatedResponseV1(
+                payload_status=invalid_status(known_invalid.latest_valid_hash, known_invalid.validation_error)
+            )
+        head_header = blockchain.header(head)
+        if head_header is None:
+            return ForkchoiceUpdatedResponseV1(payload_status=PayloadStatusV1(status="SYNCING"))
+        safe = state.safe_block_hash if state.safe_block_hash != ZERO_HASH else None
+        finalized = state.finalized_block_hash if state.finalized_block_hash != ZERO_HASH else None
+        for name, block_hash in (("safe", safe), ("finalized", finalized)):
+            if block_hash is not None and not self._is_ancestor(block_hash, head_header):
+                raise RpcError(
+                    INVALID_FORKCHOICE_STATE,
+                    f"invalid forkchoice state: {name} block 0x{block_hash.hex()} is not on the head's chain",
+                )
+        try:
+            blockchain.set_forkchoice(head, safe=safe, finalized=finalized)
+        except UnknownBlock as exc:  # checked above; kept for safety
+            raise RpcError(INVALID_FORKCHOICE_STATE, f"invalid forkchoice state: {exc}") from None
+        if check is not None:  # after the update, which stays even if the attributes are refused
+            check(head_header.timestamp)
+        # This node does not build payloads: no build process is started, payloadId is null.
+        return ForkchoiceUpdatedResponseV1(
+            payload_status=PayloadStatusV1(status="VALID", latest_valid_hash=head), payload_id=None
+        )
+
+    def _is_ancestor(self, block_hash: bytes, head_header: BlockHeaderAPI) -> bool:
+        """True if ``block_hash`` is the head or one of its stored ancestors."""
+        blockchain = self.context.blockchain
+        target = blockchain.header(block_hash)
+        if target is None:
+            return False
+        header: BlockHeaderAPI | None = head_header
+        while header is not None and header.block_number > target.block_number:
+            header = blockchain.header(header.parent_hash)
+        return header is not None and header.hash == block_hash
+
+    def _check_attributes(self, attributes: PayloadAttributesV3, head_timestamp: int) -> None:
+        _check_timestamp(attributes.timestamp, head_timestamp)
+        self.context.fork_for(attributes.timestamp, FORKCHOICE_V3_FORKS, "forkchoiceUpdatedV3")
+
+    def _check_attributes_v4(self, raw: dict[str, Any], head_timestamp: int) -> None:
+        """amsterdam.md order: structure (-38003), fork (-38005), timestamp (-38003)."""
+        try:
+            attributes = PayloadAttributesV4.model_validate(raw, context=WIRE)
+        except ValidationError as exc:
+            detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+            raise RpcError(
+                INVALID_PAYLOAD_ATTRIBUTES, f"invalid payload attributes: not PayloadAttributesV4: {detail}"
+            ) from None
+        self.context.fork_for(attributes.timestamp, FORKCHOICE_V4_FORKS, "forkchoiceUpdatedV4")
+        _check_timestamp(attributes.timestamp, head_timestamp)
+
+
+def _check_timestamp(timestamp: int, head_timestamp: int) -> None:
+    if timestamp <= head_timestamp:
+        raise RpcError(
+            INVALID_PAYLOAD_ATTRIBUTES,
+            f"invalid payload attributes: timestamp {timestamp} is not after the head's {head_timestamp}",
+        )

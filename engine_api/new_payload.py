@@ -1,0 +1,206 @@
+"""``engine_newPayloadV3/V4/V5``: a payload becomes a block, the block goes through the pipeline.
+
+Each version serves its forks (``context``); V4 adds the execution requests,
+V5 the block access list, which sends the block down the pipeline's BAL path.
+Before any execution the payload must stand for a block: its transactions and
+header decode, its fields hash to its ``blockHash``, its blob versioned hashes
+are the transactions'. A payload seen invalid before, or whose parent was, is
+answered from the memory of invalid payloads.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from bal import BalDecodeError, BlockAccessList, decode_bal
+from client.chain_config import Fork
+from client.forks import FORK_VMS
+from pipeline import BAL_RULES, BlockRejected, Rule, UnknownParent, import_block
+
+from .context import (
+    NEW_PAYLOAD_V3_FORKS,
+    NEW_PAYLOAD_V4_FORKS,
+    NEW_PAYLOAD_V5_FORKS,
+    EngineContext,
+    invalid_status,
+)
+from .errors import INVALID_PARAMS, RpcError
+from .jsonrpc import Dispatcher, Param
+from .models import Data, ExecutionPayloadV3, ExecutionPayloadV4, Hash32, PayloadStatusV1
+from .payload import blob_versioned_hashes, build_block
+
+log = logging.getLogger("balrex.engine")
+
+
+class NewPayloadMethods:
+    def __init__(self, context: EngineContext) -> None:
+        self.context = context
+
+    def register(self, dispatcher: Dispatcher) -> None:
+        dispatcher.register(
+            "engine_newPayloadV3",
+            self.new_payload_v3,
+            Param("executionPayload", ExecutionPayloadV3),
+            Param("expectedBlobVersionedHashes", list[Hash32]),
+            Param("parentBeaconBlockRoot", Hash32),
+        )
+        dispatcher.register(
+            "engine_newPayloadV4",
+            self.new_payload_v4,
+            Param("executionPayload", ExecutionPayloadV3),
+            Param("expectedBlobVersionedHashes", list[Hash32]),
+            Param("parentBeaconBlockRoot", Hash32),
+            Param("executionRequests", list[Data]),
+        )
+        dispatcher.register(
+            "engine_newPayloadV5",
+            self.new_payload_v5,
+            Param("executionPayload", ExecutionPayloadV4),
+            Param("expectedBlobVersionedHashes", list[Hash32]),
+            Param("parentBeaconBlockRoot", Hash32),
+            Param("executionRequests", list[Data]),
+        )
+
+    async def new_payload_v3(
+        self, payload: ExecutionPayloadV3, versioned_hashes: list[bytes], beacon_root: bytes
+    ) -> dict[str, Any]:
+        status = await self._new_payload(
+            payload, versioned_hashes, beacon_root, None, NEW_PAYLOAD_V3_FORKS, "newPayloadV3"
+        )
+        return status.to_json()
+
+    async def new_payload_v4(
+        self,
+        payload: ExecutionPayloadV3,
+        versioned_hashes: list[bytes],
+        beacon_root: bytes,
+        requests: list[bytes],
+    ) -> dict[str, Any]:
+        check_requests(requests)
+        status = await self._new_payload(
+            payload, versioned_hashes, beacon_root, requests, NEW_PAYLOAD_V4_FORKS, "newPayloadV4"
+        )
+        return status.to_json()
+
+    async def new_payload_v5(
+        self,
+        payload: ExecutionPayloadV4,
+        versioned_hashes: list[bytes],
+        beacon_root: bytes,
+        requests: list[bytes],
+    ) -> dict[str, Any]:
+        check_requests(requests)
+        status = await self._new_payload(
+            payload, versioned_hashes, beacon_root, requests, NEW_PAYLOAD_V5_FORKS, "newPayloadV5"
+        )
+        return status.to_json()
+
+    async def _new_payload(
+        self,
+        payload: ExecutionPayloadV3,
+        versioned_hashes: list[bytes],
+        beacon_root: bytes,
+        requests: list[bytes] | None,
+        served: tuple[Fork, ...],
+        method: str,
+    ) -> PayloadStatusV1:
+        fork = self.context.fork_for(payload.timestamp, served, method)
+        started = time.perf_counter()
+        async with self.context.lock:
+            status, txs, gas = await self._import_payload(
+                FORK_VMS[fork].get_block_class(), payload, versioned_hashes, beacon_root, requests
+            )
+        log.info(
+            "newPayload number=%d hash=0x%s status=%s txs=%s gas=%s ms=%.1f%s",
+            payload.block_number,
+            payload.block_hash.hex(),
+            status.status,
+            txs,
+            gas,
+            (time.perf_counter() - started) * 1000,
+            f" error={status.validation_error!r}" if status.validation_error else "",
+        )
+        return status
+
+    async def _import_payload(
+        self,
+        block_class: type,
+        payload: ExecutionPayloadV3,
+        versioned_hashes: list[bytes],
+        beacon_root: bytes,
+        requests: list[bytes] | None,
+    ) -> tuple[PayloadStatusV1, int, int | str]:
+        """The payload's status, its transaction count and its gas (``-`` if it was not executed)."""
+        context = self.context
+        txs = len(payload.transactions)
+        block_hash = payload.block_hash
+        try:
+            given_bal = _decode_payload_bal(payload)
+            built = build_block(payload, block_class, beacon_root, requests)
+            if built.block_hash != block_hash:
+                raise BlockRejected(
+                    Rule.BLOCK_HASH_MISMATCH,
+                    f"payload says 0x{block_hash.hex()}, its fields hash to 0x{built.block_hash.hex()}",
+                )
+            if blob_versioned_hashes(built.block.transactions) != versioned_hashes:
+                raise BlockRejected(Rule.BLOB_VERSIONED_HASHES_MISMATCH, "they differ from the transactions'")
+        except BlockRejected as exc:
+            return invalid_status(None, str(exc)), txs, "-"
+        known_invalid = context.invalid.get(block_hash)
+        if known_invalid is not None:
+            return invalid_status(known_invalid.latest_valid_hash, known_invalid.validation_error), txs, "-"
+        if context.chain.header_rlp(block_hash) is not None:
+            return PayloadStatusV1(status="VALID", latest_valid_hash=block_hash), txs, payload.gas_used
+        invalid_parent = context.invalid.get(payload.parent_hash)
+        if invalid_parent is not None:
+            error = str(
+                BlockRejected(Rule.INVALID_ANCESTOR, f"parent 0x{payload.parent_hash.hex()} is invalid")
+            )
+            context.invalid.remember(block_hash, invalid_parent.latest_valid_hash, error)
+            return invalid_status(invalid_parent.latest_valid_hash, error), txs, "-"
+        try:
+            imported = await import_block(
+                context.blockchain,
+                built.rlp,
+                given_bal,
+                merkleizer=context.merkleizer,
+                later_parts=context.later_parts,
+            )
+        except UnknownParent:
+            return PayloadStatusV1(status="SYNCING"), txs, "-"
+        except BlockRejected as exc:
+            # The parent is stored, and only valid blocks are stored: it is the latest valid one.
+            # A BAL that fails validation is answered with latestValidHash null (amsterdam.md).
+            latest_valid = None if exc.rule in BAL_RULES else payload.parent_hash
+            context.invalid.remember(block_hash, latest_valid, str(exc))
+            return invalid_status(latest_valid, str(exc)), txs, "-"
+        return (
+            PayloadStatusV1(status="VALID", latest_valid_hash=block_hash),
+            imported.tx_count,
+            imported.gas_used,
+        )
+
+
+def _decode_payload_bal(payload: ExecutionPayloadV3) -> BlockAccessList | None:
+    """The payload's BAL (V4 payloads only); undecodable RLP is an invalid payload."""
+    if not isinstance(payload, ExecutionPayloadV4):
+        return None
+    try:
+        return decode_bal(payload.block_access_list)
+    except BalDecodeError as exc:
+        raise BlockRejected(Rule.MALFORMED_BLOCK_ACCESS_LIST, str(exc)) from None
+
+
+def check_requests(requests: list[bytes]) -> None:
+    """execution-apis prague.md: each request is ``type || data`` with data, types strictly ascending."""
+    previous = -1
+    for index, request in enumerate(requests):
+        if len(request) < 2:
+            raise RpcError(INVALID_PARAMS, f"invalid params: executionRequests[{index}] has no request data")
+        if request[0] <= previous:
+            raise RpcError(
+                INVALID_PARAMS, "invalid params: executionRequests are not in strictly ascending type order"
+            )
+        previous = request[0]

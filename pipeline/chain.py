@@ -1,0 +1,132 @@
+"""What the pipeline needs from a chain, and the values that pass between them.
+
+The pipeline (warmer, merkleizer, executor, join, store) knows nothing of
+forks, VMs or chain configuration: it drives any :class:`ChainCore`, the way
+reth's engine tree is generic over the EVM and the state provider it is given.
+``client.blockchain.Blockchain`` is the one implementation: it decodes and
+checks a block (:meth:`ChainCore.prepare`), executes it on a parent state with
+its fork's rules (:meth:`ChainCore.execute`) and stores it in one batch
+(:meth:`ChainCore.commit_block`). Between those calls the pipeline runs its
+tasks and its checks.
+
+The types both sides use live here, below the chain: a decoded and checked
+block (:class:`PreparedBlock`), what executing it produced
+(:class:`BlockExecution`), and what importing it gave (:class:`ImportedBlock`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI
+
+from bal import BlockAccessList, encode_bal
+from bal.deltas import AccountDelta
+from storage import EncodedBlock, StateWrites, Store
+
+from .state_source import StateSource
+from .timings import StageTimings
+
+
+@dataclass(frozen=True)
+class PreparedBlock:
+    """A decoded block that passed every check that needs no execution."""
+
+    block: BlockAPI
+    parent: BlockHeaderAPI
+    # The fork's VM class, chosen by the chain from the block's timestamp; the pipeline only passes it back.
+    vm_class: type
+    # The block's RLP split into what the store keeps (hash, number, header and body RLP).
+    encoded: EncodedBlock
+    # The parent is the block whose state the flat state holds: execution reads the flat
+    # state, and storing the block moves the flat state to it.
+    parent_has_flat_state: bool
+
+    @property
+    def transaction_count(self) -> int:
+        return len(self.block.transactions)
+
+
+@dataclass(frozen=True)
+class BlockExecution:
+    """What executing a block produced, for the post-execution checks and the merkleizer."""
+
+    gas_used: int
+    blob_gas_used: int | None
+    bloom: int
+    receipts: tuple[ReceiptAPI, ...]
+    requests_hash: bytes | None
+    deltas: list[AccountDelta]
+    # The block access list execution produced (EIP-7928), from Amsterdam on.
+    block_access_list: BlockAccessList | None = None
+
+    @property
+    def block_access_list_rlp(self) -> bytes | None:
+        """The executed BAL's RLP (``encode_bal`` encodes a BAL once and keeps it on the BAL)."""
+        return None if self.block_access_list is None else encode_bal(self.block_access_list)
+
+
+@dataclass(frozen=True)
+class ImportedBlock:
+    block_hash: bytes
+    number: int
+    state_root: bytes
+    gas_used: int
+    tx_count: int
+    timings: StageTimings
+
+
+class LaterPart(Protocol):
+    """A block's transactions from ``first`` (0-based) on, executing elsewhere (EIP-7928 parallel).
+
+    The pipeline hands one to :meth:`ChainCore.execute`; the chain's fork code
+    asks for its result once the earlier transactions are done.
+    """
+
+    @property
+    def first(self) -> int: ...
+
+    def result(self) -> object:
+        """Wait for the part and return what its worker sent back; raise if it failed."""
+        ...
+
+
+class ChainCore(Protocol):
+    """The chain as the pipeline drives it: prepare, execute on a state source, commit.
+
+    Every method raises :class:`~pipeline.verdicts.BlockRejected` for an
+    invalid block; :meth:`prepare` raises
+    :class:`~pipeline.verdicts.UnknownParent` when the parent is not stored.
+    """
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def config(self) -> object:
+        """What a worker process needs, besides the store, to run this chain's blocks (picklable)."""
+        ...
+
+    def prepare(self, block_rlp: bytes, bal: BlockAccessList | None) -> PreparedBlock:
+        """Decode the block and run every check that needs no execution."""
+        ...
+
+    def execute(
+        self,
+        prepared: PreparedBlock,
+        source: StateSource,
+        *,
+        with_deltas: bool,
+        later: LaterPart | None = None,
+    ) -> BlockExecution:
+        """Run the block on its parent state, recording its BAL from Amsterdam on.
+
+        ``with_deltas=False`` when a given BAL supplies the state changes;
+        ``later``: the block's later transactions run elsewhere.
+        """
+        ...
+
+    def commit_block(self, prepared: PreparedBlock, writes: StateWrites, execution: BlockExecution) -> None:
+        """Store the block, its receipts, its BAL and its state in one atomic batch."""
+        ...
