@@ -1,0 +1,1 @@
+"""Command-line tools apart from the chain core: bench-chain, import-bench, dossier."""
