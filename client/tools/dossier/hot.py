@@ -9,6 +9,7 @@ descending), then the key.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,11 +27,10 @@ class _Tally:
     slots: set[str] = field(default_factory=set)
     contribution: int = 0
 
-    def add_touchers(self, graph: BlockGraph, touchers: int) -> None:
-        """Count the block's transactions in ``touchers`` (blocks are added once each)."""
-        positions = bits(touchers)
-        self.touching_txs += len(positions)
-        self.gas += sum(graph.block.transactions[p].gas_used or 0 for p in positions)
+    def add(self, touchers: int, gas: int) -> None:
+        """Count the transactions in ``touchers`` and their gas (each block is added once)."""
+        self.touching_txs += touchers.bit_count()
+        self.gas += gas
 
 
 class HotState:
@@ -53,14 +53,17 @@ class HotState:
             if slot is not None:
                 contract.slots.add(slot)
                 tally = self.slots[key]
-                tally.add_touchers(graph, contention.touchers)
+                tally.add(contention.touchers, contention.gas)
                 tally.contribution += contention.conflict_contribution
+        transactions = graph.block.transactions
         for address, touchers in contract_touchers.items():
-            self.contracts[address].add_touchers(graph, touchers)
+            self.contracts[address].add(touchers, sum(transactions[p].gas_used or 0 for p in bits(touchers)))
 
     def top_contracts(self, with_gas: bool, limit: int = TOP) -> list[dict[str, Any]]:
-        ranked = sorted(
-            self.contracts.items(), key=lambda item: (-item[1].contribution, -item[1].touching_txs, item[0])
+        ranked = heapq.nsmallest(
+            limit,
+            self.contracts.items(),
+            key=lambda item: (-item[1].contribution, -item[1].touching_txs, item[0]),
         )
         return [
             {
@@ -70,13 +73,15 @@ class HotState:
                 "gas_of_touching_txs": tally.gas if with_gas else None,
                 "conflict_contribution": tally.contribution,
             }
-            for address, tally in ranked[:limit]
+            for address, tally in ranked
         ]
 
     def top_slots(self, with_gas: bool, limit: int = TOP) -> list[dict[str, Any]]:
-        ranked = sorted(
+        # keys as (address, slot) tuples sort like their "address:slot" strings: addresses have one length
+        ranked = heapq.nsmallest(
+            limit,
             self.slots.items(),
-            key=lambda item: (-item[1].contribution, -item[1].touching_txs, f"{item[0][0]}:{item[0][1]}"),
+            key=lambda item: (-item[1].contribution, -item[1].touching_txs, item[0]),
         )
         return [
             {
@@ -87,7 +92,7 @@ class HotState:
                 "gas_of_touching_txs": tally.gas if with_gas else None,
                 "conflict_contribution": tally.contribution,
             }
-            for (address, slot), tally in ranked[:limit]
+            for (address, slot), tally in ranked
         ]
 
     def concentration(self) -> dict[str, float]:

@@ -83,7 +83,7 @@ def _waves_svg(graph: BlockGraph, top_degree: int) -> str:
             f"duration {graph.durations[position]}</title></rect>"
         )
     edges = []
-    if graph.conflict_pair_count <= MAX_EDGES_DRAWN:
+    if sum(map(len, graph.predecessors)) <= MAX_EDGES_DRAWN:
         for position, before in enumerate(graph.predecessors):
             x2, y2 = places[position]
             for earlier in before:
