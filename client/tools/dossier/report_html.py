@@ -8,6 +8,7 @@ drawn when there are few enough to read).
 
 from __future__ import annotations
 
+import math
 from html import escape
 from typing import Any
 
@@ -27,8 +28,8 @@ h1{font-size:1.5em}h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bott
 .card b{display:block;font-size:1.3em}.card span{color:#666;font-size:.85em}
 table{border-collapse:collapse;margin:8px 0;font-size:.88em}
 td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}th{background:#f2f2f2}
-td.l,th.l{text-align:left}code{font-size:.85em}.note{color:#666;font-size:.9em}
-svg{display:block;margin:6px 0 14px}
+td.l,th{text-align:left}td.l{overflow-wrap:anywhere}code{font-size:.85em}.note{color:#666;font-size:.9em}
+svg{display:block;margin:2px 0 14px}.cap{font-size:.85em}
 """
 
 
@@ -42,17 +43,16 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return escape(str(value))
 
 
-def _table(headers: list[str], rows: list[list[Any]], left: int = 0) -> str:
-    """A table whose first ``left`` columns are left-aligned text."""
-
-    def cells(row: list[Any], tag: str) -> str:
-        return "".join(
-            f"<{tag}{' class=l' if i < left else ''}>{cell if tag == 'th' else _fmt(cell)}</{tag}>"
-            for i, cell in enumerate(row)
-        )
-
-    body = "".join(f"<tr>{cells(row, 'td')}</tr>" for row in rows)
-    return f"<table><tr>{cells(headers, 'th')}</tr>{body}</table>"
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    """A table; text cells are left-aligned, numbers right-aligned."""
+    head = "".join(f"<th>{escape(header)}</th>" for header in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td{' class=l' if isinstance(cell, str) else ''}>{_fmt(cell)}</td>" for cell in row)
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def _degree_colour(degree: int, top: int) -> str:
@@ -65,14 +65,14 @@ def _degree_colour(degree: int, top: int) -> str:
 def _waves_svg(graph: BlockGraph, top_degree: int) -> str:
     widths = graph.wave_widths
     waves, tallest = len(widths), max(widths, default=1)
-    column = max(3.0, min(26.0, 1080 / max(waves, 1)))
+    column = max(1.0, min(26.0, 1080 / max(waves, 1)))
     row = max(2.0, min(16.0, 320 / tallest))
-    height = tallest * row + 24
+    height = tallest * row + 4
     places: dict[int, tuple[float, float]] = {}
     filled = [0] * waves
     boxes = []
     for position, wave in enumerate(graph.waves):
-        x, y = 8 + wave * column, 20 + filled[wave] * row
+        x, y = 2 + wave * column, 2 + filled[wave] * row
         filled[wave] += 1
         places[position] = (x, y)
         tx = graph.block.transactions[position]
@@ -97,9 +97,9 @@ def _waves_svg(graph: BlockGraph, top_degree: int) -> str:
         f"{graph.conflict_pair_count} conflict pairs"
     )
     return (
-        f'<svg width="{16 + waves * column:.0f}" height="{height:.0f}" role="img" '
-        f'aria-label="{escape(label)}">'
-        f'<text x="8" y="13" font-size="12">{escape(label)}</text>{"".join(edges)}{"".join(boxes)}</svg>'
+        f"<div class=cap>{escape(label)}</div>"
+        f'<svg width="{4 + waves * column:.0f}" height="{height:.0f}" role="img" aria-label="waves">'
+        f"{''.join(edges)}{''.join(boxes)}</svg>"
     )
 
 
@@ -130,14 +130,15 @@ def _speedup_svg(dossier: Dossier) -> str:
         parts.append(
             f'<text x="{x(index):.1f}" y="{y(0) + 16:.1f}" font-size="11" text-anchor="middle">{count}</text>'
         )
-    for tick in range(0, int(top) + 1):
+    step = 0.5 if top <= 3 else float(math.ceil(top / 8))
+    for tick in (step * number for number in range(int(top / step) + 1)):
         parts.append(
-            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" font-size="11" text-anchor="end">{tick}</text>'
+            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" font-size="11" text-anchor="end">{tick:g}</text>'
             f'<line x1="{left}" y1="{y(tick):.1f}" x2="{left + plot_w}" y2="{y(tick):.1f}" stroke="#eee"/>'
         )
     parts.append(
         f'<line x1="{left}" y1="{y(ceiling):.1f}" x2="{left + plot_w}" y2="{y(ceiling):.1f}" '
-        f'stroke="#999" stroke-dasharray="5,4"/><text x="{left + plot_w + 8}" y="{y(ceiling) + 4:.1f}" '
+        f'stroke="#999" stroke-dasharray="5,4"/><text x="{left + 6}" y="{y(ceiling) - 5:.1f}" '
         f'font-size="11">ceiling {ceiling:.2f}x</text>'
     )
     for number, strategy in enumerate(STRATEGIES):
@@ -211,7 +212,6 @@ def render_html(dossier: Dossier) -> str:
             + [r["idle_percentage"], r["ready_queue_wait_units"], r["improvement_vs_canonical_percent"]]
             for r in fields["scheduler_ablation"]
         ],
-        left=1,
     )
     worst = _table(
         ["block", "tx", "hash", "wave", "conflict degree", "duration"],
@@ -234,7 +234,6 @@ def render_html(dossier: Dossier) -> str:
             + [r["conflict_contribution"]]
             for r in fields["top_hot_contracts"]
         ],
-        left=1,
     )
     slots = _table(
         ["contract", "slot", "txs", "gas", "conflict contribution"],
@@ -242,7 +241,6 @@ def render_html(dossier: Dossier) -> str:
             [r["address"], r["slot"], r["touching_txs"], r["gas_of_touching_txs"], r["conflict_contribution"]]
             for r in fields["top_hot_storage_slots"]
         ],
-        left=2,
     )
     concentration = fields["contention_concentration"]
     warnings = "".join(f"<li>{escape(text)}</li>" for text in fields["warnings"])
