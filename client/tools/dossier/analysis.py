@@ -46,6 +46,8 @@ class BlockGraph:
 
     block: BlockAccesses
     durations: tuple[int, ...]
+    #: per position, every other position it conflicts with (earlier and later), as a bit set
+    conflict_masks: tuple[int, ...]
     #: direct predecessors and successors: the transitive reduction of the dependency graph
     predecessors: tuple[tuple[int, ...], ...]
     successors: tuple[tuple[int, ...], ...]
@@ -176,6 +178,7 @@ def analyze_block(block: BlockAccesses, durations: tuple[int, ...], with_gas: bo
     return BlockGraph(
         block=block,
         durations=durations,
+        conflict_masks=tuple(conflict_masks),
         predecessors=tuple(predecessors),
         successors=successors,
         conflict_degrees=degrees,

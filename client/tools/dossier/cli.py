@@ -12,11 +12,14 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from .chain import ChainSourceError, observe_chain
 from .dossier import DEFAULT_WORKERS, Dossier, build_dossier
 from .report_html import render_html
 from .report_markdown import render_markdown
 from .report_trace import trace_events
+from .report_views import views_html, views_markdown
 from .trace_pack import TracePackError, read_trace_pack
+from .views import compare_views
 
 dossier_app = typer.Typer(
     no_args_is_help=True,
@@ -71,21 +74,8 @@ def _progress(console: Console) -> Iterator[Callable[[str], Callable[[int, int],
         yield stage
 
 
-def write_outputs(
-    dossier: Dossier,
-    json_out: Path | None,
-    markdown_out: Path | None,
-    html_out: Path | None,
-    trace_out: Path | None,
-    trace_workers: int,
-) -> list[Path]:
-    """Write each requested report; returns the paths written."""
-    renderers = {
-        json_out: lambda: json.dumps(dossier.fields, indent=2) + "\n",
-        markdown_out: lambda: render_markdown(dossier),
-        html_out: lambda: render_html(dossier),
-        trace_out: lambda: json.dumps(trace_events(dossier, trace_workers)) + "\n",
-    }
+def write_outputs(renderers: dict[Path | None, Callable[[], str]]) -> list[Path]:
+    """Write each requested report (a path that is None was not asked for); returns the paths written."""
     written = []
     for path, render in renderers.items():
         if path is not None:
@@ -93,6 +83,13 @@ def write_outputs(
             path.write_text(render())
             written.append(path)
     return written
+
+
+def _trace_workers(counts: tuple[int, ...], trace_workers: int | None, workers: str) -> int:
+    drawn = max(counts) if trace_workers is None else trace_workers
+    if drawn not in counts:
+        _fail(f"--trace-workers {drawn} is not one of --workers {workers}")
+    return drawn
 
 
 def _print_summary(dossier: Dossier) -> None:
@@ -130,16 +127,86 @@ def trace_pack(
 ) -> None:
     """Conflicts, waves, critical paths and simulated schedules of a trace pack's blocks."""
     counts = parse_workers(workers)
-    drawn = max(counts) if trace_workers is None else trace_workers
-    if drawn not in counts:
-        _fail(f"--trace-workers {drawn} is not one of --workers {workers}")
-    console = Console(stderr=True)
+    drawn = _trace_workers(counts, trace_workers, workers)
     try:
-        with _progress(console) as stage:
+        with _progress(Console(stderr=True)) as stage:
             source = read_trace_pack(pack, on_block=stage("reading blocks"))
             dossier = build_dossier(source, counts, on_block=stage("analyzing blocks"))
     except TracePackError as exc:
         _fail(str(exc))
     _print_summary(dossier)
-    for path in write_outputs(dossier, json_out, markdown_out, html_out, trace_out, drawn):
+    renderers: dict[Path | None, Callable[[], str]] = {
+        json_out: lambda: json.dumps(dossier.fields, indent=2) + "\n",
+        markdown_out: lambda: render_markdown(dossier),
+        html_out: lambda: render_html(dossier),
+        trace_out: lambda: json.dumps(trace_events(dossier, drawn)) + "\n",
+    }
+    for path in write_outputs(renderers):
+        typer.echo(f"wrote {path}")
+
+
+@dossier_app.command("chain")
+def chain(
+    source: Annotated[
+        Path,
+        typer.Argument(help="a bench-chain folder (balrex bench-chain), or an EF fixture file or folder"),
+    ],
+    workers: Annotated[
+        str, typer.Option("--workers", help="worker counts to simulate, comma-separated")
+    ] = ",".join(map(str, DEFAULT_WORKERS)),
+    keep_coinbase: Annotated[
+        bool,
+        typer.Option("--keep-coinbase", help="keep the fee recipient's account key (every tx writes it)"),
+    ] = False,
+    only: Annotated[
+        str | None, typer.Option("--only", help="EF fixtures: only files whose path contains this")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="both views and their difference")] = None,
+    markdown_out: Annotated[Path | None, typer.Option("--markdown", help="write a Markdown report")] = None,
+    html_out: Annotated[Path | None, typer.Option("--html", help="write a self-contained HTML page")] = None,
+    trace_out: Annotated[
+        Path | None, typer.Option("--trace", help="the execution view's simulated schedules (Chrome trace)")
+    ] = None,
+    trace_workers: Annotated[
+        int | None,
+        typer.Option("--trace-workers", help="worker count drawn in --trace (default: the largest)"),
+    ] = None,
+) -> None:
+    """Execute the blocks with balrex and compare the execution view with the BAL view (Amsterdam blocks)."""
+    counts = parse_workers(workers)
+    drawn = _trace_workers(counts, trace_workers, workers)
+    try:
+        with _progress(Console(stderr=True)) as stage:
+            views = observe_chain(source, keep_coinbase, only, on_block=stage("executing blocks"))
+    except ChainSourceError as exc:
+        _fail(str(exc))
+    if not views.execution:
+        _fail(f"{source}: no Amsterdam block could be observed ({'; '.join(views.notes()) or 'no blocks'})")
+    execution_source, bal_source = views.sources()
+    execution = build_dossier(execution_source, counts)
+    bal = build_dossier(bal_source, counts)
+    difference = compare_views(execution.graphs, bal.graphs, views.bal_unindexed_reads)
+    _print_summary(execution)
+    typer.echo(
+        f"  BAL view: {bal.fields['conflict_pair_count']} conflict pairs, {bal.fields['wave_count']} waves; "
+        f"execution-only conflict pairs {difference['conflict_pairs_execution_only']}"
+    )
+    renderers: dict[Path | None, Callable[[], str]] = {
+        json_out: lambda: (
+            json.dumps(
+                {
+                    "source": str(source),
+                    "execution": execution.fields,
+                    "bal": bal.fields,
+                    "difference": difference,
+                },
+                indent=2,
+            )
+            + "\n"
+        ),
+        markdown_out: lambda: render_markdown(execution) + "\n" + views_markdown(execution, bal, difference),
+        html_out: lambda: render_html(execution, appendix=views_html(execution, bal, difference)),
+        trace_out: lambda: json.dumps(trace_events(execution, drawn)) + "\n",
+    }
+    for path in write_outputs(renderers):
         typer.echo(f"wrote {path}")

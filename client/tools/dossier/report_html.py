@@ -43,7 +43,7 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return escape(str(value))
 
 
-def _table(headers: list[str], rows: list[list[Any]]) -> str:
+def table(headers: list[str], rows: list[list[Any]]) -> str:
     """A table; text cells are left-aligned, numbers right-aligned."""
     head = "".join(f"<th>{escape(header)}</th>" for header in headers)
     body = "".join(
@@ -161,8 +161,8 @@ def _speedup_svg(dossier: Dossier) -> str:
     )
 
 
-def render_html(dossier: Dossier) -> str:
-    """The page for ``dossier``."""
+def render_html(dossier: Dossier, appendix: str = "") -> str:
+    """The page for ``dossier``; ``appendix`` (HTML) goes before the warnings."""
     fields = dossier.fields
     cards = [
         ("transactions", fields["tx_count"], f"{fields['block_count']} blocks"),
@@ -197,7 +197,7 @@ def render_html(dossier: Dossier) -> str:
         if more
         else ""
     )
-    simulation = _table(
+    simulation = table(
         ["workers", "makespan", "speedup", "idle %", "bound", "interpretation"],
         [
             [r["workers"], r["makespan"], r["speedup_vs_one_worker"], r["idle_percentage"]]
@@ -205,7 +205,7 @@ def render_html(dossier: Dossier) -> str:
             for r in fields["worker_simulation"]
         ],
     )
-    ablation = _table(
+    ablation = table(
         ["strategy", "workers", "makespan", "speedup", "idle %", "ready-queue wait", "vs canonical %"],
         [
             [r["strategy"], r["workers"], r["makespan"], r["speedup_vs_canonical_one_worker"]]
@@ -213,7 +213,7 @@ def render_html(dossier: Dossier) -> str:
             for r in fields["scheduler_ablation"]
         ],
     )
-    worst = _table(
+    worst = table(
         ["block", "tx", "hash", "wave", "conflict degree", "duration"],
         [
             [
@@ -227,7 +227,7 @@ def render_html(dossier: Dossier) -> str:
             for r in fields["worst_serializing_txs"]
         ],
     )
-    contracts = _table(
+    contracts = table(
         ["contract", "txs", "slots", "gas", "conflict contribution"],
         [
             [r["address"], r["touching_txs"], r["unique_slots"], r["gas_of_touching_txs"]]
@@ -235,7 +235,7 @@ def render_html(dossier: Dossier) -> str:
             for r in fields["top_hot_contracts"]
         ],
     )
-    slots = _table(
+    slots = table(
         ["contract", "slot", "txs", "gas", "conflict contribution"],
         [
             [r["address"], r["slot"], r["touching_txs"], r["gas_of_touching_txs"], r["conflict_contribution"]]
@@ -261,6 +261,7 @@ earlier one); boxes are transactions, blue without conflicts, yellow to red by c
 <p>The top 1 / 5 / 10 keys cause {concentration["top_1_conflict_percent"]:.1f}% /
 {concentration["top_5_conflict_percent"]:.1f}% / {concentration["top_10_conflict_percent"]:.1f}% of conflict
 contributions.</p>
+{appendix}
 {f"<h2>Warnings</h2><ul>{warnings}</ul>" if warnings else ""}
 </body></html>
 """

@@ -15,7 +15,7 @@ def _value(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
-def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+def table(headers: list[str], rows: list[list[Any]]) -> list[str]:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(_value(cell) for cell in row) + " |" for row in rows]
     return lines + [""]
@@ -55,9 +55,9 @@ def render_markdown(dossier: Dossier) -> str:
         ("parallelism ceiling by txs", fields["theoretical_parallelism_ceiling_by_tx"]),
         ("parallelism ceiling by gas", fields["theoretical_parallelism_ceiling_by_gas"]),
     ]
-    lines += _table(["metric", "value"], [list(row) for row in summary])
+    lines += table(["metric", "value"], [list(row) for row in summary])
     lines += ["## Worker simulation (canonical order)", ""]
-    lines += _table(
+    lines += table(
         ["workers", "makespan", "speedup", "idle %", "bound", "interpretation"],
         [
             [
@@ -72,7 +72,7 @@ def render_markdown(dossier: Dossier) -> str:
         ],
     )
     lines += ["## Scheduler ablation", ""]
-    lines += _table(
+    lines += table(
         ["strategy", "workers", "makespan", "speedup", "idle %", "ready-queue wait", "vs canonical %"],
         [
             [
@@ -88,7 +88,7 @@ def render_markdown(dossier: Dossier) -> str:
         ],
     )
     lines += ["## Worst serializing transactions", ""]
-    lines += _table(
+    lines += table(
         ["block", "tx", "hash", "wave", "conflict degree", "duration"],
         [
             [
@@ -103,7 +103,7 @@ def render_markdown(dossier: Dossier) -> str:
         ],
     )
     lines += ["## Hot contracts", ""]
-    lines += _table(
+    lines += table(
         ["contract", "txs", "slots", "gas", "conflict contribution"],
         [
             [
@@ -117,7 +117,7 @@ def render_markdown(dossier: Dossier) -> str:
         ],
     )
     lines += ["## Hot storage slots", ""]
-    lines += _table(
+    lines += table(
         ["contract", "slot", "txs", "gas", "conflict contribution"],
         [
             [
