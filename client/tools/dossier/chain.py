@@ -53,15 +53,16 @@ class ChainViews:
     unobservable_blocks: int = 0
 
     def sources(self) -> tuple[AccessSource, AccessSource]:
-        """The two views as sources for :func:`.dossier.build_dossier`."""
+        """The execution view and the BAL view as sources for :func:`.dossier.build_dossier`."""
         numbers = [block.number for block in self.execution] or [0]
         notes = tuple(self.notes())
-        return tuple(  # type: ignore[return-value]
-            AccessSource(
+
+        def source(view: str, blocks: list[BlockAccesses]) -> AccessSource:
+            return AccessSource(
                 self.chain, min(numbers), max(numbers), tuple(blocks), f"{self.chain}: {view}", notes
             )
-            for view, blocks in (("execution view", self.execution), ("BAL view", self.bal))
-        )
+
+        return source("execution view", self.execution), source("BAL view", self.bal)
 
     def notes(self) -> list[str]:
         notes = []

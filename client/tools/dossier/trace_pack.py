@@ -19,6 +19,7 @@ import gzip
 import json
 import re
 import tarfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -199,10 +200,10 @@ def parse_block(raw: dict[str, Any], number: int, where: str) -> BlockAccesses:
     if len(set(indices)) != len(indices):
         raise PackBlockInvalid(f"{where}: duplicate tx_index")
     total = raw.get("total_gas_used")
-    gas = [tx.gas_used for tx in transactions]
-    if total is not None and None not in gas and total != sum(gas):  # type: ignore[arg-type]
+    gas = [tx.gas_used for tx in transactions if tx.gas_used is not None]
+    if total is not None and len(gas) == len(transactions) and total != sum(gas):
         raise PackBlockInvalid(
-            f"{where}: total_gas_used {total} is not the sum of its transactions' gas_used {sum(gas)}"  # type: ignore[arg-type]
+            f"{where}: total_gas_used {total} is not the sum of its transactions' gas_used {sum(gas)}"
         )
     source_count = raw.get("source_tx_count")
     return BlockAccesses(number, tuple(transactions), None if source_count is None else int(source_count))
@@ -227,13 +228,18 @@ def read_trace_pack(path: Path, on_block: Callable[[int, int], None] | None = No
             raise PackManifestInvalid(f"{where}: start_block {start} > end_block {end}")
         blocks = []
         warnings = [str(text) for text in manifest.get("warnings") or ()]
+        tx_warnings: Counter[str] = Counter()
         for number in range(start, end + 1):
             name = f"blocks/{number}.json"
             raw = _read_json(files, name)
             blocks.append(parse_block(raw, number, name))
             warnings.extend(f"block {number}: {text}" for text in raw.get("warnings") or ())
+            tx_warnings.update(
+                str(text) for tx in raw.get("transactions") or () for text in tx.get("warnings") or ()
+            )
             if on_block is not None:
                 on_block(number - start + 1, end - start + 1)
+    warnings.extend(f"{count} transactions: {text}" for text, count in sorted(tx_warnings.items()))
     return AccessSource(
         chain=str(manifest.get("chain", "")),
         start_block=start,

@@ -126,3 +126,11 @@ def test_block_gas_total_must_match(tmp_path: Path) -> None:
     (root / "blocks" / "1.json").write_text(json.dumps(block))
     with pytest.raises(PackBlockInvalid, match="total_gas_used 31"):
         read_trace_pack(root)
+
+
+def test_transaction_warnings_are_counted_once_per_text(tmp_path: Path) -> None:
+    flagged = [transaction(index, [access(1, 1, "read")]) for index in range(3)]
+    for tx in flagged[:2]:
+        tx["warnings"] = ["reads incomplete"]
+    source = read_trace_pack(write_pack(tmp_path / "p", {1: flagged}))
+    assert "2 transactions: reads incomplete" in source.warnings
