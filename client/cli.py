@@ -28,10 +28,12 @@ from bal import (
 
 from .tools.bench_chain import BenchChainError
 from .tools.bench_chain.world import DEFAULT_ACCOUNTS
+from .tools.dossier.cli import dossier_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="balrex: BAL-aware block validation.")
 bal_app = typer.Typer(no_args_is_help=True, help="Inspect and convert EIP-7928 block access lists.")
 app.add_typer(bal_app, name="bal")
+app.add_typer(dossier_app, name="dossier")
 
 
 def _read_source(source: str) -> str:

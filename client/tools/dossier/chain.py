@@ -1,0 +1,160 @@
+"""``balrex dossier chain``: the dossier of blocks balrex executes itself, in two views.
+
+A source is a bench-chain folder (``balrex bench-chain``) or EF blockchain
+fixtures (one JSON file, or a folder of them; each test is its own chain from
+its own genesis). Every block is executed once under observation
+(:mod:`.execution`), then imported for real (``pipeline.import_block_sync``, the
+streaming path) so that the next block finds its parent state. Invalid
+blocks (EF fixtures hold some on purpose) and blocks of forks before Amsterdam
+(no per-transaction units) are imported or skipped as they come and counted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from client.blockchain import Blockchain
+from client.chain_config import UnsupportedChainConfig, config_from_fixture
+from client.genesis import build_genesis, parse_hex_bytes
+from client.tools.bench_chain import BenchChainError, load_chain
+from client.tools.bench_chain.chain_files import METADATA_FILE
+from pipeline import BlockRejected, UnknownParent, import_block_sync
+from storage import MemoryStore
+
+from .execution import NotObservable, observe_block
+from .model import AccessSource, BlockAccesses
+from .views import block_views
+
+
+class ChainSourceError(ValueError):
+    """A chain source that is neither a bench chain nor EF blockchain fixtures."""
+
+
+@dataclass(frozen=True)
+class _ChainRun:
+    """One chain from its genesis: a blockchain holding the genesis, and the blocks to import."""
+
+    blockchain: Blockchain
+    blocks: list[bytes]
+
+
+@dataclass
+class ChainViews:
+    """Both views of every observed block, and what was not observed."""
+
+    chain: str
+    execution: list[BlockAccesses] = field(default_factory=list)
+    bal: list[BlockAccesses] = field(default_factory=list)
+    bal_unindexed_reads: int = 0
+    chains: int = 0
+    invalid_blocks: int = 0
+    unobservable_blocks: int = 0
+
+    def sources(self) -> tuple[AccessSource, AccessSource]:
+        """The execution view and the BAL view as sources for :func:`.dossier.build_dossier`."""
+        numbers = [block.number for block in self.execution] or [0]
+        notes = tuple(self.notes())
+
+        def source(view: str, blocks: list[BlockAccesses]) -> AccessSource:
+            return AccessSource(
+                self.chain, min(numbers), max(numbers), tuple(blocks), f"{self.chain}: {view}", notes
+            )
+
+        return source("execution view", self.execution), source("BAL view", self.bal)
+
+    def notes(self) -> list[str]:
+        notes = []
+        if self.chains > 1:
+            notes.append(f"{self.chains} chains (EF tests): block numbers repeat across them")
+        if self.invalid_blocks:
+            notes.append(f"{self.invalid_blocks} invalid blocks rejected and left out")
+        if self.unobservable_blocks:
+            notes.append(f"{self.unobservable_blocks} blocks before Amsterdam imported but not observed")
+        return notes
+
+
+def _bench_chain(path: Path) -> Iterator[_ChainRun]:
+    try:
+        chain = load_chain(path)
+    except BenchChainError as exc:
+        raise ChainSourceError(str(exc)) from None
+    genesis = build_genesis(chain.genesis)
+    blockchain = Blockchain(MemoryStore(), genesis.config)
+    blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
+    yield _ChainRun(blockchain, chain.blocks)
+
+
+def _fixture_runs(path: Path, only: str | None) -> Iterator[_ChainRun]:
+    files = [path] if path.is_file() else sorted(path.rglob("*.json"))
+    for file in files:
+        if only is not None and only not in str(file):
+            continue
+        try:
+            tests = json.loads(file.read_text())
+        except (OSError, ValueError) as exc:
+            raise ChainSourceError(f"{file}: not a JSON fixture file ({exc})") from None
+        for test in tests.values() if isinstance(tests, dict) else ():
+            if not isinstance(test, dict) or "blocks" not in test or "genesisRLP" not in test:
+                continue
+            try:
+                config = config_from_fixture(test["network"], test["config"])
+            except (KeyError, UnsupportedChainConfig):
+                continue
+            blockchain = Blockchain(MemoryStore(), config)
+            blockchain.init_genesis(test["pre"], parse_hex_bytes(test["genesisRLP"]))
+            yield _ChainRun(
+                blockchain, [parse_hex_bytes(block["rlp"]) for block in test["blocks"] if "rlp" in block]
+            )
+
+
+def _runs(path: Path, only: str | None) -> tuple[str, Iterator[_ChainRun]]:
+    if (path / METADATA_FILE).is_file():
+        return f"bench-chain {path.name}", _bench_chain(path)
+    if path.is_file() and path.suffix == ".json" or path.is_dir():
+        return f"ef-fixtures {path.name}", _fixture_runs(path, only)
+    raise ChainSourceError(f"{path}: neither a bench-chain folder nor an EF fixture file or folder")
+
+
+def observe_chain(
+    path: Path,
+    keep_coinbase: bool = False,
+    only: str | None = None,
+    on_block: Callable[[int, int], None] | None = None,
+) -> ChainViews:
+    """Execute every block of the source at ``path`` under observation.
+
+    ``on_block(done, total)`` follows the blocks (``total``: of the chains met so far).
+    """
+    label, runs = _runs(path, only)
+    views = ChainViews(label)
+    done = total = 0
+    for run in runs:
+        views.chains += 1
+        total += len(run.blocks)
+        for block_rlp in run.blocks:
+            done += 1
+            try:
+                observed = observe_block(run.blockchain, block_rlp)
+            except NotObservable:
+                observed = None
+            except (BlockRejected, UnknownParent):
+                views.invalid_blocks += 1
+                continue
+            try:
+                import_block_sync(run.blockchain, block_rlp)
+            except (BlockRejected, UnknownParent):
+                views.invalid_blocks += 1
+                continue
+            if observed is None:
+                views.unobservable_blocks += 1
+            else:
+                block = block_views(observed, keep_coinbase)
+                views.execution.append(block.execution)
+                views.bal.append(block.bal)
+                views.bal_unindexed_reads += block.bal_unindexed_reads
+            if on_block is not None:
+                on_block(done, total)
+    return views

@@ -1,0 +1,212 @@
+"""``balrex dossier ...``: the typer sub-app (mounted by :mod:`client.cli`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .chain import ChainSourceError, observe_chain
+from .dossier import DEFAULT_WORKERS, Dossier, build_dossier
+from .report_html import render_html
+from .report_markdown import render_markdown
+from .report_trace import trace_events
+from .report_views import views_html, views_markdown
+from .trace_pack import TracePackError, read_trace_pack
+from .views import compare_views
+
+dossier_app = typer.Typer(
+    no_args_is_help=True,
+    help="How much of a block range could run in parallel, and what serializes it.",
+)
+
+#: blocks from which a progress bar is shown (smaller sources finish before it would draw)
+PROGRESS_FROM_BLOCKS = 20
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+def parse_workers(text: str) -> tuple[int, ...]:
+    """``"1,2,4"`` as worker counts (each at least 1)."""
+    try:
+        counts = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        counts = ()
+    if not counts or min(counts) < 1:
+        raise typer.BadParameter(f"{text!r}: give comma-separated worker counts, each at least 1")
+    return counts
+
+
+@contextmanager
+def _progress(console: Console) -> Iterator[Callable[[str], Callable[[int, int], None]]]:
+    """A factory of per-stage progress callbacks ``(done, total)`` drawing one rich bar per stage."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+
+        def stage(description: str) -> Callable[[int, int], None]:
+            task = None
+
+            def update(done: int, total: int) -> None:
+                nonlocal task
+                if total < PROGRESS_FROM_BLOCKS:
+                    return
+                if task is None:
+                    task = progress.add_task(description, total=total)
+                progress.update(task, completed=done)
+
+            return update
+
+        yield stage
+
+
+def write_outputs(renderers: dict[Path | None, Callable[[], str]]) -> list[Path]:
+    """Write each requested report (a path that is None was not asked for); returns the paths written."""
+    written = []
+    for path, render in renderers.items():
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render())
+            written.append(path)
+    return written
+
+
+def _trace_workers(counts: tuple[int, ...], trace_workers: int | None, workers: str) -> int:
+    drawn = max(counts) if trace_workers is None else trace_workers
+    if drawn not in counts:
+        _fail(f"--trace-workers {drawn} is not one of --workers {workers}")
+    return drawn
+
+
+def _print_summary(dossier: Dossier) -> None:
+    fields = dossier.fields
+    gas_ceiling = fields["theoretical_parallelism_ceiling_by_gas"]
+    typer.echo(
+        f"{fields['chain']} blocks {fields['start_block']}-{fields['end_block']}: {fields['tx_count']} txs, "
+        f"{fields['conflict_pair_count']} conflict pairs ({fields['conflict_percentage']:.2f}%), "
+        f"{fields['wave_count']} waves, ceiling {fields['theoretical_parallelism_ceiling_by_tx']:.2f}x by txs"
+        + ("" if gas_ceiling is None else f", {gas_ceiling:.2f}x by gas")
+    )
+    for row in fields["worker_simulation"]:
+        typer.echo(
+            f"  {row['workers']:>3} workers: makespan {row['makespan']:,}, "
+            f"speedup {row['speedup_vs_one_worker']:.2f}x, idle {row['idle_percentage']:.1f}%"
+        )
+
+
+@dossier_app.command("trace-pack")
+def trace_pack(
+    pack: Annotated[Path, typer.Argument(help="a trace-pack-v1 folder, or a .tar / .tar.gz of one")],
+    workers: Annotated[
+        str, typer.Option("--workers", help="worker counts to simulate, comma-separated")
+    ] = ",".join(map(str, DEFAULT_WORKERS)),
+    json_out: Annotated[Path | None, typer.Option("--json", help="write every metric to this file")] = None,
+    markdown_out: Annotated[Path | None, typer.Option("--markdown", help="write a Markdown report")] = None,
+    html_out: Annotated[Path | None, typer.Option("--html", help="write a self-contained HTML page")] = None,
+    trace_out: Annotated[
+        Path | None, typer.Option("--trace", help="write the simulated schedules as Chrome trace-event JSON")
+    ] = None,
+    trace_workers: Annotated[
+        int | None,
+        typer.Option("--trace-workers", help="worker count drawn in --trace (default: the largest)"),
+    ] = None,
+) -> None:
+    """Conflicts, waves, critical paths and simulated schedules of a trace pack's blocks."""
+    counts = parse_workers(workers)
+    drawn = _trace_workers(counts, trace_workers, workers)
+    try:
+        with _progress(Console(stderr=True)) as stage:
+            source = read_trace_pack(pack, on_block=stage("reading blocks"))
+            dossier = build_dossier(source, counts, on_block=stage("analyzing blocks"))
+    except TracePackError as exc:
+        _fail(str(exc))
+    _print_summary(dossier)
+    renderers: dict[Path | None, Callable[[], str]] = {
+        json_out: lambda: json.dumps(dossier.fields, indent=2) + "\n",
+        markdown_out: lambda: render_markdown(dossier),
+        html_out: lambda: render_html(dossier),
+        trace_out: lambda: json.dumps(trace_events(dossier, drawn)) + "\n",
+    }
+    for path in write_outputs(renderers):
+        typer.echo(f"wrote {path}")
+
+
+@dossier_app.command("chain")
+def chain(
+    source: Annotated[
+        Path,
+        typer.Argument(help="a bench-chain folder (balrex bench-chain), or an EF fixture file or folder"),
+    ],
+    workers: Annotated[
+        str, typer.Option("--workers", help="worker counts to simulate, comma-separated")
+    ] = ",".join(map(str, DEFAULT_WORKERS)),
+    keep_coinbase: Annotated[
+        bool,
+        typer.Option("--keep-coinbase", help="keep the fee recipient's account key (every tx writes it)"),
+    ] = False,
+    only: Annotated[
+        str | None, typer.Option("--only", help="EF fixtures: only files whose path contains this")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="both views and their difference")] = None,
+    markdown_out: Annotated[Path | None, typer.Option("--markdown", help="write a Markdown report")] = None,
+    html_out: Annotated[Path | None, typer.Option("--html", help="write a self-contained HTML page")] = None,
+    trace_out: Annotated[
+        Path | None, typer.Option("--trace", help="the execution view's simulated schedules (Chrome trace)")
+    ] = None,
+    trace_workers: Annotated[
+        int | None,
+        typer.Option("--trace-workers", help="worker count drawn in --trace (default: the largest)"),
+    ] = None,
+) -> None:
+    """Execute the blocks with balrex and compare the execution view with the BAL view (Amsterdam blocks)."""
+    counts = parse_workers(workers)
+    drawn = _trace_workers(counts, trace_workers, workers)
+    try:
+        with _progress(Console(stderr=True)) as stage:
+            views = observe_chain(source, keep_coinbase, only, on_block=stage("executing blocks"))
+    except ChainSourceError as exc:
+        _fail(str(exc))
+    if not views.execution:
+        _fail(f"{source}: no Amsterdam block could be observed ({'; '.join(views.notes()) or 'no blocks'})")
+    execution_source, bal_source = views.sources()
+    execution = build_dossier(execution_source, counts)
+    bal = build_dossier(bal_source, counts)
+    difference = compare_views(execution.graphs, bal.graphs, views.bal_unindexed_reads)
+    _print_summary(execution)
+    typer.echo(
+        f"  BAL view: {bal.fields['conflict_pair_count']} conflict pairs, {bal.fields['wave_count']} waves; "
+        f"execution-only conflict pairs {difference['conflict_pairs_execution_only']}"
+    )
+    renderers: dict[Path | None, Callable[[], str]] = {
+        json_out: lambda: (
+            json.dumps(
+                {
+                    "source": str(source),
+                    "execution": execution.fields,
+                    "bal": bal.fields,
+                    "difference": difference,
+                },
+                indent=2,
+            )
+            + "\n"
+        ),
+        markdown_out: lambda: render_markdown(execution) + "\n" + views_markdown(execution, bal, difference),
+        html_out: lambda: render_html(execution, appendix=views_html(execution, bal, difference)),
+        trace_out: lambda: json.dumps(trace_events(execution, drawn)) + "\n",
+    }
+    for path in write_outputs(renderers):
+        typer.echo(f"wrote {path}")

@@ -1,0 +1,116 @@
+"""``balrex dossier chain`` on blocks balrex executes: a small bench chain and one EF fixture file."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from client.blockchain import Blockchain
+from client.cli import app
+from client.genesis import build_genesis
+from client.tools.bench_chain import load_chain
+from client.tools.bench_chain.generate import ChainSettings, generate_chain
+from client.tools.dossier.chain import observe_chain
+from client.tools.dossier.dossier import build_dossier
+from client.tools.dossier.execution import observe_block
+from client.tools.dossier.views import compare_views
+from pipeline import import_block_sync
+from storage import MemoryStore
+
+BLOCKS, TXS = 2, 24
+FIXTURES = (
+    Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "bal-v5.7.0-alpha" / "for_amsterdam.tar.gz"
+)
+READS_FIXTURE = (
+    "blockchain_tests/for_amsterdam/amsterdam/eip7928_block_level_access_lists/block_access_lists/"
+    "bal_2930_slot_listed_and_unlisted_reads.json"
+)
+
+
+@pytest.fixture(scope="module")
+def bench_chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dossier-chain") / "chain"
+    generate_chain(
+        ChainSettings(fork="amsterdam", blocks=BLOCKS, txs_per_block=TXS, seed=3, accounts=200), out
+    )
+    return out
+
+
+def test_observation_splits_the_recorder_by_transaction_and_changes_nothing(bench_chain: Path) -> None:
+    chain = load_chain(bench_chain)
+    genesis = build_genesis(chain.genesis)
+    blockchain = Blockchain(MemoryStore(), genesis.config)
+    blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
+    for block_rlp, given in zip(chain.blocks, chain.bals, strict=True):
+        observed = observe_block(blockchain, block_rlp)
+        assert observed.block_access_list == given  # the recorder was fed as in a normal import
+        assert sorted(observed.units) == list(range(TXS + 2))  # pre-execution, each tx, post-execution
+        every_touch = set().union(*(unit.touched for unit in observed.units.values()))
+        assert every_touch == {account.address for account in given.accounts}
+        import_block_sync(blockchain, block_rlp)
+
+
+def test_views_of_a_bench_chain(bench_chain: Path) -> None:
+    views = observe_chain(bench_chain)
+    assert (len(views.execution), views.invalid_blocks, views.unobservable_blocks) == (BLOCKS, 0, 0)
+    execution_source, bal_source = views.sources()
+    execution, bal = build_dossier(execution_source, (1, 4)), build_dossier(bal_source, (1, 4))
+    assert execution.fields["tx_count"] == bal.fields["tx_count"] == BLOCKS * TXS
+    difference = compare_views(execution.graphs, bal.graphs, views.bal_unindexed_reads)
+    # same writes; the BAL view's conflicts are a subset of execution's
+    for name in (
+        "account_write_keys_execution_only",
+        "storage_write_keys_execution_only",
+        "conflict_pairs_bal_only",
+    ):
+        assert difference[name] == 0, name
+    assert bal.fields["conflict_pair_count"] <= execution.fields["conflict_pair_count"]
+    assert difference["account_read_keys_execution_only"] > 0  # contract code reads the BAL cannot place
+
+
+def test_keeping_the_coinbase_serializes_every_block(bench_chain: Path) -> None:
+    views = observe_chain(bench_chain, keep_coinbase=True)
+    fields = build_dossier(views.sources()[0], (1, 2)).fields
+    assert fields["conflict_pair_count"] == fields["possible_pair_count"]
+    assert fields["wave_count"] == BLOCKS * TXS
+
+
+def test_cli_on_the_bench_chain(bench_chain: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        ["dossier", "chain", str(bench_chain), "--workers", "1,2,4"]
+        + ["--json", str(out / "c.json"), "--markdown", str(out / "c.md"), "--html", str(out / "c.html")],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "c.json").read_text())
+    assert set(report) == {"source", "execution", "bal", "difference"}
+    assert report["execution"]["workers"] == [1, 2, 4]
+    assert "## Execution view and BAL view" in (out / "c.md").read_text()
+    assert "Execution view and BAL view" in (out / "c.html").read_text()
+
+
+@pytest.mark.skipif(
+    not FIXTURES.is_file(), reason=f"the shared EF fixtures are not beside the repository ({FIXTURES})"
+)
+def test_ef_fixture_reads_the_bal_cannot_place(tmp_path: Path) -> None:
+    with tarfile.open(FIXTURES) as archive:
+        archive.extract(READS_FIXTURE, tmp_path, filter="data")
+    views = observe_chain(tmp_path / READS_FIXTURE)
+    assert views.chains >= 1 and views.execution
+    execution_source, bal_source = views.sources()
+    execution, bal = build_dossier(execution_source, (1, 2)), build_dossier(bal_source, (1, 2))
+    difference = compare_views(execution.graphs, bal.graphs, views.bal_unindexed_reads)
+    assert difference["storage_read_keys_execution_only"] > 0
+    assert difference["bal_unindexed_read_keys"] > 0
+
+
+def test_not_a_chain_source(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    result = CliRunner().invoke(app, ["dossier", "chain", str(tmp_path / "notes.txt")])
+    assert result.exit_code == 1
+    assert "neither a bench-chain folder nor an EF fixture" in result.output
