@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import shutil
 import tarfile
 from dataclasses import dataclass
@@ -19,6 +20,26 @@ from typing import Any
 
 VECTORS = Path(__file__).resolve().parent / "vectors"
 _STAMP = ".unpacked-sha256"
+
+# The one place that names where the shared data sits: ``../shared`` beside the repository.
+# EF_FIXTURES_DIR points the release's archives elsewhere (the Makefile's FIXTURES).
+_SHARED = Path(__file__).resolve().parents[2] / "shared"
+RELEASE_DIR = Path(os.environ.get("EF_FIXTURES_DIR") or _SHARED / "fixtures" / "bal-v5.7.0-alpha")
+TRACE_PACKS_DIR = _SHARED / "trace-packs"
+
+
+def release_archive(name: str) -> Path:
+    """The release archive ``name`` (``for_amsterdam.tar.gz`` ...); a missing one is an error, not a skip."""
+    path = RELEASE_DIR / name
+    if not path.is_file():
+        raise FileNotFoundError(f"fixture archive missing: {path} (../shared must sit beside the repository)")
+    return path
+
+
+def first_test(archive: str, relative: str) -> dict[str, Any]:
+    """The first test of one fixture file of a release archive (unpacked once into the cache)."""
+    root = unpack_archive(release_archive(archive)) / "blockchain_tests"
+    return next(iter(json.loads((root / relative).read_text()).values()))
 
 
 def _sha256(path: Path) -> str:

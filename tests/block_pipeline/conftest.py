@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixture_files import first_test
 
 from client.blockchain import Blockchain
 from client.chain_config import config_from_fixture
@@ -14,8 +15,6 @@ from client.genesis import parse_hex_bytes
 from client.later_part_worker import later_part_pool
 from pipeline import LaterPartPool, MerkleWorkerPool
 from storage import RocksStore
-
-from ..client.conftest import load_fixture_test
 
 CASE = (
     "for_amsterdam/amsterdam/eip7928_block_level_access_lists/block_access_lists/"
@@ -25,7 +24,7 @@ CASE = (
 
 @pytest.fixture(scope="module")
 def test_case() -> dict[str, Any]:
-    return load_fixture_test("for_amsterdam.tar.gz", CASE)
+    return first_test("for_amsterdam.tar.gz", CASE)
 
 
 @pytest.fixture(scope="module")

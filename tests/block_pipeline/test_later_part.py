@@ -26,13 +26,13 @@ from pipeline import LaterPartPool, MerkleWorkerPool, import_block_sync
 from pipeline.verdicts import BlockRejected
 from storage import FLAT_STATE_BLOCK, HEAD, MemoryStore, RocksStore
 
-from .test_pipeline import _block, _committing_to, _dump, _replace_account
+from .bal_blocks import block_and_bal, committing_to, dump_store, replace_account
 
 
 def test_a_split_import_stores_what_an_unsplit_one_does(
     tmp_path: Path, pool: MerkleWorkerPool, later_part_workers: LaterPartPool, test_case: dict[str, Any]
 ) -> None:
-    block_rlp, bal = _block(test_case)
+    block_rlp, bal = block_and_bal(test_case)
     stores = []
     for name, later_parts in (("whole", None), ("split", later_part_workers)):
         store = RocksStore(tmp_path / name)
@@ -42,7 +42,7 @@ def test_a_split_import_stores_what_an_unsplit_one_does(
             imported = import_block_sync(
                 blockchain, block_rlp, bal=bal, merkleizer=pool, later_parts=later_parts
             )
-            stores.append(_dump(store))
+            stores.append(dump_store(store))
         finally:
             store.close()
         timings = imported.timings
@@ -66,21 +66,21 @@ def _sender_balance_after_index_1_changed(bal: BlockAccessList) -> BlockAccessLi
     def changed_at_1(account: AccountChanges) -> bool:
         return any(c.block_access_index == 1 for c in account.balance_changes)
 
-    return _replace_account(bal, changed_at_1, bump)
+    return replace_account(bal, changed_at_1, bump)
 
 
 def test_a_lie_about_the_workers_start_names_the_sequential_rule(
     chain: Blockchain, pool: MerkleWorkerPool, later_part_workers: LaterPartPool, test_case: dict[str, Any]
 ) -> None:
-    block_rlp, honest = _block(test_case)
+    block_rlp, honest = block_and_bal(test_case)
     lying = _sender_balance_after_index_1_changed(honest)
-    before = _dump(chain.store)
+    before = dump_store(chain.store)
     head, flat = chain.chain.pointer(HEAD), chain.chain.pointer(FLAT_STATE_BLOCK)
 
     with pytest.raises(BlockRejected) as rejected:
         import_block_sync(
             chain,
-            _committing_to(block_rlp, lying),
+            committing_to(block_rlp, lying),
             bal=lying,
             merkleizer=pool,
             later_parts=later_part_workers,
@@ -88,7 +88,7 @@ def test_a_lie_about_the_workers_start_names_the_sequential_rule(
 
     assert rejected.value.rule == "wrong-post-value", rejected.value
     assert "index 1" in str(rejected.value)
-    assert _dump(chain.store) == before
+    assert dump_store(chain.store) == before
     assert (chain.chain.pointer(HEAD), chain.chain.pointer(FLAT_STATE_BLOCK)) == (head, flat)
     assert later_part_workers.busy == 0 and pool.busy == 0
     imported = import_block_sync(
@@ -100,7 +100,7 @@ def test_a_lie_about_the_workers_start_names_the_sequential_rule(
 def test_small_blocks_and_memory_stores_are_not_split(
     chain: Blockchain, later_part_workers: LaterPartPool, test_case: dict[str, Any]
 ) -> None:
-    block_rlp, bal = _block(test_case)
+    block_rlp, bal = block_and_bal(test_case)
     prepared = chain.prepare(block_rlp, bal)
     assert later_part_workers.split_point(chain, prepared) == 2
     assert later_part_pool(min_transactions=4).split_point(chain, prepared) is None

@@ -13,53 +13,22 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import rlp
 import trio
 
-from bal import BlockAccessList, bal_from_json, bal_hash, synthesize_deltas
+from bal import BlockAccessList, synthesize_deltas
 from bal.types import AccountChanges, BalanceChange, StorageChange
 from client.blockchain import Blockchain
 from client.chain_config import config_from_fixture
 from client.genesis import parse_hex_bytes
 from pipeline import InlineMerkleizer, LaterPartPool, MerkleWorkerPool, import_block_sync
 from pipeline.verdicts import BlockRejected
-from storage import FLAT_STATE_BLOCK, HEAD, RocksStore, Space, Store
+from storage import FLAT_STATE_BLOCK, HEAD, RocksStore
 
-BAL_HASH_FIELD = 21  # index of block_access_list_hash in the Amsterdam header
-
-
-def _block(test_case: dict[str, Any]) -> tuple[bytes, BlockAccessList]:
-    (block,) = test_case["blocks"]
-    return parse_hex_bytes(block["rlp"]), bal_from_json(block["blockAccessList"])
-
-
-def _committing_to(block_rlp: bytes, bal: BlockAccessList) -> bytes:
-    """The block with its header's BAL hash replaced by ``bal``'s (so a new block hash)."""
-    items = rlp.decode(block_rlp)
-    items[0][BAL_HASH_FIELD] = bal_hash(bal)
-    return rlp.encode(items)
-
-
-def _dump(store: Store) -> dict[Space, dict[bytes, bytes]]:
-    return {space: dict(store.iterate(space)) for space in Space}
-
-
-def _replace_account(
-    bal: BlockAccessList, pick: Callable[[AccountChanges], bool], change: Callable[[AccountChanges], Any]
-) -> BlockAccessList:
-    accounts = list(bal.accounts)
-    index = next(i for i, a in enumerate(accounts) if pick(a))
-    replaced = change(accounts[index])
-    if replaced is None:
-        del accounts[index]
-    else:
-        accounts[index] = replaced
-    return BlockAccessList(tuple(accounts))
+from .bal_blocks import block_and_bal, committing_to, dump_store, replace_account
 
 
 def _wrong_storage_value(bal: BlockAccessList) -> BlockAccessList:
@@ -70,18 +39,18 @@ def _wrong_storage_value(bal: BlockAccessList) -> BlockAccessList:
         slot = dataclasses.replace(first, changes=(*earlier, bumped))
         return dataclasses.replace(account, storage_changes=(slot, *rest))
 
-    return _replace_account(bal, lambda a: bool(a.storage_changes), bump)
+    return replace_account(bal, lambda a: bool(a.storage_changes), bump)
 
 
 def _dropped_sender(bal: BlockAccessList) -> BlockAccessList:
-    return _replace_account(bal, lambda a: bool(a.nonce_changes), lambda a: None)
+    return replace_account(bal, lambda a: bool(a.nonce_changes), lambda a: None)
 
 
 def _phantom_read(bal: BlockAccessList) -> BlockAccessList:
     def add_read(account: AccountChanges) -> AccountChanges:
         return dataclasses.replace(account, storage_reads=tuple(sorted((*account.storage_reads, 0xBEEF))))
 
-    return _replace_account(bal, lambda a: bool(a.nonce_changes), add_read)
+    return replace_account(bal, lambda a: bool(a.nonce_changes), add_read)
 
 
 def _index_out_of_range(bal: BlockAccessList) -> BlockAccessList:
@@ -91,7 +60,7 @@ def _index_out_of_range(bal: BlockAccessList) -> BlockAccessList:
             account, balance_changes=(*earlier, BalanceChange(99, last.post_balance))
         )
 
-    return _replace_account(bal, lambda a: bool(a.balance_changes), late)
+    return replace_account(bal, lambda a: bool(a.balance_changes), late)
 
 
 LIES = {
@@ -114,20 +83,20 @@ def test_a_lying_bal_is_rejected_and_leaves_nothing(
 ) -> None:
     """With the block split (its third transaction in the part worker) or not, the same rule."""
     later_parts = later_part_workers if split else None
-    block_rlp, honest = _block(test_case)
+    block_rlp, honest = block_and_bal(test_case)
     make_lie, rule = LIES[lie]
     lying = make_lie(honest)
     assert lying != honest
-    before = _dump(chain.store)
+    before = dump_store(chain.store)
     head, tip = chain.chain.pointer(HEAD), chain.chain.pointer(FLAT_STATE_BLOCK)
 
     with pytest.raises(BlockRejected) as rejected:
         import_block_sync(
-            chain, _committing_to(block_rlp, lying), bal=lying, merkleizer=pool, later_parts=later_parts
+            chain, committing_to(block_rlp, lying), bal=lying, merkleizer=pool, later_parts=later_parts
         )
 
     assert rejected.value.rule == rule, rejected.value
-    assert _dump(chain.store) == before
+    assert dump_store(chain.store) == before
     assert (chain.chain.pointer(HEAD), chain.chain.pointer(FLAT_STATE_BLOCK)) == (head, tip)
     assert pool.busy == 0 and later_part_workers.busy == 0
     # The same pools still serve the honest block.
@@ -139,7 +108,7 @@ def test_a_lying_bal_is_rejected_and_leaves_nothing(
 def test_bal_path_reports_stage_timings(
     chain: Blockchain, pool: MerkleWorkerPool, test_case: dict[str, Any]
 ) -> None:
-    block_rlp, bal = _block(test_case)
+    block_rlp, bal = block_and_bal(test_case)
     timings = import_block_sync(chain, block_rlp, bal=bal, merkleizer=pool).timings
     assert set(timings.spans) == {"prepare", "exec", "warmer", "merkle", "store"}
     merkle_start, merkle_end = timings.spans["merkle"]
@@ -158,7 +127,7 @@ def test_bal_path_reports_stage_timings(
 def test_streaming_path_has_no_warmer_and_merkle_after_exec(
     chain: Blockchain, test_case: dict[str, Any]
 ) -> None:
-    block_rlp, _ = _block(test_case)
+    block_rlp, _ = block_and_bal(test_case)
     timings = import_block_sync(chain, block_rlp).timings
     assert "warmer" not in timings.spans and timings.warm_hits is None
     assert timings.spans["merkle"][0] >= timings.spans["exec"][1]
@@ -167,7 +136,7 @@ def test_streaming_path_has_no_warmer_and_merkle_after_exec(
 
 def test_spread_stage_b_matches_inline(tmp_path: Path, test_case: dict[str, Any]) -> None:
     """Two workers (walk, stage B dealt out, finish) give the inline merkleizer's root and nodes."""
-    block_rlp, bal = _block(test_case)
+    block_rlp, bal = block_and_bal(test_case)
     results = []
     for merkleizer in (InlineMerkleizer(), MerkleWorkerPool(size=2)):
         store = RocksStore(tmp_path / f"db-{len(results)}")
@@ -175,7 +144,7 @@ def test_spread_stage_b_matches_inline(tmp_path: Path, test_case: dict[str, Any]
         blockchain.init_genesis(test_case["pre"], parse_hex_bytes(test_case["genesisRLP"]))
         try:
             import_block_sync(blockchain, block_rlp, bal=bal, merkleizer=merkleizer)
-            results.append(_dump(store))
+            results.append(dump_store(store))
         finally:
             if isinstance(merkleizer, MerkleWorkerPool):
                 assert len(merkleizer.processes) == 2
@@ -185,7 +154,7 @@ def test_spread_stage_b_matches_inline(tmp_path: Path, test_case: dict[str, Any]
 
 
 def test_a_cancelled_merkle_job_kills_its_worker(chain: Blockchain, test_case: dict[str, Any]) -> None:
-    _, bal = _block(test_case)
+    _, bal = block_and_bal(test_case)
     workers = MerkleWorkerPool(size=1)
     workers.start()
     (process,) = workers.processes
@@ -210,7 +179,7 @@ def test_a_cancelled_merkle_job_kills_its_worker(chain: Blockchain, test_case: d
 
 
 def test_closing_the_pool_leaves_no_process(chain: Blockchain, test_case: dict[str, Any]) -> None:
-    block_rlp, bal = _block(test_case)
+    block_rlp, bal = block_and_bal(test_case)
     workers = MerkleWorkerPool(size=2)
     import_block_sync(chain, block_rlp, bal=bal, merkleizer=workers)
     processes = workers.processes

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fixture_files import unpack_archive
+from fixture_files import release_archive, unpack_archive
 
 from client.blockchain import Blockchain
 from client.chain_config import config_from_fixture
@@ -20,9 +20,6 @@ from pipeline import import_block_sync
 from pipeline.verdicts import BlockRejected
 from storage import MemoryStore
 
-from .conftest import REPO
-
-ARCHIVE = REPO.parent / "shared" / "fixtures" / "bal-v5.7.0-alpha" / "for_amsterdam.tar.gz"
 FILES = [
     "amsterdam/eip7843_slotnum/slotnum/slotnum_value.json",
     "amsterdam/eip7708_eth_transfer_logs/burn_logs/finalization_burn_logs_multi_account_ordering.json",
@@ -41,7 +38,7 @@ FILES = [
 
 @pytest.mark.parametrize("relative", FILES)
 def test_amsterdam_fixture_file(relative: str) -> None:
-    root = unpack_archive(ARCHIVE) / "blockchain_tests" / "for_amsterdam"
+    root = unpack_archive(release_archive("for_amsterdam.tar.gz")) / "blockchain_tests" / "for_amsterdam"
     path = root / relative
     if not path.is_file():
         pytest.fail(f"fixture file missing: {path}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import rlp
 from eth.vm.chain_context import ChainContext
 from eth_hash.auto import keccak
+from fixture_files import first_test
 
 from client.chain_config import config_from_fixture
 from client.chaindb import decode_header
@@ -13,8 +14,6 @@ from client.forks.amsterdam.headers import EMPTY_BAL_HASH, AmsterdamBlockHeader
 from client.forks.amsterdam.state import AmsterdamStoreState
 from client.genesis import parse_hex_bytes
 from storage.block_rlp import split_block
-
-from .conftest import load_fixture_test
 
 SLOTNUM_FIXTURE = "for_amsterdam/amsterdam/eip7843_slotnum/slotnum/slotnum_value.json"
 
@@ -34,7 +33,7 @@ def test_header_round_trip_with_slot_number() -> None:
 
 
 def test_genesis_and_blocks_of_a_fixture_decode() -> None:
-    test = load_fixture_test("for_amsterdam.tar.gz", SLOTNUM_FIXTURE)
+    test = first_test("for_amsterdam.tar.gz", SLOTNUM_FIXTURE)
     genesis = decode_header(split_block(parse_hex_bytes(test["genesisRLP"])).header_rlp)
     assert isinstance(genesis, AmsterdamBlockHeader)
     assert genesis.slot_number == 0
@@ -46,7 +45,7 @@ def test_genesis_and_blocks_of_a_fixture_decode() -> None:
 
 
 def test_fork_vm_and_blob_parameters() -> None:
-    test = load_fixture_test("for_amsterdam.tar.gz", SLOTNUM_FIXTURE)
+    test = first_test("for_amsterdam.tar.gz", SLOTNUM_FIXTURE)
     config = config_from_fixture(test["network"], test["config"])
     vm_class = FORK_VMS["amsterdam"].for_chain(config, "amsterdam")
     assert issubclass(vm_class, BalrexAmsterdamVM)

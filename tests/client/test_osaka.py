@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from eth_utils import ValidationError
-from fixture_files import unpack_archive
+from fixture_files import release_archive, unpack_archive
 
 from client.chain_config import config_from_fixture
 from client.forks import FORK_VMS
@@ -21,8 +20,6 @@ from client.forks.osaka import (
     excess_blob_gas,
 )
 
-REPO = Path(__file__).resolve().parents[2]
-AMSTERDAM_ARCHIVE = REPO.parent / "shared" / "fixtures" / "bal-v5.7.0-alpha" / "for_amsterdam.tar.gz"
 BLOB_FOLDERS = ("cancun/eip4844_blobs/excess_blob_gas", "osaka/eip7918_blob_reserve_price")
 
 
@@ -40,7 +37,7 @@ def test_excess_blob_gas_matches_every_valid_header_link() -> None:
     These fixtures run with Amsterdam's parameters (target 14, max 21) and hit
     EIP-7918's reserve-price branch; a wrong formula or wrong parameters fail here.
     """
-    root = unpack_archive(AMSTERDAM_ARCHIVE) / "blockchain_tests" / "for_amsterdam"
+    root = unpack_archive(release_archive("for_amsterdam.tar.gz")) / "blockchain_tests" / "for_amsterdam"
     links = reserve = 0
     for folder in BLOB_FOLDERS:
         for path in sorted((root / folder).rglob("*.json")):

@@ -8,7 +8,6 @@ a blockHash mismatch rather than being mirrored here.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -19,25 +18,17 @@ from typing import Any
 import httpx
 import rlp
 from eth_hash.auto import keccak
+from fixture_files import first_test
 
 from engine_api.auth import make_token, read_secret
 
 REPO = Path(__file__).resolve().parents[2]
 BALREX = REPO / ".venv" / "bin" / "balrex"
-FIXTURES = REPO.parent / "shared" / "fixtures" / "bal-v5.7.0-alpha"
 
 
 def load_fixture(archive: str, relative: str) -> dict[str, Any]:
-    """The first test of one EF fixture file (unpacked once into ef-tests/vectors by the runner)."""
-    import sys
-
-    sys.path.insert(0, str(REPO / "ef-tests"))
-    from fixture_files import unpack_archive
-
-    path = Path(os.environ.get("EF_FIXTURES_DIR", FIXTURES)) / archive
-    assert path.is_file(), f"fixture archive missing: {path}"
-    root = unpack_archive(path) / "blockchain_tests"
-    return next(iter(json.loads((root / relative).read_text()).values()))
+    """The first test of one EF fixture file of the release (``fixture_files.first_test``)."""
+    return first_test(archive, relative)
 
 
 def free_port() -> int:

@@ -7,6 +7,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from fixture_files import release_archive
 from typer.testing import CliRunner
 
 from client.blockchain import Blockchain
@@ -22,9 +23,6 @@ from pipeline import import_block_sync
 from storage import MemoryStore
 
 BLOCKS, TXS = 2, 24
-FIXTURES = (
-    Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "bal-v5.7.0-alpha" / "for_amsterdam.tar.gz"
-)
 READS_FIXTURE = (
     "blockchain_tests/for_amsterdam/amsterdam/eip7928_block_level_access_lists/block_access_lists/"
     "bal_2930_slot_listed_and_unlisted_reads.json"
@@ -94,11 +92,8 @@ def test_cli_on_the_bench_chain(bench_chain: Path, tmp_path: Path) -> None:
     assert "Execution view and BAL view" in (out / "c.html").read_text()
 
 
-@pytest.mark.skipif(
-    not FIXTURES.is_file(), reason=f"the shared EF fixtures are not beside the repository ({FIXTURES})"
-)
 def test_ef_fixture_reads_the_bal_cannot_place(tmp_path: Path) -> None:
-    with tarfile.open(FIXTURES) as archive:
+    with tarfile.open(release_archive("for_amsterdam.tar.gz")) as archive:
         archive.extract(READS_FIXTURE, tmp_path, filter="data")
     views = observe_chain(tmp_path / READS_FIXTURE)
     assert views.chains >= 1 and views.execution

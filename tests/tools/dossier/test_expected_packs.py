@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from fixture_files import TRACE_PACKS_DIR
 
 from client.tools.dossier.dossier import build_dossier
 from client.tools.dossier.trace_pack import read_trace_pack
 
-PACKS = Path(__file__).resolve().parents[4] / "shared" / "trace-packs"
-
-pytestmark = pytest.mark.skipif(
-    not PACKS.is_dir(), reason=f"the shared trace packs are not beside the repository ({PACKS})"
-)
+PACKS = TRACE_PACKS_DIR
 
 
 def differences(actual: Any, expected: Any, path: str = "") -> list[str]:
