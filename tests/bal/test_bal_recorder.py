@@ -31,7 +31,8 @@ from bal.types import (
     StorageChange,
 )
 from bal.validation import validate_structure
-from client.account_db import RecordingError, StoreAccountDB
+from client.account_db import StoreAccountDB
+from client.bal_recording import RecordingError
 from client.state_source import StateSource
 from merkle import merkleize
 from storage import EMPTY_ROOT, FlatState, MemoryStore, WriteBatch
