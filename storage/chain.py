@@ -55,6 +55,9 @@ class Chain:
     def body_rlp(self, block_hash: bytes) -> bytes | None:
         return self.store.get(Space.BODY, block_hash)
 
+    def receipts_rlp(self, block_hash: bytes) -> bytes | None:
+        return self.store.get(Space.RECEIPTS, block_hash)
+
     def bal_rlp(self, block_hash: bytes) -> bytes | None:
         return self.store.get(Space.BAL, block_hash)
 

@@ -34,8 +34,7 @@ def test_fresh_chain_has_nothing(store: Store) -> None:
     assert chain.head_hash() is None
     assert chain.canonical_hash(0) is None
     h = keccak(b"x")
-    records = (chain.header_rlp(h), chain.body_rlp(h), store.get(Space.RECEIPTS, h), chain.bal_rlp(h))
-    assert records == (None,) * 4
+    assert (chain.header_rlp(h), chain.body_rlp(h), chain.receipts_rlp(h), chain.bal_rlp(h)) == (None,) * 4
 
 
 def test_block_records_by_hash(store: Store) -> None:
@@ -44,7 +43,7 @@ def test_block_records_by_hash(store: Store) -> None:
     chain = Chain(store)
     assert chain.header_rlp(block.block_hash) == block.header_rlp
     assert chain.body_rlp(block.block_hash) == block.body_rlp
-    assert store.get(Space.RECEIPTS, block.block_hash) == block.receipts_rlp
+    assert chain.receipts_rlp(block.block_hash) == block.receipts_rlp
     assert chain.bal_rlp(block.block_hash) == block.bal_rlp
     # staging a block does not make it canonical or the head
     assert chain.head_hash() is None
@@ -55,7 +54,7 @@ def test_block_without_receipts_or_bal_stores_neither(store: Store) -> None:
     block = make_block(2, receipts=False, bal=False)
     commit(store, block)
     chain = Chain(store)
-    assert store.get(Space.RECEIPTS, block.block_hash) is None
+    assert chain.receipts_rlp(block.block_hash) is None
     assert chain.bal_rlp(block.block_hash) is None
     assert list(store.iterate(Space.RECEIPTS)) == [] and list(store.iterate(Space.BAL)) == []
     assert dict(store.iterate(Space.HEADER)) == {block.block_hash: block.header_rlp}
