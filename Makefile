@@ -9,7 +9,7 @@ PASS     ?= merkle
 PYTEST   := $(BIN)/pytest -p no:cacheprovider --import-mode=importlib
 STAMP    := $(VENV)/.installed-stamp
 
-.PHONY: install vectors run test unit ef-ci ef-tests bench bench-prague lint clean
+.PHONY: install vectors run test unit ef-ci ef-tests bench bench-prague lint typecheck clean
 
 install: $(STAMP)
 
@@ -89,6 +89,10 @@ bench-prague: $(PRAGUE_CHAIN)/chain.json
 
 lint: install
 	$(BIN)/ruff check .
+
+# Static types of the strict packages (the [tool.mypy] overrides in pyproject.toml).
+typecheck: install
+	$(BIN)/mypy bal storage merkle
 
 clean:
 	rm -rf $(VENV) ef-tests/vectors build *.egg-info

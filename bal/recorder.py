@@ -18,25 +18,15 @@ called on it:
   destroyed in the unit is not a change (it stays a read).
 
 :meth:`BalRecorder.build` returns the canonical, sorted
-:class:`bal.types.BlockAccessList`; :meth:`BalRecorder.compare` raises the
-first difference between it and a given BAL as a :mod:`bal.mismatch` error.
+:class:`bal.types.BlockAccessList`; :func:`bal.mismatch.first_difference`
+names the first way a given BAL differs from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Protocol
+from collections.abc import Callable, Collection, Mapping
+from typing import Protocol, TypeVar
 
-from .mismatch import (
-    BalMismatch,
-    ExtraAccount,
-    ExtraChange,
-    ExtraStorageRead,
-    MissingAccount,
-    MissingChange,
-    MissingStorageRead,
-    WrongPostValue,
-)
 from .types import (
     AccountChanges,
     BalanceChange,
@@ -85,12 +75,6 @@ class BalRecorder:
         self._opened_after = self._last_index = after_index
 
     # -- feeding ----------------------------------------------------------------
-
-    def touch(self, address: bytes) -> None:
-        self.touched.add(address)
-
-    def read_storage(self, address: bytes, slot: int) -> None:
-        self.reads.add((address, slot))
 
     @property
     def last_index(self) -> int:
@@ -149,17 +133,11 @@ class BalRecorder:
             )
         self.touched |= later.touched
         self.reads |= later.reads
-        for mine, theirs in (
-            (self._balances, later._balances),
-            (self._nonces, later._nonces),
-            (self._codes, later._codes),
-        ):
-            for address, by_index in theirs.items():
-                mine.setdefault(address, {}).update(by_index)  # type: ignore[attr-defined]
+        _merge_by_index(self._balances, later._balances)
+        _merge_by_index(self._nonces, later._nonces)
+        _merge_by_index(self._codes, later._codes)
         for address, slots in later._storage.items():
-            my_slots = self._storage.setdefault(address, {})
-            for slot, by_index in slots.items():
-                my_slots.setdefault(slot, {}).update(by_index)
+            _merge_by_index(self._storage.setdefault(address, {}), slots)
         self._last_index = later._last_index
 
     # -- the result ---------------------------------------------------------------
@@ -201,156 +179,14 @@ class BalRecorder:
             )
         return BlockAccessList(tuple(accounts))
 
-    def explain(self, given: BlockAccessList) -> BalMismatch | None:
-        """The first difference between ``given`` and the recorded BAL, or None."""
-        return first_difference(self.build(), given)
 
-    def compare(self, given: BlockAccessList) -> None:
-        """Raise the first difference between ``given`` and the recorded BAL."""
-        mismatch = self.explain(given)
-        if mismatch is not None:
-            raise mismatch
+Key = TypeVar("Key")
+PostValue = TypeVar("PostValue")
 
 
-# -- comparison ---------------------------------------------------------------------
-
-
-def _hex(value: bytes | int) -> str:
-    return "0x" + value.hex() if isinstance(value, bytes) else hex(value)
-
-
-def _show(value: object) -> str:
-    if isinstance(value, bytes):
-        return f"{len(value)} bytes of code" if len(value) > 32 else _hex(value) if value else "empty code"
-    if isinstance(value, int):
-        return _hex(value)
-    return repr(value)
-
-
-def _by_index(changes: Iterable[tuple[int, object]]) -> dict[int, object]:
-    return dict(changes)
-
-
-def _compare_changes(
-    address: bytes,
-    field: str,
-    where: str,
-    executed: Mapping[int, object],
-    given: Mapping[int, object],
-    slot: int | None = None,
-) -> BalMismatch | None:
-    for index in sorted(executed.keys() | given.keys()):
-        mine, theirs = executed.get(index, _ABSENT), given.get(index, _ABSENT)
-        if mine == theirs:
-            continue
-        at = f"{where}[index {index}]"
-        details = dict(address=address, field=field, slot=slot, index=index)
-        if theirs is _ABSENT:
-            return MissingChange(
-                f"execution changes {field} to {_show(mine)} at index {index}; the BAL has no such change",
-                at,
-                executed=mine,
-                **details,  # type: ignore[arg-type]
-            )
-        if mine is _ABSENT:
-            return ExtraChange(
-                f"the BAL changes {field} to {_show(theirs)} at index {index}; "
-                "execution changes nothing there",
-                at,
-                given=theirs,
-                **details,  # type: ignore[arg-type]
-            )
-        return WrongPostValue(
-            f"{field} after index {index} is {_show(mine)}, the BAL says {_show(theirs)}",
-            at,
-            executed=mine,
-            given=theirs,
-            **details,  # type: ignore[arg-type]
-        )
-    return None
-
-
-_ABSENT = object()
-
-
-def _compare_account(executed: AccountChanges, given: AccountChanges) -> BalMismatch | None:
-    address = executed.address
-    base = _hex(address)
-    mine_slots = {sc.slot: _by_index((c.block_access_index, c.post_value) for c in sc.changes)
-                  for sc in executed.storage_changes}
-    their_slots = {sc.slot: _by_index((c.block_access_index, c.post_value) for c in sc.changes)
-                   for sc in given.storage_changes}
-    for slot in sorted(mine_slots.keys() | their_slots.keys()):
-        found = _compare_changes(
-            address,
-            f"storage slot {_hex(slot)}",
-            f"{base}.storageChanges[slot {_hex(slot)}]",
-            mine_slots.get(slot, {}),
-            their_slots.get(slot, {}),
-            slot=slot,
-        )
-        if found is not None:
-            return found
-    mine_reads, their_reads = set(executed.storage_reads), set(given.storage_reads)
-    for slot in sorted(mine_reads ^ their_reads):
-        where = f"{base}.storageReads[slot {_hex(slot)}]"
-        if slot in mine_reads:
-            return MissingStorageRead(
-                f"execution reads slot {_hex(slot)}; the BAL does not list the read",
-                where, address=address, field="storage read", slot=slot,
-            )
-        return ExtraStorageRead(
-            f"the BAL lists a read of slot {_hex(slot)}; execution never read it without changing it",
-            where, address=address, field="storage read", slot=slot,
-        )
-    for field, name, mine, theirs in (
-        (
-            "balance",
-            "balanceChanges",
-            _by_index((c.block_access_index, c.post_balance) for c in executed.balance_changes),
-            _by_index((c.block_access_index, c.post_balance) for c in given.balance_changes),
-        ),
-        (
-            "nonce",
-            "nonceChanges",
-            _by_index((c.block_access_index, c.post_nonce) for c in executed.nonce_changes),
-            _by_index((c.block_access_index, c.post_nonce) for c in given.nonce_changes),
-        ),
-        (
-            "code",
-            "codeChanges",
-            _by_index((c.block_access_index, c.new_code) for c in executed.code_changes),
-            _by_index((c.block_access_index, c.new_code) for c in given.code_changes),
-        ),
-    ):
-        found = _compare_changes(address, field, f"{base}.{name}", mine, theirs)
-        if found is not None:
-            return found
-    return None
-
-
-def first_difference(executed: BlockAccessList, given: BlockAccessList) -> BalMismatch | None:
-    """The first way ``given`` differs from ``executed``, or None if they are equal.
-
-    Accounts are visited in ascending address order; the first address only
-    one side lists is a missing / extra account. Within an account: storage
-    changes (slots ascending, then indices), storage reads, balance, nonce and
-    code changes. ``given`` should have passed ``validate_structure`` (its
-    entries are compared as sets and maps, not positions).
-    """
-    mine = {a.address: a for a in executed.accounts}
-    theirs = {a.address: a for a in given.accounts}
-    for address in sorted(mine.keys() | theirs.keys()):
-        where = _hex(address)
-        if address not in theirs:
-            return MissingAccount(
-                f"execution touches account {where}; the BAL does not list it", where, address=address
-            )
-        if address not in mine:
-            return ExtraAccount(
-                f"the BAL lists account {where}; execution never touches it", where, address=address
-            )
-        found = _compare_account(mine[address], theirs[address])
-        if found is not None:
-            return found
-    return None
+def _merge_by_index(
+    mine: dict[Key, dict[int, PostValue]], theirs: Mapping[Key, Mapping[int, PostValue]]
+) -> None:
+    """Add ``theirs`` (key -> index -> post value) into ``mine``; the indices do not overlap."""
+    for key, by_index in theirs.items():
+        mine.setdefault(key, {}).update(by_index)

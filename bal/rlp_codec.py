@@ -67,7 +67,8 @@ def _int(value: int) -> bytes:
 
 def _list(items: list[bytes]) -> bytes:
     payload = b"".join(items)
-    return length_prefix(len(payload), 0xC0) + payload
+    prefix: bytes = length_prefix(len(payload), 0xC0)  # pyrlp is untyped
+    return prefix + payload
 
 
 def _pair(index: int, payload: bytes) -> bytes:
@@ -98,9 +99,11 @@ def encode_bal(bal: BlockAccessList) -> bytes:
     A given BAL is hashed against the header before execution and, once
     execution reproduced it, stored: the same bytes twice.
     """
-    if bal._rlp is None:
-        object.__setattr__(bal, "_rlp", _list([_encode_account(a) for a in bal.accounts]))
-    return bal._rlp  # type: ignore[return-value]
+    encoded = bal._rlp
+    if encoded is None:
+        encoded = _list([_encode_account(a) for a in bal.accounts])
+        object.__setattr__(bal, "_rlp", encoded)  # the dataclass is frozen; its cache is not
+    return encoded
 
 
 def bal_hash(bal: BlockAccessList) -> bytes:

@@ -14,9 +14,11 @@ touched, post-values that differ) belong to the join in ``pipeline/``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from .errors import (
     AccountsNotSorted,
+    BalValidationError,
     CodeTooLarge,
     DuplicateAccount,
     DuplicateIndex,
@@ -42,21 +44,24 @@ BAL_ITEM_GAS = 2000
 AMSTERDAM_MAX_CODE_SIZE = 0x8000
 
 
+# What a BAL orders: indices, slots and values (int), addresses (bytes).
+Ordered = TypeVar("Ordered", int, bytes)
+
+
 def _strictly_ascending(
-    values: Iterable[object],
+    values: Iterable[Ordered],
     where: str,
     what: str,
-    unsorted: type[Exception],
-    duplicate: type[Exception],
+    unsorted: type[BalValidationError],
+    duplicate: type[BalValidationError],
 ) -> None:
-    previous: object = None
+    previous: Ordered | None = None
     for i, value in enumerate(values):
-        if i and value == previous:
-            raise duplicate(f"{what} {_show(value)} appears twice", f"{where}[{i}]")
-        if i and value < previous:  # type: ignore[operator]
-            raise unsorted(
-                f"{what} {_show(value)} comes after {_show(previous)}", f"{where}[{i}]"
-            )
+        if previous is not None:
+            if value == previous:
+                raise duplicate(f"{what} {_show(value)} appears twice", f"{where}[{i}]")
+            if value < previous:
+                raise unsorted(f"{what} {_show(value)} comes after {_show(previous)}", f"{where}[{i}]")
         previous = value
 
 

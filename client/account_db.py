@@ -16,20 +16,19 @@ When the block is done, :meth:`StoreAccountDB.account_deltas` turns the block
 layer into :class:`bal.deltas.AccountDelta` values for ``merkle/``: the
 streaming merkleizer. State roots are never computed here.
 
-EIP-7928 recording is off unless :meth:`StoreAccountDB.start_recording` hands
-the database a :class:`bal.recorder.BalRecorder`. Then every account access
-and current-value storage read is fed to it (one ``is not None`` test per call
-when off), and :meth:`StoreAccountDB.finish_index` closes each
-``blockAccessIndex`` unit: it folds the transaction layer into the block layer
-and gives the recorder the before / after value of everything the unit wrote.
-Reads made by :meth:`account_deltas` itself, or inside :meth:`paused`, are not
-recorded.
+EIP-7928 recording (``start_recording``, ``finish_index``, ``paused``, ...) is
+the :class:`client.bal_recording.BalRecording` mixin's. What stays here are
+its hooks, inline because they run on every access: each account access adds
+to ``_touched`` and each current-value storage read to ``_reads`` (one ``is
+not None`` test per call when not recording), ``set_storage`` notes the
+written slot in ``_unit_slots``, and ``lock_changes`` lets the mixin capture
+the unit's before-values ahead of each fold. Reads made by
+:meth:`StoreAccountDB.account_deltas` itself are not recorded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -38,9 +37,10 @@ from eth.db.journal import get_next_checkpoint
 from eth_hash.auto import keccak
 
 from bal.deltas import AccountDelta
-from bal.recorder import BalRecorder
 from pipeline.state_source import StateSource
 from storage import EMPTY_CODE_HASH, EMPTY_ROOT
+
+from .bal_recording import BalRecording, RecordingError
 
 
 class _Account(NamedTuple):
@@ -68,8 +68,9 @@ class StateRootNotHere(NotImplementedError):
     """State roots come from merkle/, after execution; this database never makes one."""
 
 
-class StoreAccountDB(AccountDatabaseAPI):
+class StoreAccountDB(BalRecording, AccountDatabaseAPI):
     def __init__(self, db: StateSource, state_root: bytes) -> None:  # type: ignore[override]
+        super().__init__()  # BalRecording: not recording
         self._source = db
         self._root = state_root
         self._block = _Layer()
@@ -79,18 +80,6 @@ class StoreAccountDB(AccountDatabaseAPI):
         self._epoch = 0  # bumped by lock_changes: older checkpoints cannot be discarded into
         self._warm: set[bytes | tuple[bytes, int]] = set()
         self._new_code: dict[bytes, bytes] = {}
-        # EIP-7928 recording (off unless start_recording): the recorder, and its
-        # touch / read sets bound here so the hooks cost one attribute test when off.
-        self._recorder: BalRecorder | None = None
-        self._touched: set[bytes] | None = None
-        self._reads: set[tuple[bytes, int]] | None = None
-        # The open blockAccessIndex unit: slots it wrote, and the values from
-        # before the unit of what a lock_changes inside it already folded.
-        self._unit_slots: set[tuple[bytes, int]] = set()
-        self._unit_accounts: dict[bytes, _Account | None] = {}
-        self._unit_storage: dict[tuple[bytes, int], int] = {}
-        # accounts whose storage the unit wiped -> (wiped below?, block-layer slots) before it
-        self._unit_wiped: dict[bytes, tuple[bool, dict[int, int]]] = {}
 
     # -- the root is fixed: it is the parent's --------------------------------
 
@@ -142,6 +131,9 @@ class StoreAccountDB(AccountDatabaseAPI):
 
     def _current(self, address: bytes) -> _Account:
         return self._account(address) or _EMPTY_ACCOUNT
+
+    def _current_below(self, address: bytes) -> _Account:
+        return self._account_below(address) or _EMPTY_ACCOUNT
 
     def get_balance(self, address: bytes) -> int:
         if self._touched is not None:
@@ -242,9 +234,10 @@ class StoreAccountDB(AccountDatabaseAPI):
         if self._recorder is not None:
             # Every write path reads first: an unchanged write stays a read.
             self._unit_slots.add((address, slot))
-            if self._reads is not None:
-                self._reads.add((address, slot))
-                self._touched.add(address)  # type: ignore[union-attr]
+            touched, reads = self._touched, self._reads
+            if touched is not None and reads is not None:  # both, unless paused
+                reads.add((address, slot))
+                touched.add(address)
         self._journaled_set(self._tx.storage.setdefault(address, {}), slot, value)
 
     def account_has_storage(self, address: bytes) -> bool:
@@ -399,7 +392,7 @@ class StoreAccountDB(AccountDatabaseAPI):
                 block.storage.setdefault(address, {}).update(delta.storage)
             if delta.balance is None and delta.nonce is None and delta.code is None:
                 continue
-            current = self._account_below(address) or _EMPTY_ACCOUNT
+            current = self._current_below(address)
             code_hash = current.code_hash
             if delta.code is not None:
                 code_hash = keccak(delta.code) if delta.code else EMPTY_CODE_HASH
@@ -410,117 +403,3 @@ class StoreAccountDB(AccountDatabaseAPI):
                 code_hash,
             )
             block.accounts[address] = None if account == _EMPTY_ACCOUNT else account
-
-    # -- EIP-7928 recording -------------------------------------------------------
-
-    @property
-    def recorder(self) -> BalRecorder | None:
-        """The recorder this database feeds, or None when not recording."""
-        return self._recorder
-
-    def start_recording(self, recorder: BalRecorder) -> None:
-        """Feed ``recorder`` with every touch, read and change from now on.
-
-        Call it right after the state is made, before the pre-execution system
-        calls; the first unit closed is then blockAccessIndex 0. What was
-        written before (py-evm's state constructor rewrites the EIP-4788/2935
-        contracts' code with the same code) is folded into the block layer
-        first: it is the baseline the first unit compares with, never a change.
-        """
-        if self._recorder is not None:
-            raise RecordingError("already recording")
-        tx = self._tx
-        if tx.accounts or tx.storage or tx.wiped:
-            self.lock_changes()
-        self._recorder = recorder
-        self._touched, self._reads = recorder.touched, recorder.reads
-        self._clear_unit()
-
-    def stop_recording(self) -> BalRecorder:
-        """Stop recording and return the recorder; every write must be in a closed unit."""
-        recorder = self._recorder
-        if recorder is None:
-            raise RecordingError("not recording")
-        tx = self._tx
-        pending = self._unit_slots or self._unit_accounts or self._unit_wiped
-        if tx.accounts or tx.storage or tx.wiped or pending:
-            raise RecordingError(
-                f"writes after blockAccessIndex {recorder.last_index} are in no unit: call finish_index"
-            )
-        self._recorder = self._touched = self._reads = None
-        self._clear_unit()
-        return recorder
-
-    @contextmanager
-    def paused(self) -> Iterator[None]:
-        """Reads made inside (by anyone but the block's execution) are not recorded."""
-        touched, reads = self._touched, self._reads
-        self._touched = self._reads = None
-        try:
-            yield
-        finally:
-            self._touched, self._reads = touched, reads
-
-    def finish_index(self, index: int | None = None) -> None:
-        """Close blockAccessIndex ``index`` (default: the one after the last closed).
-
-        Folds the transaction layer into the block layer (as ``lock_changes``
-        does) and hands the recorder, for everything written since the previous
-        unit closed, its value before the unit and after it. Call it after the
-        pre-execution system calls (0), after each transaction i (i), and after
-        withdrawals and the post-execution system calls (n + 1).
-        """
-        recorder = self._recorder
-        if recorder is None:
-            raise RecordingError("finish_index called while not recording")
-        if index is None:
-            index = recorder.last_index + 1
-        if index <= recorder.last_index:
-            raise RecordingError(f"blockAccessIndex {index} comes after {recorder.last_index} was closed")
-        self.lock_changes()  # captures the unit's before-values, then folds
-        accounts = self._block.accounts
-        before_after = {
-            address: (before or _EMPTY_ACCOUNT, accounts[address] or _EMPTY_ACCOUNT)
-            for address, before in self._unit_accounts.items()
-        }
-        storage = {
-            key: (before, self._storage_below(*key)) for key, before in self._unit_storage.items()
-        }
-        destroyed = {a for a in self._unit_wiped if accounts.get(a, _MISSING) is None}
-        self._clear_unit()
-        recorder.record_unit(index, before_after, storage, self._code, destroyed)
-
-    def _capture_unit(self) -> None:
-        """Before a fold: remember the pre-unit values of what the transaction layer wrote."""
-        before = self._unit_accounts
-        for address in self._tx.accounts:
-            if address not in before:
-                before[address] = self._account_below(address)
-        wiped, block = self._unit_wiped, self._block
-        for address in self._tx.wiped:
-            if address not in wiped:
-                # A slot first written after this wipe is folded still needs its pre-unit value.
-                wiped[address] = (address in block.wiped, dict(block.storage.get(address, {})))
-        storage = self._unit_storage
-        for key in self._unit_slots:
-            if key not in storage:
-                storage[key] = self._storage_before_unit(*key)
-
-    def _storage_before_unit(self, address: bytes, slot: int) -> int:
-        below = self._unit_wiped.get(address)
-        if below is None:
-            return self._storage_below(address, slot)
-        was_wiped, slots = below
-        if slot in slots:
-            return slots[slot]
-        return 0 if was_wiped else self._source.storage(address, slot)
-
-    def _clear_unit(self) -> None:
-        self._unit_slots = set()
-        self._unit_accounts = {}
-        self._unit_storage = {}
-        self._unit_wiped = {}
-
-
-class RecordingError(RuntimeError):
-    """The recording API was used out of order (see StoreAccountDB.start_recording)."""

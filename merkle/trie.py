@@ -27,6 +27,7 @@ modified.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableMapping
+from typing import TypeVar
 
 import rlp
 from eth_hash.auto import keccak
@@ -133,7 +134,8 @@ def decode_node(raw: bytes) -> Node:
     if len(items) == 17:
         if items[16]:
             raise MalformedNode("branch node holds a value (keys here are prefix-free)")
-        return Branch(items[:16])
+        children: list[Child] = list(items[:16])
+        return Branch(children)
     if len(items) != 2 or not items[0]:
         raise MalformedNode(f"trie node has {len(items)} items")
     flag = items[0][0] >> 4
@@ -154,23 +156,29 @@ def _common_prefix_length(a: str, b: str, start: int) -> int:
 
 
 def _build(items: list[tuple[str, bytes]], depth: int) -> Node | None:
-    """A new subtree holding ``items`` (sorted, distinct keys), below ``depth`` nibbles."""
-    if not items:
-        return None
+    """A new subtree holding ``items`` (sorted, distinct keys), below ``depth`` nibbles; None if empty."""
+    return _subtree(items, depth) if items else None
+
+
+def _subtree(items: list[tuple[str, bytes]], depth: int) -> Node:
+    """:func:`_build` for at least one item."""
     if len(items) == 1:
         key, value = items[0]
         return Leaf(key[depth:], value)
     shared = _common_prefix_length(items[0][0], items[-1][0], depth)
     if shared:
-        return Extension(items[0][0][depth : depth + shared], _build(items, depth + shared))  # type: ignore[arg-type]
+        return Extension(items[0][0][depth : depth + shared], _subtree(items, depth + shared))
     children: list[Child] = [b""] * 16
     for nibble, group in _groups(items, depth):
-        children[nibble] = _build(group, depth + 1)  # type: ignore[assignment]
+        children[nibble] = _subtree(group, depth + 1)
     return Branch(children)
 
 
-def _groups(items: list, depth: int) -> list[tuple[int, list]]:
-    """Sorted items split by their key's nibble at ``depth``."""
+Value = TypeVar("Value")
+
+
+def _groups(items: list[tuple[str, Value]], depth: int) -> list[tuple[int, list[tuple[str, Value]]]]:
+    """Sorted items split by their key's nibble at ``depth`` (each group holds at least one)."""
     groups = []
     start = 0
     while start < len(items):
@@ -280,21 +288,25 @@ class PatriciaTrie:
         # One child left: the branch folds into it.
         only = children[live[0]]
         resolved = self._resolve(only)
+        assert resolved is not None, "a live child is a node or a reference to one"
         if isinstance(resolved, Branch):
             return Extension(f"{live[0]:x}", only)  # keep the stored child by reference
-        return _joined(f"{live[0]:x}", resolved)  # type: ignore[arg-type]
+        return _joined(f"{live[0]:x}", resolved)
 
     def _encode(self, node: Node) -> bytes:
         """``node``'s RLP; new children are encoded first and replaced by their references."""
+        payload: bytes  # pyrlp's encode_raw and length_prefix are untyped
         if isinstance(node, Leaf):
             payload = encode_raw(_hex_prefix(node.path, True)) + encode_raw(node.value)
         elif isinstance(node, Extension):
             node.child = self._reference(node.child)
             payload = encode_raw(_hex_prefix(node.path, False)) + _embed(node.child)
         else:
-            node.children = [self._reference(child) for child in node.children]
-            payload = b"".join([_embed(child) for child in node.children]) + b"\x80"  # type: ignore[arg-type]
-        return length_prefix(len(payload), 0xC0) + payload
+            references = [self._reference(child) for child in node.children]
+            node.children = list(references)
+            payload = b"".join([_embed(reference) for reference in references]) + b"\x80"
+        prefix: bytes = length_prefix(len(payload), 0xC0)
+        return prefix + payload
 
     def _reference(self, child: Child) -> bytes:
         if isinstance(child, bytes):

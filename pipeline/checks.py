@@ -13,7 +13,7 @@ from eth.abc import BlockHeaderAPI
 from eth_hash.auto import keccak
 
 from bal import BlockAccessList
-from bal.recorder import first_difference
+from bal.mismatch import first_difference
 from bal.validation import BAL_ITEM_GAS
 from merkle import ordered_trie_root
 

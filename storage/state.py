@@ -44,7 +44,10 @@ class AccountRecord:
         # By hand: pyrlp's ``rlp.encode`` infers a sedes for every item (10 us a
         # record, against 3.5 us), and every account a block changes is encoded
         # twice (its trie leaf and its flat-state record).
-        return encode_raw([int_bytes(self.nonce), int_bytes(self.balance), self.storage_root, self.code_hash])
+        encoded: bytes = encode_raw(  # pyrlp is untyped
+            [int_bytes(self.nonce), int_bytes(self.balance), self.storage_root, self.code_hash]
+        )
+        return encoded
 
     @classmethod
     def decode(cls, data: bytes) -> AccountRecord:
@@ -100,9 +103,10 @@ class StateWrites:
     def stage_flat(self, batch: WriteBatch, flat: FlatState | None) -> None:
         """The flat state: only when the block's parent is the head the flat state holds."""
         self._require_flat(flat)
-        for address in self.cleared:
-            for slot, _ in flat.storage_items(address):  # type: ignore[union-attr]
-                batch.delete(Space.STORAGE, storage_key(address, slot))
+        if flat is not None:  # else nothing is cleared: _require_flat said so
+            for address in self.cleared:
+                for slot, _ in flat.storage_items(address):
+                    batch.delete(Space.STORAGE, storage_key(address, slot))
         for address, record in self.accounts.items():
             if record is None:
                 batch.delete(Space.ACCOUNT, address)

@@ -51,9 +51,6 @@ class WriteBatch:
     def delete(self, space: Space, key: bytes) -> None:
         self.ops.append((space.value + key, None))
 
-    def __len__(self) -> int:
-        return len(self.ops)
-
 
 class Store(abc.ABC):
     """A byte-keyed store with prefix iteration and atomic batches."""

@@ -17,7 +17,8 @@ import pytest
 
 from bal import synthesize_deltas
 from bal.recorder import BalRecorder, IndexOrderError
-from client.account_db import RecordingError, StoreAccountDB
+from client.account_db import StoreAccountDB
+from client.bal_recording import RecordingError
 from storage import MemoryStore
 
 from .test_bal_recorder import NEW_CODE, A, B, C, D, new_db, parent_state

@@ -103,7 +103,7 @@ def test_number_out_of_range_is_refused_before_anything_is_staged() -> None:
         Chain.stage_head(batch, b"\x01" * 32, 2**64)
     with pytest.raises(OverflowError):
         Chain.stage_head(batch, b"\x01" * 32, -1)
-    assert len(batch) == 0
+    assert batch.ops == []
 
 
 def test_reorg_replaces_canonical_hash_and_head_but_keeps_old_records(store: Store) -> None:

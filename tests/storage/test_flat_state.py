@@ -175,7 +175,7 @@ def test_clearing_needs_the_parent_flat_state() -> None:
     batch = WriteBatch()
     with pytest.raises(ValueError):
         writes(storage={A: {1: 1}}, cleared=frozenset({A})).stage(batch)
-    assert len(batch) == 0
+    assert batch.ops == []
 
 
 def test_stage_without_clear_needs_no_flat_state(store: Store) -> None:
@@ -269,7 +269,7 @@ def test_nodes_go_to_the_node_space(store: Store) -> None:
 def test_stage_adds_nothing_to_the_store_before_commit(store: Store) -> None:
     batch = WriteBatch()
     writes(accounts={A: AccountRecord(nonce=1)}, storage={A: {1: 1}}, code={b"\x01" * 32: b"c"}).stage(batch)
-    assert len(batch) == 3
+    assert len(batch.ops) == 3
     assert all(list(store.iterate(space)) == [] for space in Space)
 
 

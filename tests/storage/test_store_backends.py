@@ -30,7 +30,7 @@ def test_write_batch_records_prefixed_ops_in_order() -> None:
     batch = WriteBatch()
     batch.put(Space.CODE, b"k", b"v")
     batch.delete(Space.ACCOUNT, b"k")
-    assert len(batch) == 2
+    assert len(batch.ops) == 2
     assert batch.ops == [(b"ck", b"v"), (b"ak", None)]
 
 
