@@ -27,11 +27,15 @@ vectors: install
 run: install
 	$(BIN)/balrex node
 
-# Unit tests, then the EF CI subset.
-test: unit ef-ci
-
-unit: vectors
+# The whole suite: unit, integration and slow tests, then the EF CI subset.
+test: vectors
 	$(PYTEST) tests
+	$(MAKE) ef-ci
+
+# The fast tests only (no node subprocesses, worker pools, chain generation or long
+# property runs): under a minute.
+unit: vectors
+	$(PYTEST) tests -m "not slow and not integration"
 
 # The EF CI subset, keeping `make test` well inside CI's 90 minutes on 2 cores:
 # - merkle pass: the whole Amsterdam archive (about a minute);
@@ -87,12 +91,14 @@ bench-prague: $(PRAGUE_CHAIN)/chain.json
 	$(BIN)/balrex import-bench $(PRAGUE_CHAIN) --compare \
 	  --json $(BENCH_OUT)/bench-prague.json --report $(BENCH_OUT)/bench-prague.html
 
-lint: install
+# Style, the layers (import-linter contracts in pyproject.toml) and types.
+lint: install typecheck
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # Static types of the strict packages (the [tool.mypy] overrides in pyproject.toml).
 typecheck: install
-	$(BIN)/mypy bal storage merkle
+	$(BIN)/mypy bal storage merkle pipeline
 
 clean:
 	rm -rf $(VENV) ef-tests/vectors build *.egg-info

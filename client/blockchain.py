@@ -255,7 +255,9 @@ class Blockchain:
         number, block_hash = new_head.block_number, head
         while number >= 0 and self.chain.canonical_hash(number) != block_hash:
             Chain.stage_canonical(batch, number, block_hash)
-            block_hash = self.header(block_hash).parent_hash  # type: ignore[union-attr]
+            header = self.header(block_hash)
+            assert header is not None  # the chain from a stored head down to genesis is stored
+            block_hash = header.parent_hash
             number -= 1
         Chain.stage_pointer(batch, HEAD, head)
         if safe is not None:

@@ -18,6 +18,7 @@ import typer
 
 from bal import (
     BalError,
+    BlockAccessList,
     bal_from_engine_hex,
     bal_from_json,
     bal_hash,
@@ -51,7 +52,7 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=1)
 
 
-def _check(bal, tx_count: int | None, gas_limit: int | None) -> None:  # type: ignore[no-untyped-def]
+def _check(bal: BlockAccessList, tx_count: int | None, gas_limit: int | None) -> None:
     try:
         validate_structure(bal, tx_count=tx_count, gas_limit=gas_limit)
     except BalError as exc:

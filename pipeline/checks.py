@@ -38,10 +38,11 @@ def check_executed_bal(
     if same_as_given:
         return  # the given BAL's hash was checked against the header before execution (prepare)
     actual = keccak(execution.block_access_list_rlp or b"")
+    expected = _later_fork_field(header, "block_access_list_hash")
     require(
-        actual == header.block_access_list_hash,
+        actual == expected,
         Rule.BLOCK_ACCESS_LIST_MISMATCH,
-        f"executed BAL hashes to 0x{actual.hex()}; header: 0x{header.block_access_list_hash.hex()}",
+        f"executed BAL hashes to 0x{actual.hex()}; header: 0x{expected.hex()}",
     )
 
 
@@ -61,7 +62,8 @@ def check_execution_results(header: BlockHeaderAPI, execution: BlockExecution) -
             f"execution used {execution.blob_gas_used}, header says {header.blob_gas_used}",
         )
     if execution.requests_hash is not None:
-        require(execution.requests_hash == header.requests_hash, Rule.REQUESTS_HASH_MISMATCH, "")
+        expected_requests = _later_fork_field(header, "requests_hash")
+        require(execution.requests_hash == expected_requests, Rule.REQUESTS_HASH_MISMATCH, "")
 
 
 def check_state_root(header: BlockHeaderAPI, state_root: bytes) -> None:
@@ -70,3 +72,11 @@ def check_state_root(header: BlockHeaderAPI, state_root: bytes) -> None:
         Rule.STATE_ROOT_MISMATCH,
         f"merkleizer gives 0x{state_root.hex()}, header says 0x{header.state_root.hex()}",
     )
+
+
+def _later_fork_field(header: BlockHeaderAPI, name: str) -> bytes:
+    """A hash field that only later forks' headers have (py-evm's BlockHeaderAPI stops at Cancun's)."""
+    value = getattr(header, name)
+    if not isinstance(value, bytes):
+        raise TypeError(f"a {type(header).__name__} has no {name}")
+    return value

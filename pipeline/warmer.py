@@ -42,7 +42,7 @@ def _first_index(account: AccountChanges) -> int:
 
 def warm_order(bal: BlockAccessList) -> list[tuple[int, bytes, int | None]]:
     """``(index, address, slot or None)`` for every BAL-named key, in the order to warm them."""
-    keys = []
+    keys: list[tuple[int, bytes, int | None]] = []
     for account in bal.accounts:
         first = _first_index(account)
         keys.append((first, account.address, None))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -21,14 +23,26 @@ U32_MAX = 2**32 - 1
 U64_MAX = 2**64 - 1
 U256_MAX = 2**256 - 1
 
-# One settings object for every property test: bounded so that the whole
-# tests/bal run stays well under a minute on two cores.
-FUZZ = settings(
+# One settings object for every property test. The long runs are marked slow:
+# `make unit` leaves them out, `make test` runs them.
+_FUZZ_SETTINGS = settings(
     max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-QUICK = settings(FUZZ, max_examples=150)
+_QUICK_SETTINGS = settings(_FUZZ_SETTINGS, max_examples=150)
+
+
+def FUZZ(test: Callable[..., None]) -> Callable[..., None]:  # noqa: N802 (used like a settings object)
+    """300 examples; a slow test."""
+    marked: Callable[..., None] = pytest.mark.slow(_FUZZ_SETTINGS(test))
+    return marked
+
+
+def QUICK(test: Callable[..., None]) -> Callable[..., None]:  # noqa: N802
+    """150 examples; a slow test."""
+    marked: Callable[..., None] = pytest.mark.slow(_QUICK_SETTINGS(test))
+    return marked
 
 
 # --- hand builders ------------------------------------------------------------

@@ -28,6 +28,8 @@ from storage import FLAT_STATE_BLOCK, HEAD, MemoryStore, RocksStore
 
 from .bal_blocks import block_and_bal, committing_to, dump_store, replace_account
 
+pytestmark = pytest.mark.integration  # real processes: worker pools
+
 
 def test_a_split_import_stores_what_an_unsplit_one_does(
     tmp_path: Path, pool: MerkleWorkerPool, later_part_workers: LaterPartPool, test_case: dict[str, Any]

@@ -30,6 +30,8 @@ from storage import FLAT_STATE_BLOCK, HEAD, RocksStore
 
 from .bal_blocks import block_and_bal, committing_to, dump_store, replace_account
 
+pytestmark = pytest.mark.integration  # real processes: worker pools
+
 
 def _wrong_storage_value(bal: BlockAccessList) -> BlockAccessList:
     def bump(account: AccountChanges) -> AccountChanges:

@@ -26,6 +26,8 @@ from client.tools.bench_chain.mix import AMM_SWAP, KINDS
 from pipeline import import_block_sync
 from storage import MemoryStore
 
+pytestmark = pytest.mark.slow  # generates and imports chains
+
 SMALL = dict(blocks=3, txs_per_block=40, accounts=200)
 SEED = 7
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bal import BlockAccessList, decode_bal
@@ -48,6 +49,7 @@ def test_bad_input_exits_1_and_names_the_rule() -> None:
     assert not_json.exit_code == 1 and "not JSON" in not_json.output
 
 
+@pytest.mark.integration  # runs the installed console script in a subprocess
 def test_installed_console_script_runs() -> None:
     script = shutil.which("balrex", path=str(Path(sys.executable).parent))
     assert script, "the balrex console script is not installed next to this interpreter"

@@ -18,6 +18,8 @@ import pytest
 
 from client.tools.bench_chain.generate import ChainSettings, generate_chain
 
+pytestmark = pytest.mark.slow  # generates and imports chains
+
 BALREX = Path(sys.executable).parent / "balrex"
 # The fields the issue fixes for the JSON (stage averages in the summary, stages per block).
 STAGE_KEYS = {

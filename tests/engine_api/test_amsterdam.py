@@ -30,6 +30,8 @@ from eth_hash.auto import keccak
 
 from bal import AccountChanges, BalanceChange, BlockAccessList, bal_from_json, bal_to_engine_hex
 
+pytestmark = pytest.mark.integration  # real processes: node subprocesses
+
 ARCHIVE = "for_amsterdam.tar.gz"
 BAL_TESTS = "for_amsterdam/amsterdam/eip7928_block_level_access_lists"
 CASES = {

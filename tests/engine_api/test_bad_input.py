@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from engine_harness import Node, Payload, genesis_from_fixture, load_fixture
 
+pytestmark = pytest.mark.integration  # real processes: node subprocesses
+
 MAX_BODY = 64 * 1024
 FIXTURE = (
     "for_cancun.tar.gz",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from engine_harness import (
     EXTRA_DATA,
     PARENT_HASH,
@@ -14,6 +15,8 @@ from engine_harness import (
     genesis_from_fixture,
     load_fixture,
 )
+
+pytestmark = pytest.mark.integration  # real processes: node subprocesses
 
 TEN_BLOCKS = (
     "for_cancun.tar.gz",

@@ -12,9 +12,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from engine_harness import BALREX, Node, Payload, RpcFailure, genesis_from_fixture, load_fixture
 
 from client.dev_genesis import DEV_ACCOUNTS, DEV_BALANCE, dev_genesis
+
+pytestmark = pytest.mark.integration  # real processes: node subprocesses
 
 TEN_BLOCKS = (
     "for_cancun.tar.gz",

@@ -15,6 +15,8 @@ import pytest
 from engine_harness import Payload, genesis_from_fixture, load_fixture
 from eth_hash.auto import keccak
 
+pytestmark = pytest.mark.integration  # real processes: node subprocesses
+
 CASES = {
     "cancun-blobs-3-valid": (
         "for_cancun.tar.gz",

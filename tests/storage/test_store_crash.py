@@ -19,6 +19,8 @@ from storage import Chain, RocksStore, Space
 REPO = Path(storage.__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 
+pytestmark = pytest.mark.integration  # real processes: crash subprocesses
+
 K = 5
 
 # Commits blocks 1..K, stages (but never commits) block K + 1, then dies without close().

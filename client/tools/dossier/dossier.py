@@ -120,8 +120,9 @@ def _fields(
 
     gas_weighted = None
     if with_gas:
-        conflicting = sum(graph.gas_weighted_conflict[0] for graph in graphs)  # type: ignore[index]
-        all_pairs = sum(graph.gas_weighted_conflict[1] for graph in graphs)  # type: ignore[index]
+        weighted = [graph.gas_weighted_conflict for graph in graphs if graph.gas_weighted_conflict]
+        conflicting = sum(pair[0] for pair in weighted)
+        all_pairs = sum(pair[1] for pair in weighted)
         gas_weighted = percent(conflicting, all_pairs)
 
     source_counts = [block.source_tx_count for block in source.blocks]

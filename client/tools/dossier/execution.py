@@ -33,7 +33,7 @@ from pipeline.state_source import StateSource
 from pipeline.verdicts import BlockRejected, Rule
 
 
-class _UnitSet(set):  # type: ignore[type-arg]
+class _UnitSet(set[object]):
     """A recorder set that also adds each entry to the open unit's set."""
 
     __slots__ = ("unit",)

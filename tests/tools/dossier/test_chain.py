@@ -22,6 +22,8 @@ from client.tools.dossier.views import compare_views
 from pipeline import import_block_sync
 from storage import MemoryStore
 
+pytestmark = pytest.mark.slow  # generates and imports chains
+
 BLOCKS, TXS = 2, 24
 READS_FIXTURE = (
     "blockchain_tests/for_amsterdam/amsterdam/eip7928_block_level_access_lists/block_access_lists/"
