@@ -4,34 +4,83 @@ Order per request: only ``POST`` (405 otherwise); the ``Authorization``
 header is checked before any of the body is read (401); a declared
 ``Content-Length`` above the limit is refused at once, and a body that grows
 past the limit while being read is refused as soon as it does (413, the rest
-is never read); then the body goes to the dispatcher.
+is never read); a body not complete within the body timeout is refused (408,
+the connection closed: a slow sender cannot hold it open); then the body goes
+to the dispatcher, with the batch limits. Whatever fails past that point is
+still answered in JSON-RPC (-32603), never with an empty HTTP 500.
+
+Hypercorn's keep-alive timeout already closes a connection whose request
+headers do not arrive in time; the body timeout covers the rest.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
+from dataclasses import dataclass
 from typing import Any
 
+import trio
+
 from .auth import Unauthorized, check_authorization
-from .jsonrpc import Dispatcher
+from .errors import INTERNAL_ERROR
+from .jsonrpc import DEFAULT_MAX_BATCH, DEFAULT_MAX_BATCH_RESPONSE, BatchLimits, Dispatcher
 
 log = logging.getLogger("balrex.http")
 
 DEFAULT_MAX_BODY = 128 * 1024 * 1024  # geth's Engine API limit; a payload at 36M gas fits easily
+# A 36M-gas payload is a few MB: well under a second on any link a consensus client uses.
+DEFAULT_BODY_TIMEOUT = 10.0
 
 Scope = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class HttpLimits:
+    """The limits of the Engine API's HTTP door (``balrex node --authrpc.*`` options)."""
+
+    max_body: int = DEFAULT_MAX_BODY
+    max_batch: int = DEFAULT_MAX_BATCH
+    max_batch_response: int = DEFAULT_MAX_BATCH_RESPONSE
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+
+    @property
+    def batch(self) -> BatchLimits:
+        return BatchLimits(self.max_batch, self.max_batch_response)
+
+
+DEFAULT_LIMITS = HttpLimits()
+
+
+def limit_recursion() -> int:
+    """Set the interpreter's recursion limit back to py-evm's own (12,288); the limit set.
+
+    py_ecc raises it to 100,000 when imported (py_ecc/__init__.py). The C JSON parser
+    then recurses far past what an 8 MB C stack holds (it crashed with SIGSEGV at 80,000
+    levels). py-evm needs 12,288 for 1024 nested EVM calls (measured: about 5,100 Python
+    frames at call depth 1024). :func:`engine_api.jsonrpc.check_json_shape` is the guard
+    for request bodies; this keeps any other deep structure from reaching the C stack.
+    py_ecc is imported first, so a later import cannot raise the limit again.
+    """
+    import py_ecc  # noqa: F401
+    from eth import EVM_RECURSION_LIMIT
+
+    sys.setrecursionlimit(EVM_RECURSION_LIMIT)
+    return EVM_RECURSION_LIMIT
+
+
 class BodyTooLarge(Exception):
-    pass
+    """The body's declared or received size is above ``max_body``."""
 
 
 class EngineApp:
-    def __init__(self, dispatcher: Dispatcher, secret: bytes, max_body: int = DEFAULT_MAX_BODY) -> None:
+    def __init__(self, dispatcher: Dispatcher, secret: bytes, limits: HttpLimits = DEFAULT_LIMITS) -> None:
         self.dispatcher = dispatcher
         self.secret = secret
-        self.max_body = max_body
+        self.limits = limits
+        # Bodies refused for arriving too slowly since start-up (logged with each refusal).
+        self.body_timeouts = 0
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -50,15 +99,33 @@ class EngineApp:
             await _respond(send, 401, {"error": str(exc)})
             return
         try:
-            body = await self._read_body(headers.get(b"content-length"), receive)
+            with trio.fail_after(self.limits.body_timeout):
+                body = await self._read_body(headers.get(b"content-length"), receive)
         except BodyTooLarge as exc:
             log.warning("refused request from %s: %s", _client(scope), exc)
             await _respond(send, 413, {"error": str(exc)})
             return
+        except trio.TooSlowError:
+            self.body_timeouts += 1
+            log.warning(
+                "refused request from %s: body not complete within %s s (body timeouts: %d)",
+                _client(scope),
+                self.limits.body_timeout,
+                self.body_timeouts,
+            )
+            error = {"error": f"request body not received within {self.limits.body_timeout} s"}
+            await _respond(send, 408, error, [(b"connection", b"close")])
+            return
         except ValueError as exc:
             await _respond(send, 400, {"error": str(exc)})
             return
-        answer = await self.dispatcher.handle_body(body)
+        try:
+            answer = await self.dispatcher.handle_body(body, self.limits.batch)
+        except Exception as exc:  # a bug: still a JSON-RPC answer, logged, and the node keeps serving
+            log.exception("request from %s failed", _client(scope))
+            error = {"code": INTERNAL_ERROR, "message": f"internal error: {exc!r}"}
+            await _respond(send, 200, {"jsonrpc": "2.0", "id": None, "error": error})
+            return
         if answer is None:
             await _send(send, 204, b"", [])
         else:
@@ -70,8 +137,10 @@ class EngineApp:
                 declared = int(content_length)
             except ValueError:
                 raise ValueError("Content-Length is not a number") from None
-            if declared > self.max_body:
-                raise BodyTooLarge(f"Content-Length {declared} is above the limit of {self.max_body} bytes")
+            if declared > self.limits.max_body:
+                raise BodyTooLarge(
+                    f"Content-Length {declared} is above the limit of {self.limits.max_body} bytes"
+                )
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -80,8 +149,8 @@ class EngineApp:
                 raise ValueError("client went away")
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body:
-                raise BodyTooLarge(f"body is above the limit of {self.max_body} bytes")
+            if size > self.limits.max_body:
+                raise BodyTooLarge(f"body is above the limit of {self.limits.max_body} bytes")
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
