@@ -90,20 +90,20 @@ class EngineApp:
             return
         headers = {name.lower(): value for name, value in scope["headers"]}
         if scope["method"] != "POST":
-            await _respond(send, 405, {"error": "only POST is served"}, [(b"allow", b"POST")])
+            await _refuse(send, 405, "only POST is served", [(b"allow", b"POST")])
             return
         try:
             check_authorization(headers.get(b"authorization"), self.secret)
         except Unauthorized as exc:
             log.warning("refused request from %s: %s", _client(scope), exc)
-            await _respond(send, 401, {"error": str(exc)})
+            await _refuse(send, 401, str(exc))
             return
         try:
             with trio.fail_after(self.limits.body_timeout):
                 body = await self._read_body(headers.get(b"content-length"), receive)
         except BodyTooLarge as exc:
             log.warning("refused request from %s: %s", _client(scope), exc)
-            await _respond(send, 413, {"error": str(exc)})
+            await _refuse(send, 413, str(exc))
             return
         except trio.TooSlowError:
             self.body_timeouts += 1
@@ -113,18 +113,18 @@ class EngineApp:
                 self.limits.body_timeout,
                 self.body_timeouts,
             )
-            error = {"error": f"request body not received within {self.limits.body_timeout} s"}
-            await _respond(send, 408, error, [(b"connection", b"close")])
+            await _refuse(send, 408, f"request body not received within {self.limits.body_timeout} s")
             return
         except ValueError as exc:
-            await _respond(send, 400, {"error": str(exc)})
+            await _refuse(send, 400, str(exc))
             return
         try:
             answer = await self.dispatcher.handle_body(body, self.limits.batch)
         except Exception as exc:  # a bug: still a JSON-RPC answer, logged, and the node keeps serving
             log.exception("request from %s failed", _client(scope))
             error = {"code": INTERNAL_ERROR, "message": f"internal error: {exc!r}"}
-            await _respond(send, 200, {"jsonrpc": "2.0", "id": None, "error": error})
+            answer = json.dumps({"jsonrpc": "2.0", "id": None, "error": error}).encode()
+            await _send(send, 200, answer, [(b"content-type", b"application/json")])
             return
         if answer is None:
             await _send(send, 204, b"", [])
@@ -171,11 +171,14 @@ def _client(scope: Scope) -> str:
     return f"{client[0]}:{client[1]}" if client else "?"
 
 
-async def _respond(
-    send: Any, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None
+async def _refuse(
+    send: Any, status: int, message: str, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    headers = [(b"content-type", b"application/json"), *(extra or [])]
-    await _send(send, status, json.dumps(body).encode(), headers)
+    """An HTTP error, answered before the body was read in full, so the connection closes
+    after it: the rest of the body may still be on its way, and a client that reused the
+    connection would send its next request to a server that has already hung up."""
+    headers = [(b"content-type", b"application/json"), (b"connection", b"close"), *(extra or [])]
+    await _send(send, status, json.dumps({"error": message}).encode(), headers)
 
 
 async def _send(send: Any, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
