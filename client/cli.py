@@ -128,8 +128,12 @@ def node(
     ] = 32 * 1024 * 1024,
     body_timeout: Annotated[
         float,
-        typer.Option("--authrpc.body-timeout", min=0.1, help="seconds to receive a request body (else 408)"),
-    ] = 10.0,
+        typer.Option(
+            "--authrpc.body-timeout",
+            min=0.1,
+            help="seconds to receive a request body, plus 1 s per MiB received (else 408)",
+        ),
+    ] = 5.0,
 ) -> None:
     """Run the node: the Engine API (JSON-RPC over HTTP, JWT auth) over the RocksDB store."""
     from engine_api.app import HttpLimits
