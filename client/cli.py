@@ -118,15 +118,36 @@ def node(
     max_body: Annotated[
         int, typer.Option("--authrpc.max-body", help="largest request body accepted, bytes (else HTTP 413)")
     ] = 128 * 1024 * 1024,
+    max_batch: Annotated[
+        int, typer.Option("--authrpc.max-batch", min=1, help="most requests in one JSON-RPC batch")
+    ] = 100,
+    max_batch_response: Annotated[
+        int,
+        typer.Option(
+            "--authrpc.max-batch-response",
+            min=1,
+            help="bytes of answers a batch may produce; later calls are refused unrun",
+        ),
+    ] = 32 * 1024 * 1024,
+    body_timeout: Annotated[
+        float,
+        typer.Option(
+            "--authrpc.body-timeout",
+            min=0.1,
+            help="seconds to receive a request body, plus 1 s per MiB received (else 408)",
+        ),
+    ] = 5.0,
 ) -> None:
     """Run the node: the Engine API (JSON-RPC over HTTP, JWT auth) over the RocksDB store."""
+    from engine_api.app import HttpLimits
     from engine_api.auth import JwtSecretError
     from engine_api.node import NodeError, run_node
 
     from .chain_config import UnsupportedChainConfig
 
     try:
-        run_node(datadir, authrpc_addr, authrpc_port, authrpc_jwtsecret, genesis, max_body)
+        limits = HttpLimits(max_body, max_batch, max_batch_response, body_timeout)
+        run_node(datadir, authrpc_addr, authrpc_port, authrpc_jwtsecret, genesis, limits)
     except (NodeError, JwtSecretError, UnsupportedChainConfig, OSError) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:  # Ctrl-C before the server was up (once up, it shuts down cleanly)

@@ -2,12 +2,15 @@
 
 The secret is 32 bytes, stored hex-encoded (``0x`` optional) in a file. Every
 request carries ``Authorization: Bearer <JWT>``: HS256, signed with the
-secret, with an ``iat`` claim within ±60 s of this node's clock. Anything else
-is refused with HTTP 401 before the body is read.
+secret, with an ``iat`` claim within ±60 s of this node's clock, inclusive, in
+whole seconds (a NumericDate's fraction and the clock's are dropped, so a
+token made exactly 60 s ago is accepted whatever the sub-second timing).
+Anything else is refused with HTTP 401 before the body is read.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import time
@@ -77,6 +80,9 @@ def check_authorization(header: bytes | None, secret: bytes, now: float | None =
     iat = claims["iat"]
     if not isinstance(iat, int | float) or isinstance(iat, bool):
         raise Unauthorized("iat is not a number")
-    current = time.time() if now is None else now
-    if abs(current - iat) > IAT_WINDOW_S:
-        raise Unauthorized(f"stale token: iat is {int(current - iat)} s away from now")
+    # NaN would pass any window comparison, so a non-finite iat is refused by name.
+    if isinstance(iat, float) and not math.isfinite(iat):
+        raise Unauthorized("iat is not a finite number")
+    offset = math.floor(time.time() if now is None else now) - math.floor(iat)
+    if abs(offset) > IAT_WINDOW_S:
+        raise Unauthorized(f"stale token: iat is {offset} s from now, beyond ±{IAT_WINDOW_S} s")

@@ -9,6 +9,8 @@ INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
+# EIP-1474 "Limit exceeded": a batch with too many requests, or past its response budget.
+LIMIT_EXCEEDED = -32005
 # Engine API (execution-apis src/engine/common.md#errors)
 UNKNOWN_PAYLOAD = -38001
 INVALID_FORKCHOICE_STATE = -38002

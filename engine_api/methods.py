@@ -70,7 +70,8 @@ class EngineApi:
         return dispatcher
 
     async def exchange_capabilities(self, capabilities: list[str]) -> list[str]:
-        return list(SUPPORTED_METHODS)
+        """The Engine API methods this node serves; common.md §Capabilities: never this one."""
+        return [name for name in SUPPORTED_METHODS if name != "engine_exchangeCapabilities"]
 
     async def get_client_version(self, _consensus: ClientVersionV1) -> list[dict[str, Any]]:
         me = ClientVersionV1(

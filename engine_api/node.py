@@ -30,7 +30,7 @@ from pipeline import LaterPartPool, Merkleizer, MerkleWorkerPool
 from pipeline.gc_tuning import freeze_live_objects
 from storage import RocksStore
 
-from .app import DEFAULT_MAX_BODY, EngineApp
+from .app import DEFAULT_LIMITS, EngineApp, HttpLimits, limit_recursion
 from .auth import load_or_create_secret
 from .methods import EngineApi
 
@@ -80,13 +80,13 @@ async def serve_engine_api(
     secret: bytes,
     host: str,
     port: int,
-    max_body: int = DEFAULT_MAX_BODY,
+    limits: HttpLimits = DEFAULT_LIMITS,
     merkleizer: Merkleizer | None = None,
     later_parts: LaterPartPool | None = None,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve until SIGINT or SIGTERM."""
-    app = EngineApp(EngineApi(blockchain, merkleizer, later_parts).dispatcher(), secret, max_body)
+    app = EngineApp(EngineApi(blockchain, merkleizer, later_parts).dispatcher(), secret, limits)
     config = Config()
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
@@ -108,9 +108,10 @@ def run_node(
     port: int,
     jwt_secret: Path | None,
     genesis_path: Path | None,
-    max_body: int = DEFAULT_MAX_BODY,
+    limits: HttpLimits = DEFAULT_LIMITS,
 ) -> None:
     setup_logging()
+    log.info("recursion limit %d (py-evm's; py_ecc had raised it)", limit_recursion())
     genesis = build_genesis(load_genesis(genesis_path))
     datadir.mkdir(parents=True, exist_ok=True)
     secret_path = jwt_secret if jwt_secret is not None else datadir / "jwt.hex"
@@ -137,7 +138,7 @@ def run_node(
     async def main() -> None:
         async with trio.open_nursery() as nursery:
             binds = await nursery.start(
-                serve_engine_api, blockchain, secret, host, port, max_body, pool, later_parts
+                serve_engine_api, blockchain, secret, host, port, limits, pool, later_parts
             )
             log.info("engine api listening on %s", " ".join(binds))
 

@@ -36,3 +36,13 @@ def start_node(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
     yield start
     for node in started:
         node.kill()
+
+
+# Fixtures that start a real node process: a test that uses one is an integration test.
+_NODE_FIXTURES = frozenset({"start_node", "node"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _NODE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
