@@ -25,7 +25,7 @@ from typing import Any
 
 import rlp
 from eth.abc import BlockAPI, BlockHeaderAPI
-from eth.exceptions import VMError
+from eth.exceptions import UnrecognizedTransactionType, VMError
 from eth.vm.chain_context import ChainContext
 from eth_utils import ValidationError
 from rlp.exceptions import DeserializationError, RLPException
@@ -178,6 +178,10 @@ class Blockchain:
         try:
             block_class = vm_class.get_block_class()
             block = rlp.decode(block_rlp, sedes=block_class) if body else block_class(header)
+        except UnrecognizedTransactionType as exc:
+            raise BlockRejected(
+                Rule.UNSUPPORTED_TRANSACTION_TYPE, f"type {exc.args[0]} is not a transaction type of {fork}"
+            ) from None
         except (DeserializationError, RLPException, ValidationError) as exc:
             raise BlockRejected(Rule.MALFORMED_BLOCK, str(exc)) from None
         parent_has_flat_state = header.parent_hash == self.chain.pointer(FLAT_STATE_BLOCK)

@@ -7,6 +7,7 @@ timestamp-scheduled forks this client executes are modelled: Cancun onwards.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -86,13 +87,42 @@ def _blob_schedule(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, BlobParams
     }
 
 
-def config_from_fixture(network: str, config: Mapping[str, Any]) -> ChainConfig:
-    """A fixture's single-fork network (``Cancun``, ``Prague``, ``Amsterdam`` ...): active from genesis."""
+# EEST's transition networks: fork A below timestamp 15,000, fork B from it on.
+_TRANSITION = re.compile(r"(?P<before>[A-Za-z0-9]+?)To(?P<after>[A-Za-z0-9]+)AtTime15k")
+TRANSITION_TIME = 15_000
+
+
+def _fork_named(name: str, network: str) -> Fork:
     try:
-        fork = Fork(network.lower())
+        return Fork(name.lower())
     except ValueError:
-        raise UnsupportedChainConfig(f"network {network!r} is not supported") from None
-    schedule = tuple((name, 0) for name in FORK_ORDER[: FORK_ORDER.index(fork) + 1])
+        raise UnsupportedChainConfig(f"network {network!r} is not supported: no fork {name!r}") from None
+
+
+def fork_schedule(network: str) -> tuple[tuple[Fork, int], ...]:
+    """The fork schedule an EEST network name stands for.
+
+    A single fork (``Cancun`` ... ``BPO2``, ``Amsterdam``) is active from genesis with every
+    earlier one; ``<A>To<B>AtTime15k`` runs A (and the forks before it) from genesis and
+    every fork after A up to B from timestamp 15,000.
+    """
+    transition = _TRANSITION.fullmatch(network)
+    if transition is None:
+        fork = _fork_named(network, network)
+        return tuple((name, 0) for name in FORK_ORDER[: FORK_ORDER.index(fork) + 1])
+    before = _fork_named(transition["before"], network)
+    after = _fork_named(transition["after"], network)
+    if FORK_ORDER.index(after) <= FORK_ORDER.index(before):
+        raise UnsupportedChainConfig(f"network {network!r}: {after} does not come after {before}")
+    return tuple(
+        (name, 0 if FORK_ORDER.index(name) <= FORK_ORDER.index(before) else TRANSITION_TIME)
+        for name in FORK_ORDER[: FORK_ORDER.index(after) + 1]
+    )
+
+
+def config_from_fixture(network: str, config: Mapping[str, Any]) -> ChainConfig:
+    """A fixture's network (a single fork, or a transition at timestamp 15,000: :func:`fork_schedule`)."""
+    schedule = fork_schedule(network)
     return ChainConfig(
         chain_id=_int(config.get("chainid", 1)),
         fork_times=schedule,

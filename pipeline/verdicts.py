@@ -26,6 +26,8 @@ class Rule(StrEnum):
 
     # -- decoding and the chain's checks before execution ---------------------
     MALFORMED_BLOCK = "malformed-block"
+    # A transaction type the block's fork does not have yet (e.g. EIP-7702's type 4 before Prague).
+    UNSUPPORTED_TRANSACTION_TYPE = "unsupported-transaction-type"
     UNSUPPORTED_FORK = "unsupported-fork"
     BLOCK_TOO_LARGE = "block-too-large"
     INVALID_HEADER = "invalid-header"
