@@ -164,11 +164,18 @@ def bench_chain(
     accounts: Annotated[
         int, typer.Option("--accounts", help="funded EOAs in genesis (token slots scale with it)")
     ] = DEFAULT_ACCOUNTS,
+    amsterdam_at: Annotated[
+        int | None,
+        typer.Option(
+            "--amsterdam-at",
+            help="--fork amsterdam: start in BPO2 and cross into Amsterdam at this block number",
+        ),
+    ] = None,
 ) -> None:
     """Generate a deterministic chain with a mainnet-like mix for the import benchmark."""
     from .tools.bench_chain.generate import ChainSettings, generate_chain
 
-    settings = ChainSettings(fork, blocks, txs_per_block, seed, accounts)
+    settings = ChainSettings(fork, blocks, txs_per_block, seed, accounts, amsterdam_at)
     try:
         metadata = generate_chain(settings, out)
     except BenchChainError as exc:

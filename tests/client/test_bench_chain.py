@@ -24,7 +24,7 @@ from client.tools.bench_chain.chain_files import split_rlp_items
 from client.tools.bench_chain.generate import ChainSettings, generate_chain
 from client.tools.bench_chain.mix import AMM_SWAP, KINDS
 from pipeline import import_block_sync
-from storage import MemoryStore
+from storage import MemoryStore, Space
 
 pytestmark = pytest.mark.slow  # generates and imports chains
 
@@ -189,3 +189,39 @@ def test_cli_refuses_a_foreign_directory(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "is not empty and does not hold a bench chain" in result.output
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def _dump(store: MemoryStore) -> dict[object, dict[bytes, bytes]]:
+    return {space: dict(store.iterate(space)) for space in Space}
+
+
+def test_a_chain_crossing_into_amsterdam_imports_alike_on_both_paths(tmp_path: Path) -> None:
+    """BPO2 blocks 1-2, Amsterdam from block 3: streaming and BAL path store the same bytes."""
+    out = tmp_path / "bpo2-to-amsterdam"
+    generate_chain(ChainSettings(fork="amsterdam", seed=SEED, amsterdam_at=3, **SMALL), out)
+    chain = load_chain(out)
+    assert chain.metadata["first_bal_block"] == 3
+    assert [bal is None for bal in chain.bals] == [True, True, False]
+    header_fields = [len(rlp.decode(block)[0]) for block in chain.blocks]
+    assert header_fields[:2] == [21, 21] and header_fields[2] == 23  # BAL hash and slot number appear
+    forks = [chain.config.fork_at(int.from_bytes(rlp.decode(b)[0][11], "big")) for b in chain.blocks]
+    assert forks == ["bpo2", "bpo2", "amsterdam"]
+    dumps = []
+    for with_bal in (False, True):
+        genesis = build_genesis(chain.genesis)
+        store = MemoryStore()
+        blockchain = Blockchain(store, chain.config)
+        blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
+        for block_rlp, bal in zip(chain.blocks, chain.bals, strict=True):
+            imported = import_block_sync(blockchain, block_rlp, bal=bal if with_bal else None)
+            blockchain.set_forkchoice(imported.block_hash)
+        assert blockchain.chain.head_hash().hex() == chain.metadata["last_block_hash"][2:]
+        dumps.append(_dump(store))
+    assert dumps[0] == dumps[1]
+
+
+def test_amsterdam_at_is_checked() -> None:
+    with pytest.raises(BenchChainError, match="--amsterdam-at needs --fork amsterdam"):
+        ChainSettings(fork="prague", seed=1, amsterdam_at=2, **SMALL).check()
+    with pytest.raises(BenchChainError, match="one of the blocks 1..3"):
+        ChainSettings(fork="amsterdam", seed=1, amsterdam_at=4, **SMALL).check()

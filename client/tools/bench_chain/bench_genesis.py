@@ -1,9 +1,10 @@
 """The bench chain's geth-style genesis: the world's state plus the system contracts.
 
 Every fork from Cancun up to the chosen one is active at time 0, as in
-:mod:`client.dev_genesis`, whose system contracts (EIP-4788/2935/7002/7251,
-which the Prague and Amsterdam VMs call every block) and blob schedule are
-reused. Token balances, allowances, reserves and stored values are written
+:mod:`client.dev_genesis` (or, for a chain that crosses into Amsterdam, every
+fork up to BPO2 at time 0 and Amsterdam from a later timestamp), whose system
+contracts (EIP-4788/2935/7002/7251, which the Prague and Amsterdam VMs call
+every block) and blob schedule are reused. Token balances, allowances, reserves and stored values are written
 straight into the contracts' storage, so the chain starts with a realistically
 sized state without spending blocks to build it.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from client.chain_config import FORK_ORDER
+from client.chain_config import FORK_ORDER, Fork
 from client.dev_genesis import SYSTEM_CONTRACTS, dev_genesis
 
 from . import contracts
@@ -39,13 +40,20 @@ def _account(balance: int = 0, code: bytes = b"", storage: dict[int, int] | None
     return entry
 
 
-def _config(fork: str) -> dict[str, Any]:
-    active = [name for name in FORK_ORDER[: FORK_ORDER.index(fork) + 1] if not name.startswith("bpo")]
+def _config(fork: str, amsterdam_time: int | None) -> dict[str, Any]:
+    """Every fork up to ``fork`` at time 0; with ``amsterdam_time``, BPO2 at 0 and Amsterdam then."""
     schedule = dev_genesis()["config"]["blobSchedule"]
+    if amsterdam_time is None:
+        active = [name for name in FORK_ORDER[: FORK_ORDER.index(fork) + 1] if not name.startswith("bpo")]
+        times = {name: 0 for name in active}
+    else:
+        times = {name: 0 for name in FORK_ORDER[: FORK_ORDER.index(Fork.BPO2) + 1]}
+        times[Fork.AMSTERDAM] = amsterdam_time
     return {
         "chainId": CHAIN_ID,
-        **{f"{name}Time": 0 for name in active},
-        "blobSchedule": {name: schedule[name] for name in active},
+        **{f"{name}Time": time for name, time in times.items()},
+        # The BPO forks keep Osaka's blob parameters here (they have no entry of their own).
+        "blobSchedule": {name: schedule[name] for name in times if name in schedule},
     }
 
 
@@ -61,8 +69,11 @@ def _token_storage(world: World, token: int) -> dict[int, int]:
     return storage
 
 
-def bench_genesis(world: World, fork: str) -> dict[str, Any]:
-    """The genesis dict of ``world`` under ``fork`` (a fresh dict each call)."""
+def bench_genesis(world: World, fork: str, amsterdam_time: int | None = None) -> dict[str, Any]:
+    """The genesis dict of ``world`` under ``fork`` (a fresh dict each call).
+
+    ``amsterdam_time``: genesis is a BPO2 block and Amsterdam starts at that timestamp.
+    """
     alloc: dict[str, dict[str, Any]] = {
         address: {"balance": "0x0", "nonce": "0x1", "code": code}
         for address, code in SYSTEM_CONTRACTS.items()
@@ -82,7 +93,7 @@ def bench_genesis(world: World, fork: str) -> dict[str, Any]:
     for address, balance in zip(world.addresses, world.eth, strict=True):
         alloc["0x" + address.hex()] = _account(balance)
     genesis: dict[str, Any] = {
-        "config": _config(fork),
+        "config": _config(fork, amsterdam_time),
         "nonce": "0x0",
         "timestamp": "0x0",
         "extraData": "0x" + EXTRA_DATA.hex(),
@@ -95,6 +106,6 @@ def bench_genesis(world: World, fork: str) -> dict[str, Any]:
         "blobGasUsed": "0x0",
         "alloc": alloc,
     }
-    if fork == "amsterdam":
+    if fork == "amsterdam" and amsterdam_time is None:
         genesis["slotNumber"] = "0x0"
     return genesis

@@ -54,10 +54,14 @@ class ChainBuilder:
         self.blockchain = Blockchain(MemoryStore(), built.config)
         self.blockchain.init_genesis_state(built.state, built.block_rlp)
         self.head = self._header(built.block_hash)
-        self.fork = self.config.fork_at(self.head.timestamp)
-        self.vm_class = FORK_VMS[self.fork].for_chain(self.config, self.fork)
+        self._next_fork()
         # Randao and beacon roots are drawn from this, so they differ between seeds.
         self._randomness = randomness
+
+    def _next_fork(self) -> None:
+        """The fork (and VM) of the next block: the fork of its timestamp, which may be a new one."""
+        self.fork = self.config.fork_at(self.head.timestamp + SECONDS_PER_SLOT)
+        self.vm_class = FORK_VMS[self.fork].for_chain(self.config, self.fork)
 
     def _header(self, block_hash: bytes) -> BlockHeaderAPI:
         header = self.blockchain.header(block_hash)
@@ -73,7 +77,10 @@ class ChainBuilder:
     def build(self, transactions: Sequence[SignedTransactionAPI]) -> BuiltBlock:
         """Build, import and make head the next block holding ``transactions`` in order."""
         block_class = self.vm_class.get_block_class()
-        draft = block_class(self._draft_header(transactions), transactions=list(transactions), withdrawals=[])
+        # The transactions as this block's fork decodes them (the mix may have built them earlier).
+        builder = self.tx_builder()
+        transactions = [builder.decode(transaction.encode()) for transaction in transactions]
+        draft = block_class(self._draft_header(transactions), transactions=transactions, withdrawals=[])
         execution = self._execute(draft)
         commitments: dict[str, Any] = dict(
             state_root=merkleize(self.blockchain.store, self.head.state_root, execution.deltas).state_root,
@@ -91,6 +98,7 @@ class ChainBuilder:
         imported = import_block_sync(self.blockchain, block_rlp, bal=bal)
         self.blockchain.set_forkchoice(imported.block_hash)
         self.head = self._header(imported.block_hash)
+        self._next_fork()
         return BuiltBlock(block_rlp, self.head, execution.receipts, bal)
 
     def _draft_header(self, transactions: Sequence[SignedTransactionAPI]) -> BlockHeaderAPI:

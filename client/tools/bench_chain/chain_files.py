@@ -171,10 +171,14 @@ def load_chain(path: Path) -> BenchChain:
     bals: list[BlockAccessList | None] = [None] * len(blocks)
     if BALS_FILE in contents:
         encoded = split_rlp_items(contents[BALS_FILE], BALS_FILE)
-        if len(encoded) != len(blocks):
-            raise BenchChainError(f"{BALS_FILE} holds {len(encoded)} BALs for {len(blocks)} blocks")
+        # A chain that crosses into Amsterdam has BALs from its first Amsterdam block on.
+        first = metadata.get("first_bal_block", 1)
+        if not isinstance(first, int) or len(encoded) != len(blocks) - first + 1:
+            raise BenchChainError(
+                f"{BALS_FILE} holds {len(encoded)} BALs for blocks {first}..{len(blocks)} ({METADATA_FILE})"
+            )
         try:
-            bals = [decode_bal(item) for item in encoded]
+            bals[first - 1 :] = [decode_bal(item) for item in encoded]
         except BalError as exc:
             raise BenchChainError(f"{BALS_FILE}: {exc}") from None
     return BenchChain(genesis=genesis, config=config, blocks=blocks, bals=bals, metadata=metadata)

@@ -20,7 +20,7 @@ from client.forks.amsterdam.state_gas import cost_per_state_byte
 from pipeline.verdicts import BlockRejected
 
 from .bench_genesis import FORKS, bench_genesis
-from .builder import ChainBuilder
+from .builder import SECONDS_PER_SLOT, ChainBuilder
 from .chain_files import BenchChainError, prepare_out_dir, write_chain
 from .mix import KINDS, Mix
 from .world import DEFAULT_ACCOUNTS, MIN_ACCOUNTS, World
@@ -33,6 +33,8 @@ class ChainSettings:
     txs_per_block: int
     seed: int
     accounts: int = DEFAULT_ACCOUNTS
+    # The first Amsterdam block of a chain that starts in BPO2 (None: Amsterdam from genesis).
+    amsterdam_at: int | None = None
 
     def check(self) -> None:
         """Raise BenchChainError for settings that cannot make a chain."""
@@ -46,6 +48,13 @@ class ChainSettings:
             raise BenchChainError(f"--seed must not be negative, got {self.seed}")
         if self.accounts < MIN_ACCOUNTS:
             raise BenchChainError(f"--accounts must be at least {MIN_ACCOUNTS}, got {self.accounts}")
+        if self.amsterdam_at is not None:
+            if self.fork != "amsterdam":
+                raise BenchChainError("--amsterdam-at needs --fork amsterdam")
+            if not 1 <= self.amsterdam_at <= self.blocks:
+                raise BenchChainError(
+                    f"--amsterdam-at must name one of the blocks 1..{self.blocks}, got {self.amsterdam_at}"
+                )
 
 
 def generate_chain(settings: ChainSettings, out: Path) -> dict[str, Any]:
@@ -53,7 +62,8 @@ def generate_chain(settings: ChainSettings, out: Path) -> dict[str, Any]:
     settings.check()
     prepare_out_dir(out)
     world = World.create(settings.seed, settings.accounts)
-    genesis = bench_genesis(world, settings.fork)
+    amsterdam_time = None if settings.amsterdam_at is None else settings.amsterdam_at * SECONDS_PER_SLOT
+    genesis = bench_genesis(world, settings.fork, amsterdam_time)
     builder = ChainBuilder(genesis, randomness=settings.seed.to_bytes(32, "big"))
     cpsb = cost_per_state_byte(builder.head.gas_limit) if settings.fork == "amsterdam" else 0
     mix = Mix(world, random.Random(settings.seed), builder.config.chain_id, cpsb, builder.tx_builder())
@@ -89,4 +99,7 @@ def generate_chain(settings: ChainSettings, out: Path) -> dict[str, Any]:
         "genesis_hash": "0x" + builder.genesis_hash.hex(),
         "last_block_hash": "0x" + builder.head.hash.hex(),
     }
+    if settings.fork == "amsterdam":
+        # bals.rlp holds the BALs of the blocks from this one on (the Amsterdam blocks).
+        metadata["first_bal_block"] = 1 + len(blocks) - len(bals)
     return write_chain(out, genesis, blocks, bals if settings.fork == "amsterdam" else None, metadata)

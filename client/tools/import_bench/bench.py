@@ -38,7 +38,8 @@ class ImportBenchError(ValueError):
 
 def plan_runs(chain: BenchChain, *, with_bal: bool, compare: bool) -> list[str]:
     """The runs to make, in order."""
-    has_bals = all(bal is not None for bal in chain.bals)
+    # Amsterdam blocks carry BALs (a chain crossing into Amsterdam has them from its first Amsterdam block).
+    has_bals = any(bal is not None for bal in chain.bals)
     if with_bal and not has_bals:
         raise ImportBenchError("this chain carries no BALs: --with-bal needs an Amsterdam chain")
     if compare and not has_bals and chain.metadata.get("fork") != "prague":
