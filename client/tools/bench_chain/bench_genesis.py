@@ -4,9 +4,10 @@ Every fork from Cancun up to the chosen one is active at time 0, as in
 :mod:`client.dev_genesis` (or, for a chain that crosses into Amsterdam, every
 fork up to BPO2 at time 0 and Amsterdam from a later timestamp), whose system
 contracts (EIP-4788/2935/7002/7251, which the Prague and Amsterdam VMs call
-every block) and blob schedule are reused. Token balances, allowances, reserves and stored values are written
-straight into the contracts' storage, so the chain starts with a realistically
-sized state without spending blocks to build it.
+every block) and blob schedule are reused. Token balances, allowances,
+reserves and stored values are written straight into the contracts' storage,
+so the chain starts with a realistically sized state without spending blocks
+to build it.
 """
 
 from __future__ import annotations
