@@ -10,12 +10,13 @@ atomic batch). A block that fails anywhere raises
 is stored. To import a block call ``pipeline.import_block`` (async) or
 ``pipeline.import_block_sync``.
 
-The flat state holds the post-state of one block (``FLAT_STATE_BLOCK``): a
-block whose parent is that block updates the flat state in its batch and
-becomes it; a block on any other parent stores
-its tries, code and records only, and executes against its parent's tries.
-Importing never moves the head: fork choice does (``set_forkchoice``, which the
-Engine API's forkchoiceUpdated calls), rewriting the canonical chain in one batch.
+The flat state (what execution reads for a child of its block) holds the
+post-state of the head fork choice chose. Importing a block never moves it, nor
+the head: the block's batch stores its changes to the flat state, and fork
+choice (``set_forkchoice``, which the Engine API's forkchoiceUpdated calls)
+rewrites the canonical chain and moves the flat state to the new head, undoing
+and applying blocks' changes, in one batch. A block whose parent holds the flat
+state executes against it; any other block against its parent's tries.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ from storage import (
     HEAD,
     SAFE,
     Chain,
-    FlatState,
+    FlatChanges,
     MalformedBlock,
+    Space,
     StateWrites,
     Store,
     StoredBlock,
@@ -57,6 +59,7 @@ from storage import (
 
 from .chain_config import ChainConfig, UnsupportedChainConfig
 from .chaindb import StoreChainDB, decode_header
+from .flat_state_moves import stage_flat_state_move
 from .forks import FORK_VMS
 from .genesis import genesis_state
 
@@ -86,7 +89,7 @@ class Blockchain:
                 f"genesis allocation gives root 0x{writes.state_root.hex()}, "
                 f"header says 0x{header.state_root.hex()}"
             )
-        self._commit(writes, StoredBlock(encoded.block_hash, 0, encoded.header_rlp, encoded.body_rlp), True)
+        self._commit(writes, StoredBlock(encoded.block_hash, 0, encoded.header_rlp, encoded.body_rlp))
         self.set_forkchoice(encoded.block_hash, safe=encoded.block_hash, finalized=encoded.block_hash)
         return encoded.block_hash
 
@@ -147,7 +150,7 @@ class Blockchain:
             rlp.encode([receipt.encode() for receipt in execution.receipts]),
             bal_rlp=execution.block_access_list_rlp,
         )
-        self._commit(writes, stored, prepared.parent_has_flat_state)
+        self._commit(writes, stored)
 
     def decode(self, block_rlp: bytes, *, body: bool = True) -> PreparedBlock:
         """The block decoded with its fork's classes, and its stored parent (no checks yet).
@@ -221,13 +224,12 @@ class Blockchain:
         except BalError as exc:
             raise BlockRejected.from_bal_error(exc) from None
 
-    def _commit(self, writes: StateWrites, block: StoredBlock, parent_has_flat_state: bool) -> None:
+    def _commit(self, writes: StateWrites, block: StoredBlock) -> None:
+        """The block, its trie nodes and code, and its changes to the flat state (applied by fork choice)."""
         batch = WriteBatch()
         writes.stage_trie(batch)
         Chain.stage_block(batch, block)
-        if parent_has_flat_state:
-            writes.stage_flat(batch, FlatState(self.store))
-            Chain.stage_pointer(batch, FLAT_STATE_BLOCK, block.block_hash)
+        batch.put(Space.FLAT_CHANGES, block.block_hash, FlatChanges.of(writes).encode())
         self.store.commit(batch)
 
     # -- fork choice ----------------------------------------------------------
@@ -243,7 +245,8 @@ class Blockchain:
 
         Every named block must be stored (else :class:`UnknownBlock`, and
         nothing changes). The canonical entries of the old branch above the
-        fork point are replaced by the new branch's, in one batch.
+        fork point are replaced by the new branch's, and the flat state moves
+        to the head (``client.flat_state_moves``), in one batch.
         """
         for name, block_hash in (("head", head), ("safe", safe), ("finalized", finalized)):
             if block_hash is not None and self.chain.header_rlp(block_hash) is None:
@@ -268,4 +271,5 @@ class Blockchain:
             Chain.stage_pointer(batch, SAFE, safe)
         if finalized is not None:
             Chain.stage_pointer(batch, FINALIZED, finalized)
+        stage_flat_state_move(self.store, batch, head)
         self.store.commit(batch)

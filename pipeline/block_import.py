@@ -68,6 +68,7 @@ async def import_block(
     with timings.span("prepare"):
         prepared = chain.prepare(block_rlp, bal)
         deltas = () if bal is None else synthesize_deltas(bal)
+    timings.flat_state = prepared.parent_has_flat_state
     source = StateSource(
         chain.store, prepared.parent.state_root, parent_has_flat_state=prepared.parent_has_flat_state
     )

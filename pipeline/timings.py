@@ -46,6 +46,8 @@ class StageTimings:
     # (its span is "later"), and why the split run failed when the block was run again whole.
     later_txs: int = 0
     fallback: str | None = None
+    # The block executed against the flat state (its parent holds it), not through the parent's tries.
+    flat_state: bool = False
 
     def now(self) -> float:
         """Seconds since the block was received."""
@@ -131,6 +133,7 @@ class StageTimings:
             "later_ms": ms(self.seconds("later")),
             "later_txs": self.later_txs,
             "fallback": self.fallback,
+            "flat_state": self.flat_state,
             "store_ms": ms(self.seconds("store")),
             "other_ms": ms(self.unstaged),
             "warm_hits": self.warm_hits,

@@ -2,6 +2,7 @@
 
 from .block_rlp import EncodedBlock, MalformedBlock, split_block
 from .chain import FINALIZED, FLAT_STATE_BLOCK, HEAD, SAFE, Chain, StoredBlock
+from .flat_changes import FlatChanges, FlatStateEditor
 from .memory import MemoryStore
 from .rocks import RocksStore
 from .state import EMPTY_CODE_HASH, EMPTY_ROOT, AccountRecord, FlatState, StateWrites
@@ -16,6 +17,8 @@ __all__ = [
     "EMPTY_ROOT",
     "AccountRecord",
     "EncodedBlock",
+    "FlatChanges",
+    "FlatStateEditor",
     "MalformedBlock",
     "split_block",
     "Chain",

@@ -31,6 +31,8 @@ class Space(bytes, Enum):
     BAL = b"l"  # block hash -> block access list RLP
     CANONICAL = b"N"  # block number (8 bytes BE) -> block hash
     META = b"m"  # named pointers: head, safe, finalized
+    FLAT_CHANGES = b"d"  # block hash -> the block's changes to the flat state (flat_changes.FlatChanges)
+    FLAT_UNDO = b"u"  # block hash -> what applying its changes overwrote (kept for recent blocks)
 
 
 class StoreClosed(RuntimeError):

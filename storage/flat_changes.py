@@ -1,0 +1,122 @@
+"""A block's changes to the flat state, kept so that the flat state can move between blocks.
+
+The flat state holds the post-state of one block (``FLAT_STATE_BLOCK``), the
+head fork choice chose. Importing a block does not touch it: the block's batch
+stores the block's :class:`FlatChanges` (``Space.FLAT_CHANGES``: the key
+writes its state changes make, and the accounts whose storage it clears).
+Fork choice moves the flat state along the chain in one batch: forward by
+applying blocks' changes, backward (a reorg) by writing back what they
+overwrote. Applying a block's changes returns exactly that, its *undo*
+(``Space.FLAT_UNDO``), so a block can be undone as long as its undo is kept.
+
+:class:`FlatStateEditor` stages those writes into a batch and reads through
+them, so that several blocks can be applied or undone in one batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import rlp
+
+from .state import StateWrites, int_bytes, storage_key
+from .store import Space, Store, WriteBatch
+
+# The key spaces the flat state is made of.
+FLAT_SPACES = (Space.ACCOUNT, Space.STORAGE)
+
+# One key write: (space, key, value), a value of None deleting the key.
+KeyWrite = tuple[Space, bytes, bytes | None]
+
+
+@dataclass(frozen=True)
+class FlatChanges:
+    """Key writes to the flat state, after deleting the storage of the ``cleared`` accounts."""
+
+    writes: tuple[KeyWrite, ...]
+    cleared: tuple[bytes, ...] = ()
+
+    @classmethod
+    def of(cls, state_writes: StateWrites) -> FlatChanges:
+        """The flat-state part of a block's state writes, in key order (one encoding for one block)."""
+        writes: list[KeyWrite] = [
+            (Space.ACCOUNT, address, None if record is None else record.encode())
+            for address, record in state_writes.accounts.items()
+        ]
+        writes.extend(
+            (Space.STORAGE, storage_key(address, slot), int_bytes(value) if value else None)
+            for address, slots in state_writes.storage.items()
+            for slot, value in slots.items()
+        )
+        writes.sort(key=lambda write: (write[0], write[1]))
+        return cls(tuple(writes), tuple(sorted(state_writes.cleared)))
+
+    def encode(self) -> bytes:
+        # A write is [space, key, value] and a delete [space, key]: the list's length tells them apart.
+        items = [
+            [space.value, key] if value is None else [space.value, key, value]
+            for space, key, value in self.writes
+        ]
+        encoded: bytes = rlp.encode([items, list(self.cleared)])
+        return encoded
+
+    @classmethod
+    def decode(cls, data: bytes) -> FlatChanges:
+        items, cleared = rlp.decode(data)
+        writes: list[KeyWrite] = [
+            (Space(item[0]), item[1], item[2] if len(item) == 3 else None) for item in items
+        ]
+        return cls(tuple(writes), tuple(cleared))
+
+
+class FlatStateEditor:
+    """Stages flat-state writes into ``batch``, reading the store through what it has staged."""
+
+    def __init__(self, store: Store, batch: WriteBatch) -> None:
+        self.store = store
+        self.batch = batch
+        self._staged: dict[tuple[Space, bytes], bytes | None] = {}
+
+    def get(self, space: Space, key: bytes) -> bytes | None:
+        if (space, key) in self._staged:
+            return self._staged[(space, key)]
+        return self.store.get(space, key)
+
+    def _set(self, space: Space, key: bytes, value: bytes | None) -> None:
+        self._staged[(space, key)] = value
+        if value is None:
+            self.batch.delete(space, key)
+        else:
+            self.batch.put(space, key, value)
+
+    def _keys(self, space: Space, prefix: bytes = b"") -> Iterator[bytes]:
+        """Every key under ``prefix`` as the staged writes leave it."""
+        stored = {key for key, _ in self.store.iterate(space, prefix)}
+        staged = {key for (where, key) in self._staged if where == space and key.startswith(prefix)}
+        for key in stored | staged:
+            if self.get(space, key) is not None:
+                yield key
+
+    def apply(self, changes: FlatChanges) -> FlatChanges:
+        """Apply a block's changes; return its undo (the values they overwrote)."""
+        undo: dict[tuple[Space, bytes], bytes | None] = {}
+        for address in changes.cleared:
+            for key in list(self._keys(Space.STORAGE, address)):
+                undo.setdefault((Space.STORAGE, key), self.get(Space.STORAGE, key))
+                self._set(Space.STORAGE, key, None)
+        for space, key, value in changes.writes:
+            undo.setdefault((space, key), self.get(space, key))
+            self._set(space, key, value)
+        return FlatChanges(tuple((space, key, value) for (space, key), value in undo.items()))
+
+    def undo(self, undo: FlatChanges) -> None:
+        """Write back what a block's changes overwrote (its undo, from :meth:`apply`)."""
+        for space, key, value in undo.writes:
+            self._set(space, key, value)
+
+    def wipe(self) -> None:
+        """Delete the whole flat state (before it is rebuilt from blocks' changes)."""
+        for space in FLAT_SPACES:
+            for key in list(self._keys(space)):
+                self._set(space, key, None)
