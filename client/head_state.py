@@ -21,11 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from eth._utils.calculations import fake_exponential
 from eth.abc import BlockHeaderAPI, StateAPI
 from eth.constants import BLANK_ROOT_HASH, EMPTY_UNCLE_HASH
 from eth.vm.chain_context import ChainContext
+from eth.vm.forks.cancun.constants import BLOB_BASE_FEE_UPDATE_FRACTION, MIN_BLOB_BASE_FEE
 from eth.vm.forks.cancun.headers import calc_excess_blob_gas_cancun
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
+from eth.vm.forks.prague.constants import BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE
 from eth.vm.forks.prague.headers import calc_excess_blob_gas_prague
 
 from pipeline.state_source import StateSource
@@ -35,7 +38,7 @@ from .blockchain import Blockchain
 from .chain_config import Fork
 from .chaindb import StoreChainDB
 from .forks import FORK_VMS
-from .forks.osaka import excess_blob_gas
+from .forks.osaka import blob_base_fee, excess_blob_gas
 
 SECONDS_PER_SLOT = 12
 
@@ -43,6 +46,10 @@ SECONDS_PER_SLOT = 12
 _EXCESS_BLOB_GAS_BEFORE_OSAKA: dict[Fork, Callable[[BlockHeaderAPI], int]] = {
     Fork.CANCUN: calc_excess_blob_gas_cancun,
     Fork.PRAGUE: calc_excess_blob_gas_prague,
+}
+_BLOB_FEE_FRACTION_BEFORE_OSAKA = {
+    Fork.CANCUN: BLOB_BASE_FEE_UPDATE_FRACTION,
+    Fork.PRAGUE: BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE,
 }
 
 
@@ -56,6 +63,15 @@ def next_excess_blob_gas(vm_class: type, fork: Fork, parent: BlockHeaderAPI) -> 
     if params is not None:
         return excess_blob_gas(parent, params)
     return _EXCESS_BLOB_GAS_BEFORE_OSAKA[fork](parent)
+
+
+def blob_base_fee_of(vm_class: type, fork: Fork, header: BlockHeaderAPI) -> int:
+    """The blob base fee of the block ``header`` heads (what its blob transactions pay per blob gas)."""
+    excess = header.excess_blob_gas
+    params = getattr(vm_class, "blob_params", None)
+    if params is not None:
+        return int(blob_base_fee(excess, params))
+    return int(fake_exponential(MIN_BLOB_BASE_FEE, excess, _BLOB_FEE_FRACTION_BEFORE_OSAKA[fork]))
 
 
 @dataclass(frozen=True)
@@ -73,7 +89,8 @@ class HeadView:
 
     @property
     def blob_base_fee(self) -> int:
-        return int(self.state().blob_base_fee)
+        """The next block's blob base fee."""
+        return blob_base_fee_of(self.vm_class, self.fork, self.next_header)
 
     def transaction_builder(self) -> Any:
         return self.vm_class.get_transaction_builder()
@@ -97,10 +114,17 @@ def head_view(blockchain: Blockchain, timestamp: int | None = None) -> HeadView:
     head = blockchain.header(head_hash) if head_hash is not None else None
     if head is None:
         raise NoHead("the store holds no head block")
-    next_timestamp = head.timestamp + SECONDS_PER_SLOT if timestamp is None else timestamp
+    return view_at(blockchain, head, timestamp)
+
+
+def view_at(blockchain: Blockchain, block: BlockHeaderAPI, timestamp: int | None = None) -> HeadView:
+    """The view of any stored block (its state read from its tries unless it is the flat state's)."""
+    next_timestamp = block.timestamp + SECONDS_PER_SLOT if timestamp is None else timestamp
     fork = blockchain.config.fork_at(next_timestamp)
     vm_class = FORK_VMS[fork].for_chain(blockchain.config, fork)
-    return HeadView(blockchain, head, fork, vm_class, next_block_header(vm_class, fork, head, next_timestamp))
+    return HeadView(
+        blockchain, block, fork, vm_class, next_block_header(vm_class, fork, block, next_timestamp)
+    )
 
 
 def next_block_header(vm_class: type, fork: Fork, parent: BlockHeaderAPI, timestamp: int) -> BlockHeaderAPI:

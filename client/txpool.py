@@ -177,7 +177,7 @@ def decode_incoming(raw: bytes, view: HeadView) -> Incoming:
     return Incoming(transaction, sidecar, size)
 
 
-@dataclass
+@dataclass(frozen=True)
 class PoolLimits:
     max_count: int = DEFAULT_MAX_COUNT
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -286,8 +286,7 @@ class TxPool:
         bump = 100 + self.limits.price_bump
         if new.fee_cap * 100 < old.fee_cap * bump or new.tip_cap * 100 < old.tip_cap * bump:
             raise ReplacementUnderpriced(
-                f"need fee cap >= {-(-old.fee_cap * bump // 100)}, "
-                f"tip cap >= {-(-old.tip_cap * bump // 100)}"
+                f"need fee cap >= {-(-old.fee_cap * bump // 100)}, tip cap >= {-(-old.tip_cap * bump // 100)}"
             )
 
     def _make_room(self, new: PoolTransaction, replaced: PoolTransaction | None, base_fee: int) -> None:

@@ -31,6 +31,7 @@ class Space(bytes, Enum):
     BAL = b"l"  # block hash -> block access list RLP
     CANONICAL = b"N"  # block number (8 bytes BE) -> block hash
     META = b"m"  # named pointers: head, safe, finalized
+    TX_INDEX = b"t"  # transaction hash -> block hash ++ index in the block (4 bytes BE)
 
 
 class StoreClosed(RuntimeError):

@@ -1,4 +1,4 @@
-"""Signed transactions from the dev accounts (``client.dev_genesis.dev_keys``), built with py-evm's builders."""
+"""Signed transactions from the dev accounts (``client.dev_genesis.dev_keys``), by py-evm's builders."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 from eth_keys import keys
 
+from client.chain_config import Fork
 from client.dev_genesis import CHAIN_ID, dev_keys
 from client.forks import FORK_VMS
-from client.chain_config import Fork
 
 GWEI = 10**9
 BUILDER: Any = FORK_VMS[Fork.AMSTERDAM].get_transaction_builder()
