@@ -71,7 +71,7 @@ class EngineApi:
         pool: TxPool | None = None,
     ) -> None:
         self.context = EngineContext(blockchain, merkleizer, later_parts)
-        self.eth = EthContext(self.context, pool or TxPool(blockchain.config.chain_id))
+        self.eth = EthContext(self.context, pool if pool is not None else TxPool(blockchain.config.chain_id))
         self.families = (
             NewPayloadMethods(self.context),
             ForkchoiceMethods(self.context),
