@@ -149,6 +149,7 @@ class Blockchain:
             encoded.body_rlp,
             rlp.encode([receipt.encode() for receipt in execution.receipts]),
             bal_rlp=execution.block_access_list_rlp,
+            transaction_hashes=tuple(tx.hash for tx in prepared.block.transactions),
         )
         self._commit(writes, stored)
 

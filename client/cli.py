@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +31,7 @@ from bal import (
 from .tools.bench_chain import BenchChainError
 from .tools.bench_chain.world import DEFAULT_ACCOUNTS
 from .tools.dossier.cli import dossier_app
+from .txpool import PoolLimits
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="balrex: BAL-aware block validation.")
 bal_app = typer.Typer(no_args_is_help=True, help="Inspect and convert EIP-7928 block access lists.")
@@ -100,6 +102,7 @@ def bal_encode(
 
 
 _DEFAULT_DATADIR = Path("data")
+DEFAULT_POOL = PoolLimits()
 
 
 @app.command()
@@ -137,17 +140,34 @@ def node(
             help="seconds to receive a request body, plus 1 s per MiB received (else 408)",
         ),
     ] = 5.0,
+    http: Annotated[
+        bool, typer.Option("--http/--no-http", help="serve the eth_ methods, no auth (default off, as geth)")
+    ] = False,
+    http_addr: Annotated[str, typer.Option("--http.addr", help="address of the --http server")] = "127.0.0.1",
+    http_port: Annotated[int, typer.Option("--http.port", help="port of the --http server")] = 8545,
+    txpool_max: Annotated[
+        int, typer.Option("--txpool.max", min=1, help="most transactions the pool holds")
+    ] = DEFAULT_POOL.max_count,
+    txpool_max_bytes: Annotated[
+        int, typer.Option("--txpool.max-bytes", min=1, help="most bytes the pool holds (blobs included)")
+    ] = DEFAULT_POOL.max_bytes,
 ) -> None:
-    """Run the node: the Engine API (JSON-RPC over HTTP, JWT auth) over the RocksDB store."""
+    """Run the node: the Engine API (JSON-RPC over HTTP, JWT auth) over the RocksDB store.
+
+    With ``--http``, also the ``eth_`` methods a wallet uses (and the pool) on a second port.
+    """
     from engine_api.app import HttpLimits
     from engine_api.auth import JwtSecretError
     from engine_api.node import NodeError, run_node
+    from engine_api.public_server import PublicRpcOptions
 
     from .chain_config import UnsupportedChainConfig
 
     try:
         limits = HttpLimits(max_body, max_batch, max_batch_response, body_timeout)
-        run_node(datadir, authrpc_addr, authrpc_port, authrpc_jwtsecret, genesis, limits)
+        pool = replace(DEFAULT_POOL, max_count=txpool_max, max_bytes=txpool_max_bytes)
+        public = PublicRpcOptions(http_addr, http_port, pool, limits) if http else None
+        run_node(datadir, authrpc_addr, authrpc_port, authrpc_jwtsecret, genesis, limits, public)
     except (NodeError, JwtSecretError, UnsupportedChainConfig, OSError) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:  # Ctrl-C before the server was up (once up, it shuts down cleanly)

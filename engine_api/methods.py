@@ -15,10 +15,16 @@ from importlib.metadata import version as package_version
 from typing import Any
 
 from client.blockchain import Blockchain
+from client.txpool import TxPool
 from pipeline import LaterPartPool, Merkleizer
 
 from .context import EngineContext
+from .eth_context import EthContext
+from .eth_fees import EthFeeMethods
+from .eth_info import EthInfoMethods
 from .eth_reads import EthReads
+from .eth_state import EthStateMethods
+from .eth_transactions import EthTransactionMethods
 from .forkchoice import ForkchoiceMethods
 from .jsonrpc import Dispatcher, Param
 from .models import ClientVersionV1
@@ -41,6 +47,20 @@ SUPPORTED_METHODS = (
     "engine_getPayloadBodiesByRangeV2",
 )
 
+# The eth_ methods the Engine API port serves beside the engine_ ones (execution-apis
+# src/engine/common.md); the public port serves every eth_ method.
+ENGINE_PORT_ETH_METHODS = (
+    "eth_blockNumber",
+    "eth_call",
+    "eth_chainId",
+    "eth_getCode",
+    "eth_getBlockByHash",
+    "eth_getBlockByNumber",
+    "eth_getLogs",
+    "eth_sendRawTransaction",
+    "eth_syncing",
+)
+
 
 class EngineApi:
     def __init__(
@@ -48,17 +68,37 @@ class EngineApi:
         blockchain: Blockchain,
         merkleizer: Merkleizer | None = None,
         later_parts: LaterPartPool | None = None,
+        pool: TxPool | None = None,
     ) -> None:
         self.context = EngineContext(blockchain, merkleizer, later_parts)
+        self.eth = EthContext(self.context, pool if pool is not None else TxPool(blockchain.config.chain_id))
         self.families = (
             NewPayloadMethods(self.context),
             ForkchoiceMethods(self.context),
             PayloadBodiesMethods(self.context),
+        )
+        self.eth_families = (
             EthReads(self.context),
+            EthStateMethods(self.eth),
+            EthTransactionMethods(self.eth),
+            EthFeeMethods(self.eth),
+            EthInfoMethods(self.eth),
         )
 
-    def dispatcher(self) -> Dispatcher:
+    def public_dispatcher(self) -> Dispatcher:
+        """The public port's methods: every ``eth_``, ``net_`` and ``web3_`` method, no ``engine_``."""
         dispatcher = Dispatcher()
+        for family in self.eth_families:
+            family.register(dispatcher)
+        return dispatcher
+
+    def dispatcher(self) -> Dispatcher:
+        """The Engine API port's methods: the ``engine_`` ones and common.md's ``eth_`` subset."""
+        public = self.public_dispatcher().methods
+        dispatcher = Dispatcher()
+        dispatcher.methods.update(
+            {name: method for name, method in public.items() if name in ENGINE_PORT_ETH_METHODS}
+        )
         dispatcher.register(
             "engine_exchangeCapabilities", self.exchange_capabilities, Param("capabilities", list[str])
         )

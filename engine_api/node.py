@@ -26,6 +26,7 @@ from client.blockchain import Blockchain
 from client.dev_genesis import dev_genesis
 from client.genesis import Genesis, build_genesis
 from client.later_part_worker import later_part_pool
+from client.txpool import TxPool
 from pipeline import LaterPartPool, Merkleizer, MerkleWorkerPool
 from pipeline.gc_tuning import freeze_live_objects
 from storage import RocksStore
@@ -33,6 +34,7 @@ from storage import RocksStore
 from .app import DEFAULT_LIMITS, EngineApp, HttpLimits, limit_recursion
 from .auth import load_or_create_secret
 from .methods import EngineApi
+from .public_server import PublicRpcOptions, serve_public_api
 
 log = logging.getLogger("balrex.node")
 
@@ -84,9 +86,11 @@ async def serve_engine_api(
     merkleizer: Merkleizer | None = None,
     later_parts: LaterPartPool | None = None,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
+    api: EngineApi | None = None,
 ) -> None:
-    """Serve until SIGINT or SIGTERM."""
-    app = EngineApp(EngineApi(blockchain, merkleizer, later_parts).dispatcher(), secret, limits)
+    """Serve until SIGINT or SIGTERM (``api``: methods shared with the public server)."""
+    api = api if api is not None else EngineApi(blockchain, merkleizer, later_parts)
+    app = EngineApp(api.dispatcher(), secret, limits)
     config = Config()
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
@@ -109,7 +113,9 @@ def run_node(
     jwt_secret: Path | None,
     genesis_path: Path | None,
     limits: HttpLimits = DEFAULT_LIMITS,
+    public: PublicRpcOptions | None = None,
 ) -> None:
+    """``public``: the public ``eth_`` server's options (``--http``), None for none (the default)."""
     setup_logging()
     log.info("recursion limit %d (py-evm's; py_ecc had raised it)", limit_recursion())
     genesis = build_genesis(load_genesis(genesis_path))
@@ -135,12 +141,24 @@ def run_node(
     log.info("merkleizer workers=%d, later-part workers=1", pool.size)
     freeze_live_objects()
 
+    tx_pool = TxPool(genesis.config.chain_id, public.pool if public is not None else None)
+    api = EngineApi(blockchain, pool, later_parts, tx_pool)
+
     async def main() -> None:
-        async with trio.open_nursery() as nursery:
-            binds = await nursery.start(
-                serve_engine_api, blockchain, secret, host, port, limits, pool, later_parts
+        stopped = trio.Event()
+
+        async def engine_server(task_status: trio.TaskStatus[list[str]]) -> None:
+            await serve_engine_api(
+                blockchain, secret, host, port, limits, pool, later_parts, task_status, api=api
             )
+            stopped.set()  # SIGINT/SIGTERM: the public server follows
+
+        async with trio.open_nursery() as nursery:
+            binds = await nursery.start(engine_server)
             log.info("engine api listening on %s", " ".join(binds))
+            if public is not None:
+                public_binds = await nursery.start(serve_public_api, api, public, stopped)
+                log.info("json-rpc (eth_, no auth) listening on %s", " ".join(public_binds))
 
     try:
         trio.run(main)

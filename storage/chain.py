@@ -1,4 +1,4 @@
-"""Block records and chain pointers: headers, bodies, receipts, BALs, canonical chain, pointers.
+"""Block records and chain pointers: headers, bodies, receipts, BALs, tx index, canonical chain, pointers.
 
 Blocks are keyed by hash; the canonical chain maps numbers to hashes. Named
 pointers: ``head``, ``safe`` and ``finalized`` are fork choice (what the
@@ -31,6 +31,8 @@ class StoredBlock:
     body_rlp: bytes
     receipts_rlp: bytes | None = None
     bal_rlp: bytes | None = None
+    # The hashes of the block's transactions, in order: indexed for lookups by hash.
+    transaction_hashes: tuple[bytes, ...] = ()
 
 
 class Chain:
@@ -62,6 +64,15 @@ class Chain:
     def bal_rlp(self, block_hash: bytes) -> bytes | None:
         return self.store.get(Space.BAL, block_hash)
 
+    def transaction_location(self, tx_hash: bytes) -> tuple[bytes, int] | None:
+        """``(block hash, index)`` of the last stored block holding the transaction, if any.
+
+        A transaction in blocks of two branches points at the one stored last;
+        callers serving the canonical chain check that block is canonical.
+        """
+        raw = self.store.get(Space.TX_INDEX, tx_hash)
+        return None if raw is None else (raw[:32], int.from_bytes(raw[32:], "big"))
+
     # -- staged writes -----------------------------------------------------
 
     @staticmethod
@@ -72,6 +83,8 @@ class Chain:
             batch.put(Space.RECEIPTS, block.block_hash, block.receipts_rlp)
         if block.bal_rlp is not None:
             batch.put(Space.BAL, block.block_hash, block.bal_rlp)
+        for index, tx_hash in enumerate(block.transaction_hashes):
+            batch.put(Space.TX_INDEX, tx_hash, block.block_hash + index.to_bytes(4, "big"))
 
     @staticmethod
     def stage_head(batch: WriteBatch, block_hash: bytes, number: int) -> None:

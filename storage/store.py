@@ -33,6 +33,7 @@ class Space(bytes, Enum):
     META = b"m"  # named pointers: head, safe, finalized
     FLAT_CHANGES = b"d"  # block hash -> the block's changes to the flat state (flat_changes.FlatChanges)
     FLAT_UNDO = b"u"  # block hash -> what applying its changes overwrote (kept for recent blocks)
+    TX_INDEX = b"t"  # transaction hash -> block hash ++ index in the block (4 bytes BE)
 
 
 class StoreClosed(RuntimeError):
