@@ -341,39 +341,21 @@ class StoreAccountDB(BalRecording, AccountDatabaseAPI):
     # -- the block's result ---------------------------------------------------
 
     def account_deltas(self) -> list[AccountDelta]:
-        """Every account the block changed, as deltas for the merkleizer.
-
-        A write that leaves a value as the parent state has it is no change, and
-        is left out: the deltas are then the same whether execution or a BAL
-        (which records such a write as a read) produced them, and so are the
-        block's stored changes to the flat state.
-        """
+        """Every account the block changed, as deltas for the merkleizer."""
         self.lock_changes()
         block = self._block
-        source = self._source
         deltas = []
         for address in block.accounts.keys() | block.storage.keys() | block.wiped:
             account = block.accounts.get(address, _MISSING)
+            storage = MappingProxyType(dict(block.storage.get(address, {})))
             cleared = address in block.wiped
-            storage = MappingProxyType(
-                {
-                    slot: value
-                    for slot, value in block.storage.get(address, {}).items()
-                    if cleared or value != source.storage(address, slot)
-                }
-            )
             if account is None:
-                if source.account(address) is not None:  # else it never existed: nothing to delete
-                    deltas.append(AccountDelta(address, 0, 0, b"", storage, storage_cleared=True))
+                deltas.append(AccountDelta(address, 0, 0, b"", storage, storage_cleared=True))
                 continue
             if account is _MISSING:  # only storage changed
-                if storage or cleared:
-                    deltas.append(AccountDelta(address, storage=storage, storage_cleared=cleared))
+                deltas.append(AccountDelta(address, storage=storage, storage_cleared=cleared))
                 continue
-            parent = source.account(address)
-            unchanged = parent is not None and (parent.nonce, parent.balance, parent.code_hash) == account
-            if unchanged and not storage and not cleared:
-                continue
+            parent = self._source.account(address)
             parent_code_hash = parent.code_hash if parent is not None else EMPTY_CODE_HASH
             code = None if account.code_hash == parent_code_hash else self._code(account.code_hash)
             deltas.append(

@@ -49,6 +49,7 @@ from storage import (
     Chain,
     FlatChanges,
     MalformedBlock,
+    NoState,
     Space,
     StateWrites,
     Store,
@@ -89,7 +90,8 @@ class Blockchain:
                 f"genesis allocation gives root 0x{writes.state_root.hex()}, "
                 f"header says 0x{header.state_root.hex()}"
             )
-        self._commit(writes, StoredBlock(encoded.block_hash, 0, encoded.header_rlp, encoded.body_rlp))
+        genesis = StoredBlock(encoded.block_hash, 0, encoded.header_rlp, encoded.body_rlp)
+        self._commit(writes, genesis, FlatChanges.of(writes, NoState()))
         self.set_forkchoice(encoded.block_hash, safe=encoded.block_hash, finalized=encoded.block_hash)
         return encoded.block_hash
 
@@ -139,7 +141,13 @@ class Blockchain:
             raise BlockRejected(Rule.INVALID_TRANSACTION, f"{type(exc).__name__}: {exc}") from None
         return execution
 
-    def commit_block(self, prepared: PreparedBlock, writes: StateWrites, execution: BlockExecution) -> None:
+    def commit_block(
+        self,
+        prepared: PreparedBlock,
+        writes: StateWrites,
+        execution: BlockExecution,
+        flat_changes: FlatChanges,
+    ) -> None:
         """Store the block, its receipts, its BAL and its state in ONE atomic batch."""
         encoded = prepared.encoded
         stored = StoredBlock(
@@ -151,7 +159,7 @@ class Blockchain:
             bal_rlp=execution.block_access_list_rlp,
             transaction_hashes=tuple(tx.hash for tx in prepared.block.transactions),
         )
-        self._commit(writes, stored)
+        self._commit(writes, stored, flat_changes)
 
     def decode(self, block_rlp: bytes, *, body: bool = True) -> PreparedBlock:
         """The block decoded with its fork's classes, and its stored parent (no checks yet).
@@ -225,12 +233,12 @@ class Blockchain:
         except BalError as exc:
             raise BlockRejected.from_bal_error(exc) from None
 
-    def _commit(self, writes: StateWrites, block: StoredBlock) -> None:
+    def _commit(self, writes: StateWrites, block: StoredBlock, flat_changes: FlatChanges) -> None:
         """The block, its trie nodes and code, and its changes to the flat state (applied by fork choice)."""
         batch = WriteBatch()
         writes.stage_trie(batch)
         Chain.stage_block(batch, block)
-        batch.put(Space.FLAT_CHANGES, block.block_hash, FlatChanges.of(writes).encode())
+        batch.put(Space.FLAT_CHANGES, block.block_hash, flat_changes.encode())
         self.store.commit(batch)
 
     # -- fork choice ----------------------------------------------------------

@@ -36,7 +36,7 @@ from bal.deltas import AccountDelta
 from merkle import merkleize
 from merkle.optimistic import MerkleResult
 from merkle.stages import state_writes
-from storage import StateWrites
+from storage import FlatChanges, StateWrites
 
 from .chain import BlockExecution, ChainCore, ImportedBlock, PreparedBlock
 from .checks import check_state_root
@@ -88,7 +88,9 @@ async def import_block(
         )
     check_state_root(prepared.block.header, writes.state_root)
     with timings.span("store"):
-        chain.commit_block(prepared, writes, execution)
+        # Against the parent state execution read (cached): one encoding whichever path ran.
+        flat_changes = FlatChanges.of(writes, source)
+        chain.commit_block(prepared, writes, execution, flat_changes)
     timings.finish()
     return ImportedBlock(
         block_hash=prepared.encoded.block_hash,

@@ -23,7 +23,7 @@ from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI
 
 from bal import BlockAccessList, encode_bal
 from bal.deltas import AccountDelta
-from storage import EncodedBlock, StateWrites, Store
+from storage import EncodedBlock, FlatChanges, StateWrites, Store
 
 from .state_source import StateSource
 from .timings import StageTimings
@@ -127,6 +127,12 @@ class ChainCore(Protocol):
         """
         ...
 
-    def commit_block(self, prepared: PreparedBlock, writes: StateWrites, execution: BlockExecution) -> None:
-        """Store the block, its receipts, its BAL and its state in one atomic batch."""
+    def commit_block(
+        self,
+        prepared: PreparedBlock,
+        writes: StateWrites,
+        execution: BlockExecution,
+        flat_changes: FlatChanges,
+    ) -> None:
+        """Store the block, its receipts, BAL, state and changes to the flat state in one batch."""
         ...

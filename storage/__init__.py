@@ -2,7 +2,7 @@
 
 from .block_rlp import EncodedBlock, MalformedBlock, split_block
 from .chain import FINALIZED, FLAT_STATE_BLOCK, HEAD, SAFE, Chain, StoredBlock
-from .flat_changes import FlatChanges, FlatStateEditor
+from .flat_changes import FlatChanges, FlatStateEditor, NoState, ParentState
 from .memory import MemoryStore
 from .rocks import RocksStore
 from .state import EMPTY_CODE_HASH, EMPTY_ROOT, AccountRecord, FlatState, StateWrites
@@ -19,6 +19,8 @@ __all__ = [
     "EncodedBlock",
     "FlatChanges",
     "FlatStateEditor",
+    "NoState",
+    "ParentState",
     "MalformedBlock",
     "split_block",
     "Chain",

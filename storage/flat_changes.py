@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import rlp
 
-from .state import StateWrites, int_bytes, storage_key
+from .state import EMPTY_ROOT, AccountRecord, StateWrites, int_bytes, storage_key
 from .store import Space, Store, WriteBatch
 
 # The key spaces the flat state is made of.
@@ -28,6 +29,24 @@ FLAT_SPACES = (Space.ACCOUNT, Space.STORAGE)
 
 # One key write: (space, key, value), a value of None deleting the key.
 KeyWrite = tuple[Space, bytes, bytes | None]
+
+
+class ParentState(Protocol):
+    """Reads of the state a block ran on (the pipeline's ``StateSource``)."""
+
+    def account(self, address: bytes) -> AccountRecord | None: ...
+
+    def storage(self, address: bytes, slot: int) -> int: ...
+
+
+class NoState:
+    """The state before genesis: empty."""
+
+    def account(self, address: bytes) -> AccountRecord | None:
+        return None
+
+    def storage(self, address: bytes, slot: int) -> int:
+        return 0
 
 
 @dataclass(frozen=True)
@@ -38,19 +57,32 @@ class FlatChanges:
     cleared: tuple[bytes, ...] = ()
 
     @classmethod
-    def of(cls, state_writes: StateWrites) -> FlatChanges:
-        """The flat-state part of a block's state writes, in key order (one encoding for one block)."""
+    def of(cls, state_writes: StateWrites, parent: ParentState) -> FlatChanges:
+        """The keys a block's state writes change against its ``parent`` state, in key order.
+
+        Writes that leave a value as the parent has it are left out, so one
+        block has one encoding whichever path computed its writes: execution's
+        deltas include a slot set and reset within the block, or an empty
+        account touched and removed, which the BAL records as no change.
+        """
+        cleared = sorted(
+            address
+            for address in state_writes.cleared
+            if (record := parent.account(address)) is not None and record.storage_root != EMPTY_ROOT
+        )
         writes: list[KeyWrite] = [
             (Space.ACCOUNT, address, None if record is None else record.encode())
             for address, record in state_writes.accounts.items()
+            if record != parent.account(address)
         ]
         writes.extend(
             (Space.STORAGE, storage_key(address, slot), int_bytes(value) if value else None)
             for address, slots in state_writes.storage.items()
             for slot, value in slots.items()
+            if value != (0 if address in state_writes.cleared else parent.storage(address, slot))
         )
         writes.sort(key=lambda write: (write[0], write[1]))
-        return cls(tuple(writes), tuple(sorted(state_writes.cleared)))
+        return cls(tuple(writes), tuple(cleared))
 
     def encode(self) -> bytes:
         # A write is [space, key, value] and a delete [space, key]: the list's length tells them apart.
