@@ -39,8 +39,10 @@ class EngineContext:
     # Where the BAL path's merkleizer and later parts run (the node passes its worker pools).
     merkleizer: Merkleizer | None = None
     later_parts: LaterPartPool | None = None
-    # Imports and forkchoice updates are serialized: one block at a time, heads in order.
+    # Imports, and forkchoice updates that move the head (so the flat state), one at a time.
     lock: trio.Lock = field(default_factory=trio.Lock)
+    # Every forkchoice update, one at a time (one that keeps the head need not wait for imports).
+    forkchoice_lock: trio.Lock = field(default_factory=trio.Lock)
     invalid: InvalidPayloads = field(default_factory=InvalidPayloads)
 
     @property

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+import trio
 from eth.abc import BlockHeaderAPI
 from pydantic import ValidationError
 
@@ -68,8 +69,16 @@ class ForkchoiceMethods:
     async def _forkchoice_updated(
         self, state: ForkchoiceStateV1, check: Callable[[int], None] | None
     ) -> dict[str, Any]:
-        async with self.context.lock:
-            response = self._forkchoice(state, check)
+        context = self.context
+        async with context.forkchoice_lock:
+            if state.head_block_hash == context.chain.head_hash():
+                # The head stays (the consensus client repeats it, or moves safe and finalized):
+                # the flat state does not move, so this need not wait for an import in progress.
+                response = await trio.to_thread.run_sync(self._forkchoice, state, check)
+            else:
+                # Moving the flat state under an import that reads it would corrupt that import.
+                async with context.lock:
+                    response = await trio.to_thread.run_sync(self._forkchoice, state, check)
         log.info(
             "forkchoiceUpdated head=0x%s status=%s",
             state.head_block_hash.hex(),

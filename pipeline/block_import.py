@@ -65,9 +65,9 @@ async def import_block(
     only) executes the later part of BAL blocks in a worker process.
     """
     timings = StageTimings()
+    # Every CPU-heavy step runs in a worker thread: the event loop keeps answering requests.
     with timings.span("prepare"):
-        prepared = chain.prepare(block_rlp, bal)
-        deltas = () if bal is None else synthesize_deltas(bal)
+        prepared, deltas = await trio.to_thread.run_sync(_prepare, chain, block_rlp, bal)
     timings.flat_state = prepared.parent_has_flat_state
     source = StateSource(
         chain.store, prepared.parent.state_root, parent_has_flat_state=prepared.parent_has_flat_state
@@ -88,9 +88,7 @@ async def import_block(
         )
     check_state_root(prepared.block.header, writes.state_root)
     with timings.span("store"):
-        # Against the parent state execution read (cached): one encoding whichever path ran.
-        flat_changes = FlatChanges.of(writes, source)
-        chain.commit_block(prepared, writes, execution, flat_changes)
+        await trio.to_thread.run_sync(_store, chain, prepared, writes, execution, source)
     timings.finish()
     return ImportedBlock(
         block_hash=prepared.encoded.block_hash,
@@ -100,6 +98,23 @@ async def import_block(
         tx_count=prepared.transaction_count,
         timings=timings,
     )
+
+
+def _prepare(
+    chain: ChainCore, block_rlp: bytes, bal: BlockAccessList | None
+) -> tuple[PreparedBlock, Sequence[AccountDelta]]:
+    return chain.prepare(block_rlp, bal), () if bal is None else synthesize_deltas(bal)
+
+
+def _store(
+    chain: ChainCore,
+    prepared: PreparedBlock,
+    writes: StateWrites,
+    execution: BlockExecution,
+    source: StateSource,
+) -> None:
+    # Against the parent state execution read (cached): one encoding whichever path ran.
+    chain.commit_block(prepared, writes, execution, FlatChanges.of(writes, source))
 
 
 def import_block_sync(
