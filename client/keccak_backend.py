@@ -9,8 +9,8 @@ block import hashes hundreds of thousands of trie nodes and keys.
 
 Importing this module selects pysha3 for this process and, through
 ``ETH_HASH_BACKEND``, for every process it spawns afterwards (worker processes
-are spawned, so they choose their backend on their own first hash). An
-``ETH_HASH_BACKEND`` already set by the user is left alone.
+are spawned, so they choose their backend on their own first hash). A
+non-empty ``ETH_HASH_BACKEND`` set by the user is left alone.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ PREFERRED_BACKEND = "pysha3"
 
 def select_keccak_backend() -> None:
     """Point the shared ``eth_hash.auto.keccak`` at pysha3 unless the environment names a backend."""
-    if os.environ.setdefault("ETH_HASH_BACKEND", PREFERRED_BACKEND) != PREFERRED_BACKEND:
+    chosen = os.environ.get("ETH_HASH_BACKEND") or PREFERRED_BACKEND
+    os.environ["ETH_HASH_BACKEND"] = chosen
+    if chosen != PREFERRED_BACKEND:
         return
     keccak = eth_hash.auto.keccak
     keccak.hasher = pysha3.keccak256
