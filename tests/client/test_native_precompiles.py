@@ -315,8 +315,8 @@ def test_empty_input_fails(precompile: Callable) -> None:
         precompile(FakeComputation(FakeMessage(b"")))
 
 
-def test_a_flag_bit_is_an_invalid_field_element_not_infinity() -> None:
-    """arkworks reads flag bits at the top of a coordinate; the EIP has none, so 0x40... is >= p."""
+def test_a_flag_bit_is_an_invalid_field_element() -> None:
+    """arkworks' serialisation has flag bits at the top of a coordinate; the EIP has none: 0x40... is >= p."""
     flagged = bytes(16) + b"\x40" + bytes(47) + bytes(64)
     with pytest.raises(native.FieldElementInvalid):
         native.bls12_g1_add(FakeComputation(FakeMessage(flagged + bytes(128))))

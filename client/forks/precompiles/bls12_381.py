@@ -2,9 +2,10 @@
 
 py-evm runs these in pure Python (py_ecc): a pairing check or a 128-point MSM
 takes seconds there, milliseconds here. The library does the curve work only;
-every encoding rule of the EIP is checked here first, so the library is never
-handed bytes whose meaning it could read differently (arkworks keeps flag bits
-in the top bits of a coordinate, which the EIP's encoding has no place for):
+every encoding rule of the EIP is checked here first, so the library is only
+handed 48-byte coordinates below p (its own reading of the top bits, where
+arkworks' serialisation keeps flags, never comes into play) and each broken
+rule raises its own error:
 
 * a field element is 64 bytes: 16 zero bytes, then a big-endian value below p;
 * a point is its coordinates (an Fp2 element as c0 then c1); all zeros is the
