@@ -16,22 +16,17 @@ machine's kind: callers run the check in a worker thread).
 
 from __future__ import annotations
 
-import functools
-import hashlib
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import ckzg
-import eth
 import rlp
 from rlp.exceptions import DecodingError
 
-TRUSTED_SETUP_PATH = Path(eth.__file__).parent / "_utils" / "kzg_trusted_setup.txt"
+from .kzg import kzg_to_versioned_hash, trusted_setup
+
 BLOB_TX_TYPE = 3
 BYTES_PER_BLOB = 131072
 CELLS_PER_EXT_BLOB = 128  # EIP-7594
-VERSIONED_HASH_VERSION_KZG = b"\x01"
 WRAPPER_VERSION_CELL_PROOFS = 1
 
 
@@ -59,14 +54,8 @@ class BlobSidecar:
         return sum(map(len, self.blobs)) + 48 * (len(self.commitments) + len(self.proofs))
 
 
-@functools.cache
-def trusted_setup() -> Any:
-    """The mainnet KZG trusted setup (no precomputation: the pool only verifies)."""
-    return ckzg.load_trusted_setup(str(TRUSTED_SETUP_PATH), 0)
 
 
-def kzg_to_versioned_hash(commitment: bytes) -> bytes:
-    return VERSIONED_HASH_VERSION_KZG + hashlib.sha256(commitment).digest()[1:]
 
 
 def split_network_form(raw: bytes) -> tuple[bytes, BlobSidecar | None]:

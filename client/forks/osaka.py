@@ -32,7 +32,7 @@ from eth_utils.toolz import merge
 
 from ..chain_config import BlobParams, ChainConfig
 from .osaka_precompiles import P256VERIFY_ADDRESS, modexp_osaka, p256verify
-from .prague import BalrexPragueVM, PragueStoreState
+from .prague import BalrexPragueVM, PragueStoreComputation, PragueStoreState
 from .store_mixins import OriginIsDepthZero
 
 MODEXP_ADDRESS = constants.ZERO_ADDRESS[:-1] + b"\x05"
@@ -76,7 +76,7 @@ def blob_base_fee(excess: int, params: BlobParams) -> int:
 class OsakaStoreComputation(OriginIsDepthZero, PragueComputation):
     opcodes = OSAKA_OPCODES
     _precompiles = merge(
-        PragueComputation.get_precompiles(),
+        PragueStoreComputation.get_precompiles(),
         {MODEXP_ADDRESS: modexp_osaka, P256VERIFY_ADDRESS: p256verify},
     )
 

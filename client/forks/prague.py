@@ -18,15 +18,17 @@ from eth.vm.forks.prague.constants import (
     WITHDRAWAL_REQUEST_TYPE,
 )
 from eth.vm.forks.prague.state import PragueState
+from eth_utils.toolz import merge
 
 from pipeline.verdicts import BlockRejected, Rule
 
 from ..requests import deposit_requests
+from .precompiles import NATIVE_PRAGUE_PRECOMPILES
 from .store_mixins import OriginIsDepthZero, StoreExecution, StoreState, with_header
 
 
 class PragueStoreComputation(OriginIsDepthZero, PragueComputation):
-    pass
+    _precompiles = merge(PragueComputation.get_precompiles(), NATIVE_PRAGUE_PRECOMPILES)
 
 
 class PragueStoreState(StoreState, PragueState):
