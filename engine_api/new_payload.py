@@ -14,6 +14,8 @@ import logging
 import time
 from typing import Any
 
+import trio
+
 from bal import BalDecodeError, BlockAccessList, decode_bal
 from client.chain_config import Fork
 from client.forks import FORK_VMS
@@ -29,7 +31,7 @@ from .context import (
 from .errors import INVALID_PARAMS, RpcError
 from .jsonrpc import Dispatcher, Param
 from .models import Data, ExecutionPayloadV3, ExecutionPayloadV4, Hash32, PayloadStatusV1
-from .payload import blob_versioned_hashes, build_block
+from .payload import BuiltBlock, blob_versioned_hashes, build_block
 
 log = logging.getLogger("balrex.engine")
 
@@ -142,8 +144,10 @@ class NewPayloadMethods:
         txs = len(payload.transactions)
         block_hash = payload.block_hash
         try:
-            given_bal = _decode_payload_bal(payload)
-            built = build_block(payload, block_class, beacon_root, requests)
+            # Decoding a payload's transactions and BAL is CPU work: off the event loop.
+            given_bal, built = await trio.to_thread.run_sync(
+                _decode_payload, payload, block_class, beacon_root, requests
+            )
             if built.block_hash != block_hash:
                 raise BlockRejected(
                     Rule.BLOCK_HASH_MISMATCH,
@@ -188,6 +192,12 @@ class NewPayloadMethods:
             imported.gas_used,
             "flat-state" if imported.timings.flat_state else "tries",
         )
+
+
+def _decode_payload(
+    payload: ExecutionPayloadV3, block_class: type, beacon_root: bytes, requests: list[bytes] | None
+) -> tuple[BlockAccessList | None, BuiltBlock]:
+    return _decode_payload_bal(payload), build_block(payload, block_class, beacon_root, requests)
 
 
 def _decode_payload_bal(payload: ExecutionPayloadV3) -> BlockAccessList | None:
