@@ -199,8 +199,7 @@ def build_block(
         return StateSource(blockchain.store, parent.state_root, parent_has_flat_state=parent_has_flat_state)
 
     selection = _Selection(blockchain, vm_class, empty, source(), config.blob_params(fork).max * GAS_PER_BLOB)
-    included, invalid = selection.run(candidates)
-    transactions = [candidate.transaction for candidate in included]
+    included, transactions, invalid = selection.run(candidates)
     draft = block_class(
         header.copy(transaction_root=ordered_trie_root(tx.encode() for tx in transactions)),
         transactions=transactions,
@@ -262,6 +261,7 @@ class _Selection:
     ) -> None:
         self.vm = blockchain.block_vm(vm_class, empty.header, source)
         self.vm_class = vm_class
+        self.tx_builder = vm_class.get_transaction_builder()
         self.max_blob_gas = max_blob_gas
         self.header = empty.header
         # Two-dimensional block gas (EIP-7778/8037) from Amsterdam on; gas used in the header before.
@@ -271,20 +271,26 @@ class _Selection:
         self.vm._open_block_state(empty)
         self.vm.block_preprocessing(empty)
 
-    def run(self, candidates: Candidates) -> tuple[list[Candidate], list[Candidate]]:
+    def run(
+        self, candidates: Candidates
+    ) -> tuple[list[Candidate], list[SignedTransactionAPI], list[Candidate]]:
+        """The candidates included, their transactions as the block's fork decodes them, the refused."""
         included: list[Candidate] = []
+        transactions: list[SignedTransactionAPI] = []
         invalid: list[Candidate] = []
         while (candidate := candidates.peek()) is not None and self._gas_left() >= GAS_TX:
-            transaction = candidate.transaction
+            # Decoded by this block's fork (a pool decodes for its head's next fork, a caller by its own).
+            transaction = self.tx_builder.decode(candidate.transaction.encode())
             if not self._fits(transaction):
                 candidates.pop()
-            elif self._apply(len(included), transaction):
+            elif self._apply(transaction):
                 included.append(candidate)
+                transactions.append(transaction)
                 candidates.shift()
             else:
                 invalid.append(candidate)
                 candidates.pop()
-        return included, invalid
+        return included, transactions, invalid
 
     def _gas_left(self) -> int:
         if self.block_gas is not None:
@@ -307,8 +313,8 @@ class _Selection:
             return False
         return True
 
-    def _apply(self, index: int, transaction: SignedTransactionAPI) -> bool:
-        """Run ``transaction`` as the block's ``index``-th; False (and nothing changed) if refused."""
+    def _apply(self, transaction: SignedTransactionAPI) -> bool:
+        """Run ``transaction`` as the block's next; False (and nothing changed) if refused."""
         state = self.vm.state
         state.lock_changes()
         snapshot = state.snapshot()

@@ -89,9 +89,6 @@ class ChainBuilder:
 
         Raises ``ValidationError`` if any of them cannot go in (invalid, or the block is full).
         """
-        # The transactions as this block's fork decodes them (the mix may have built them earlier).
-        builder = self.tx_builder()
-        transactions = [builder.decode(transaction.encode()) for transaction in transactions]
         produced = build_block(
             self.blockchain, self.head, self._attributes(), _InOrder(transactions), parent_has_flat_state=True
         )
