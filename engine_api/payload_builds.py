@@ -117,6 +117,9 @@ class PayloadBuilds:
         self.eth = eth
         self._builds: OrderedDict[bytes, PayloadBuild] = OrderedDict()
 
+    def __len__(self) -> int:
+        return len(self._builds)
+
     def get(self, build_id: bytes) -> PayloadBuild | None:
         return self._builds.get(build_id)
 
