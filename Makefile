@@ -27,6 +27,12 @@ vectors: install
 run: install
 	$(BIN)/balrex node
 
+# A private chain in one command: the node with --http, a block producer every 2 s
+# driving its Engine API, funded dev accounts (printed at start). Data in ./dev-data.
+.PHONY: dev
+dev: install
+	$(BIN)/balrex dev
+
 # The whole suite: unit, integration and slow tests, then the EF CI subset.
 test: vectors
 	$(PYTEST) tests

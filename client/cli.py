@@ -248,3 +248,122 @@ def import_bench(
     for path in (json_out, report):
         if path is not None:
             typer.echo(f"wrote {path}")
+
+
+# -- balrex dev: a private chain with its own block producer; balrex export ------------------
+
+dev_app = typer.Typer(
+    invoke_without_command=True,
+    help="A one-command private chain: the node, a block producer each slot, funded dev accounts.",
+)
+app.add_typer(dev_app, name="dev")
+
+
+@dev_app.callback()
+def dev(
+    ctx: typer.Context,
+    datadir: Annotated[Path, typer.Option("--datadir", help="data directory")] = Path("dev-data"),
+    fork: Annotated[str, typer.Option("--fork", help="cancun, prague, osaka or amsterdam (from genesis)")] = (
+        "amsterdam"
+    ),
+    slot_time: Annotated[float, typer.Option("--slot-time", min=0.2, help="seconds between blocks")] = 2.0,
+    authrpc_port: Annotated[int, typer.Option("--authrpc.port", help="Engine API port")] = 8551,
+    http_addr: Annotated[str, typer.Option("--http.addr", help="address of the eth_ server")] = "127.0.0.1",
+    http_port: Annotated[int, typer.Option("--http.port", help="port of the eth_ server")] = 8545,
+    fee_recipient: Annotated[
+        str | None, typer.Option("--fee-recipient", help="address paid the tips (default: dev account 0)")
+    ] = None,
+) -> None:
+    """Run a private chain: `balrex node` with --http, and a producer calling its Engine API every slot."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from engine_api.auth import JwtSecretError
+    from engine_api.dev import DevProducerOptions
+    from engine_api.node import NodeError, run_node
+    from engine_api.public_server import PublicRpcOptions
+
+    from .chain_config import Fork, UnsupportedChainConfig
+    from .dev_chain import DEV_FORKS, dev_accounts, dev_banner, dev_genesis_for
+
+    if fork not in DEV_FORKS:
+        _fail(f"--fork {fork}: choose one of {', '.join(DEV_FORKS)}")
+    accounts = dev_accounts()
+    recipient = accounts[0].address if fee_recipient is None else _address(fee_recipient)
+    genesis_path = datadir / "genesis.json"
+    try:
+        datadir.mkdir(parents=True, exist_ok=True)
+        genesis_path.write_text(json.dumps(dev_genesis_for(Fork(fork)), indent=1) + "\n")
+        typer.echo(dev_banner(Fork(fork), datadir, slot_time, authrpc_port, http_addr, http_port))
+        public = PublicRpcOptions(http_addr, http_port)
+        producer = DevProducerOptions(recipient, slot_time)
+        run_node(datadir, "127.0.0.1", authrpc_port, None, genesis_path, public=public, producer=producer)
+    except (NodeError, JwtSecretError, UnsupportedChainConfig, OSError) as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        raise typer.Exit(code=130) from None
+
+
+def _address(text: str) -> bytes:
+    try:
+        raw = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        raw = b""
+    if len(raw) != 20:
+        _fail(f"{text!r} is not a 20-byte hex address")
+    return raw
+
+
+@dev_app.command("tx")
+def dev_tx(
+    to: Annotated[str, typer.Option("--to", help="recipient address")],
+    value: Annotated[int, typer.Option("--value", min=0, help="wei to send")],
+    sender: Annotated[int, typer.Option("--from", min=0, max=3, help="dev account number (0..3)")] = 0,
+    rpc: Annotated[str, typer.Option("--rpc", help="the dev node's eth_ server")] = "http://127.0.0.1:8545",
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="wait for the receipt and print it")] = True,
+) -> None:
+    """Send a transfer signed by a dev account (eth_sendRawTransaction) and print its hash and receipt."""
+    import httpx
+
+    from .dev_chain import DevRpcError, dev_accounts, send_transfer
+
+    try:
+        receipt = send_transfer(rpc, dev_accounts()[sender], _address(to), value, wait=wait)
+    except (DevRpcError, httpx.HTTPError) as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps(receipt, indent=2))
+
+
+@app.command("export")
+def export(
+    datadir: Annotated[Path, typer.Argument(help="a stopped node's data directory")],
+    out: Annotated[Path, typer.Option("--out", help="directory to write (empty, new, or a bench chain)")],
+    genesis: Annotated[
+        Path | None,
+        typer.Option("--genesis", help="the data dir's genesis (default: <datadir>/genesis.json, else dev)"),
+    ] = None,
+) -> None:
+    """Write a node's canonical chain as a bench chain (genesis.json, blocks.rlp, bals.rlp, chain.json)."""
+    from storage import RocksStore
+
+    from .dev_genesis import dev_genesis
+    from .tools.export_chain import ExportError, export_chain
+
+    genesis_path = genesis if genesis is not None else datadir / "genesis.json"
+    try:
+        genesis_dict = json.loads(genesis_path.read_text()) if genesis_path.exists() else dev_genesis()
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot read genesis {genesis_path}: {exc}")
+    if not (datadir / "chaindata").is_dir():
+        _fail(f"{datadir} holds no chaindata")
+    try:
+        store = RocksStore(datadir / "chaindata")
+    except Exception as exc:  # RocksDB refuses a data dir a running node holds (its lock)
+        _fail(f"cannot open {datadir / 'chaindata'} (is the node still running?): {exc}")
+    try:
+        metadata = export_chain(store, genesis_dict, out)
+    except ExportError as exc:
+        _fail(str(exc))
+    finally:
+        store.close()
+    summary = f"{metadata['blocks']} blocks, {metadata['txs']} txs, fork {metadata['fork']}"
+    typer.echo(f"export: {summary}, written to {out}")

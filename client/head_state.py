@@ -17,36 +17,27 @@ the head's root stays consistent.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from eth._utils.calculations import fake_exponential
 from eth.abc import BlockHeaderAPI, StateAPI
-from eth.constants import BLANK_ROOT_HASH, EMPTY_UNCLE_HASH
 from eth.vm.chain_context import ChainContext
 from eth.vm.forks.cancun.constants import BLOB_BASE_FEE_UPDATE_FRACTION, MIN_BLOB_BASE_FEE
-from eth.vm.forks.cancun.headers import calc_excess_blob_gas_cancun
-from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth.vm.forks.prague.constants import BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE
-from eth.vm.forks.prague.headers import calc_excess_blob_gas_prague
 
 from pipeline.state_source import StateSource
 from storage import FLAT_STATE_BLOCK
 
+from .block_builder import BlockAttributes, next_block_header
 from .blockchain import Blockchain
 from .chain_config import Fork
 from .chaindb import StoreChainDB
 from .forks import FORK_VMS
-from .forks.osaka import blob_base_fee, excess_blob_gas
+from .forks.osaka import blob_base_fee
 
 SECONDS_PER_SLOT = 12
 
-# Before Osaka the excess blob gas follows py-evm's per-fork constants.
-_EXCESS_BLOB_GAS_BEFORE_OSAKA: dict[Fork, Callable[[BlockHeaderAPI], int]] = {
-    Fork.CANCUN: calc_excess_blob_gas_cancun,
-    Fork.PRAGUE: calc_excess_blob_gas_prague,
-}
 _BLOB_FEE_FRACTION_BEFORE_OSAKA = {
     Fork.CANCUN: BLOB_BASE_FEE_UPDATE_FRACTION,
     Fork.PRAGUE: BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE,
@@ -55,14 +46,6 @@ _BLOB_FEE_FRACTION_BEFORE_OSAKA = {
 
 class NoHead(LookupError):
     """The store holds no head block (no genesis yet)."""
-
-
-def next_excess_blob_gas(vm_class: type, fork: Fork, parent: BlockHeaderAPI) -> int:
-    """The excess blob gas of the block after ``parent`` under ``fork``'s blob rules."""
-    params = getattr(vm_class, "blob_params", None)
-    if params is not None:
-        return excess_blob_gas(parent, params)
-    return _EXCESS_BLOB_GAS_BEFORE_OSAKA[fork](parent)
 
 
 def blob_base_fee_of(vm_class: type, fork: Fork, header: BlockHeaderAPI) -> int:
@@ -123,37 +106,9 @@ def view_at(blockchain: Blockchain, block: BlockHeaderAPI, timestamp: int | None
     fork = blockchain.config.fork_at(next_timestamp)
     vm_class = FORK_VMS[fork].for_chain(blockchain.config, fork)
     return HeadView(
-        blockchain, block, fork, vm_class, next_block_header(vm_class, fork, block, next_timestamp)
+        blockchain,
+        block,
+        fork,
+        vm_class,
+        next_block_header(vm_class, fork, block, BlockAttributes.for_reads(block, next_timestamp)),
     )
-
-
-def next_block_header(vm_class: type, fork: Fork, parent: BlockHeaderAPI, timestamp: int) -> BlockHeaderAPI:
-    """The header of the block after ``parent``: its execution inputs set, its commitments the parent's.
-
-    Coinbase is zero and randao the parent's: what ``eth_call`` and the pool
-    need; a block producer replaces them with the payload attributes'.
-    """
-    number = parent.block_number + 1
-    header_class = dict(vm_class.get_block_class()._meta.fields)["header"]
-    fields: dict[str, Any] = dict(
-        parent_hash=parent.hash,
-        uncles_hash=EMPTY_UNCLE_HASH,
-        coinbase=b"\x00" * 20,
-        state_root=parent.state_root,
-        transaction_root=BLANK_ROOT_HASH,
-        difficulty=0,
-        block_number=number,
-        gas_limit=parent.gas_limit,
-        timestamp=timestamp,
-        extra_data=b"",
-        mix_hash=parent.mix_hash,
-        nonce=b"\x00" * 8,
-        base_fee_per_gas=calculate_expected_base_fee_per_gas(parent),
-        withdrawals_root=BLANK_ROOT_HASH,
-        blob_gas_used=0,
-        excess_blob_gas=next_excess_blob_gas(vm_class, fork, parent),
-        parent_beacon_block_root=b"\x00" * 32,
-    )
-    if "slot_number" in dict(header_class._meta.fields):
-        fields["slot_number"] = getattr(parent, "slot_number", parent.block_number) + 1
-    return header_class(**fields)

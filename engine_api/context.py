@@ -2,7 +2,7 @@
 
 The chain, the worker pools, the import lock and the memory of invalid payloads.
 
-Also the fork rules of the API itself: which ``newPayload`` and
+Also the fork rules of the API itself: which ``newPayload``, ``getPayload`` and
 ``forkchoiceUpdated`` version serves which fork (execution-apis), answered
 ``-38005 Unsupported fork`` otherwise.
 """
@@ -29,6 +29,11 @@ NEW_PAYLOAD_V4_FORKS = (Fork.PRAGUE, Fork.OSAKA, Fork.BPO1, Fork.BPO2)
 NEW_PAYLOAD_V5_FORKS = (Fork.AMSTERDAM,)
 FORKCHOICE_V3_FORKS = (Fork.CANCUN, Fork.PRAGUE, Fork.OSAKA, Fork.BPO1, Fork.BPO2)
 FORKCHOICE_V4_FORKS = (Fork.AMSTERDAM,)
+# Which forks' payloads each getPayload version returns (its blobs bundle and payload shape).
+GET_PAYLOAD_V3_FORKS = (Fork.CANCUN,)
+GET_PAYLOAD_V4_FORKS = (Fork.PRAGUE,)
+GET_PAYLOAD_V5_FORKS = (Fork.OSAKA, Fork.BPO1, Fork.BPO2)
+GET_PAYLOAD_V6_FORKS = (Fork.AMSTERDAM,)
 
 ZERO_HASH = b"\x00" * 32
 
@@ -49,12 +54,16 @@ class EngineContext:
     def chain(self) -> Chain:
         return self.blockchain.chain
 
-    def fork_for(self, timestamp: int, served: tuple[Fork, ...], method: str) -> Fork:
-        """The fork of ``timestamp``, which ``method`` must serve (else -38005)."""
+    def fork_of(self, timestamp: int) -> Fork:
+        """The fork of ``timestamp`` (-38005 if the chain has none then)."""
         try:
-            fork = self.blockchain.config.fork_at(timestamp)
+            return self.blockchain.config.fork_at(timestamp)
         except UnsupportedChainConfig as exc:
             raise RpcError(UNSUPPORTED_FORK, f"unsupported fork: {exc}") from None
+
+    def fork_for(self, timestamp: int, served: tuple[Fork, ...], method: str) -> Fork:
+        """The fork of ``timestamp``, which ``method`` must serve (else -38005)."""
+        fork = self.fork_of(timestamp)
         if fork not in served:
             raise RpcError(
                 UNSUPPORTED_FORK, f"unsupported fork: timestamp {timestamp} is {fork}, not {method}'s"

@@ -15,8 +15,9 @@ from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 from eth.vm.forks.cancun.constants import GAS_PER_BLOB
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 
+from client.block_builder import next_excess_blob_gas
 from client.forks import FORK_VMS
-from client.head_state import blob_base_fee_of, next_excess_blob_gas
+from client.head_state import blob_base_fee_of
 
 from .errors import INVALID_PARAMS, RpcError
 from .eth_context import BlockParam, EthContext, StoredBlockView, parse_quantity

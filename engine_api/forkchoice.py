@@ -3,8 +3,9 @@
 The update itself is the chain's (``Blockchain.set_forkchoice``, one batch);
 here are the Engine API's rules around it: an invalid or unknown head, safe
 and finalized on the head's chain, and payload attributes checked after the
-update (which stays even if they are refused). This node does not build
-payloads yet: a valid update answers ``payloadId: null``.
+update (which stays even if they are refused). Valid attributes start a
+payload build on the new head (``payload_builds``) and the answer carries its
+``payloadId``; without attributes it is null.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import Any
 
 import trio
 from eth.abc import BlockHeaderAPI
+from eth.vm.forks.shanghai.withdrawals import Withdrawal
 from pydantic import ValidationError
 
+from client.block_builder import BlockAttributes
 from client.blockchain import UnknownBlock
 
 from .context import FORKCHOICE_V3_FORKS, FORKCHOICE_V4_FORKS, ZERO_HASH, EngineContext, invalid_status
@@ -31,13 +34,19 @@ from .models import (
     PayloadAttributesV4,
     PayloadStatusV1,
 )
+from .payload_builds import PayloadBuilds
 
 log = logging.getLogger("balrex.engine")
 
+# Checks payload attributes against the head's timestamp; the builder's inputs, or RpcError.
+AttributesCheck = Callable[[int], BlockAttributes]
+
 
 class ForkchoiceMethods:
-    def __init__(self, context: EngineContext) -> None:
+    def __init__(self, context: EngineContext, builds: PayloadBuilds | None = None) -> None:
         self.context = context
+        # Where valid payload attributes start a build (None: this node builds nothing, payloadId null).
+        self.builds = builds
 
     def register(self, dispatcher: Dispatcher) -> None:
         dispatcher.register(
@@ -58,27 +67,27 @@ class ForkchoiceMethods:
         self, state: ForkchoiceStateV1, attributes: PayloadAttributesV3 | None
     ) -> dict[str, Any]:
         check = None if attributes is None else partial(self._check_attributes, attributes)
-        return await self._forkchoice_updated(state, check)
+        return await self._forkchoice_updated(state, check, 3)
 
     async def forkchoice_updated_v4(
         self, state: ForkchoiceStateV1, raw_attributes: dict[str, Any] | None
     ) -> dict[str, Any]:
         check = None if raw_attributes is None else partial(self._check_attributes_v4, raw_attributes)
-        return await self._forkchoice_updated(state, check)
+        return await self._forkchoice_updated(state, check, 4)
 
     async def _forkchoice_updated(
-        self, state: ForkchoiceStateV1, check: Callable[[int], None] | None
+        self, state: ForkchoiceStateV1, check: AttributesCheck | None, version: int
     ) -> dict[str, Any]:
         context = self.context
         async with context.forkchoice_lock:
             if state.head_block_hash == context.chain.head_hash():
                 # The head stays (the consensus client repeats it, or moves safe and finalized):
                 # the flat state does not move, so this need not wait for an import in progress.
-                response = await trio.to_thread.run_sync(self._forkchoice, state, check)
+                response = await trio.to_thread.run_sync(self._forkchoice, state, check, version)
             else:
                 # Moving the flat state under an import that reads it would corrupt that import.
                 async with context.lock:
-                    response = await trio.to_thread.run_sync(self._forkchoice, state, check)
+                    response = await trio.to_thread.run_sync(self._forkchoice, state, check, version)
         log.info(
             "forkchoiceUpdated head=0x%s status=%s",
             state.head_block_hash.hex(),
@@ -87,7 +96,7 @@ class ForkchoiceMethods:
         return response.to_json()
 
     def _forkchoice(
-        self, state: ForkchoiceStateV1, check: Callable[[int], None] | None
+        self, state: ForkchoiceStateV1, check: AttributesCheck | None, version: int
     ) -> ForkchoiceUpdatedResponseV1:
         blockchain = self.context.blockchain
         head = state.head_block_hash
@@ -111,11 +120,14 @@ class ForkchoiceMethods:
             blockchain.set_forkchoice(head, safe=safe, finalized=finalized)
         except UnknownBlock as exc:  # checked above; kept for safety
             raise RpcError(INVALID_FORKCHOICE_STATE, f"invalid forkchoice state: {exc}") from None
+        build_id = None
         if check is not None:  # after the update, which stays even if the attributes are refused
-            check(head_header.timestamp)
-        # This node does not build payloads: no build process is started, payloadId is null.
+            attributes = check(head_header.timestamp)
+            if self.builds is not None:
+                # This runs in a worker thread; a build is a task of the event loop.
+                build_id = trio.from_thread.run_sync(self.builds.start, version, head_header, attributes)
         return ForkchoiceUpdatedResponseV1(
-            payload_status=PayloadStatusV1(status="VALID", latest_valid_hash=head), payload_id=None
+            payload_status=PayloadStatusV1(status="VALID", latest_valid_hash=head), payload_id=build_id
         )
 
     def _is_ancestor(self, block_hash: bytes, head_header: BlockHeaderAPI) -> bool:
@@ -129,11 +141,12 @@ class ForkchoiceMethods:
             header = blockchain.header(header.parent_hash)
         return header is not None and header.hash == block_hash
 
-    def _check_attributes(self, attributes: PayloadAttributesV3, head_timestamp: int) -> None:
+    def _check_attributes(self, attributes: PayloadAttributesV3, head_timestamp: int) -> BlockAttributes:
         _check_timestamp(attributes.timestamp, head_timestamp)
         self.context.fork_for(attributes.timestamp, FORKCHOICE_V3_FORKS, "forkchoiceUpdatedV3")
+        return block_attributes(attributes)
 
-    def _check_attributes_v4(self, raw: dict[str, Any], head_timestamp: int) -> None:
+    def _check_attributes_v4(self, raw: dict[str, Any], head_timestamp: int) -> BlockAttributes:
         """amsterdam.md order: structure (-38003), fork (-38005), timestamp (-38003)."""
         try:
             attributes = PayloadAttributesV4.model_validate(raw, context=WIRE)
@@ -144,6 +157,21 @@ class ForkchoiceMethods:
             ) from None
         self.context.fork_for(attributes.timestamp, FORKCHOICE_V4_FORKS, "forkchoiceUpdatedV4")
         _check_timestamp(attributes.timestamp, head_timestamp)
+        return block_attributes(attributes, attributes.slot_number)
+
+
+def block_attributes(attributes: PayloadAttributesV3, slot_number: int | None = None) -> BlockAttributes:
+    """The builder's inputs from checked payload attributes (V4 adds the slot number)."""
+    return BlockAttributes(
+        timestamp=attributes.timestamp,
+        fee_recipient=attributes.suggested_fee_recipient,
+        prev_randao=attributes.prev_randao,
+        parent_beacon_block_root=attributes.parent_beacon_block_root,
+        withdrawals=tuple(
+            Withdrawal(w.index, w.validator_index, w.address, w.amount) for w in attributes.withdrawals
+        ),
+        slot_number=slot_number,
+    )
 
 
 def _check_timestamp(timestamp: int, head_timestamp: int) -> None:

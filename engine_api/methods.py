@@ -1,12 +1,16 @@
 """The Engine API: every method family over one shared context, and the capabilities it serves.
 
 The families, one module each: ``new_payload`` (newPayloadV3/V4/V5),
-``forkchoice`` (forkchoiceUpdatedV3/V4), ``payload_bodies``
+``forkchoice`` (forkchoiceUpdatedV3/V4, which starts payload builds:
+``payload_builds``), ``get_payload`` (getPayloadV3..V6), ``blobs``
+(getBlobsV1/V2 from the pool), ``payload_bodies``
 (getPayloadBodiesByHash/RangeV1/V2) and ``eth_reads`` (the ``eth_`` reads a
-consensus client uses). They share an :class:`~engine_api.context.EngineContext`:
-the chain, the worker pools, the import lock and the memory of invalid
-payloads. Imports are serialized by the lock and run the pipeline, whose
-execution runs in threads and worker processes.
+consensus client uses). ``engine_exchangeCapabilities`` answers the
+``engine_`` methods the dispatcher registered, so the list cannot drift.
+They share an :class:`~engine_api.context.EngineContext`: the chain, the
+worker pools, the import lock and the memory of invalid payloads. Imports
+are serialized by the lock and run the pipeline, whose execution runs in
+threads and worker processes.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from client.blockchain import Blockchain
 from client.txpool import TxPool
 from pipeline import LaterPartPool, Merkleizer
 
+from .blobs import BlobMethods
 from .context import EngineContext
 from .eth_context import EthContext
 from .eth_fees import EthFeeMethods
@@ -26,26 +31,14 @@ from .eth_reads import EthReads
 from .eth_state import EthStateMethods
 from .eth_transactions import EthTransactionMethods
 from .forkchoice import ForkchoiceMethods
+from .get_payload import GetPayloadMethods
 from .jsonrpc import Dispatcher, Param
 from .models import ClientVersionV1
 from .new_payload import NewPayloadMethods
 from .payload_bodies import PayloadBodiesMethods
+from .payload_builds import PayloadBuilds
 
 CLIENT_CODE = "BX"  # not a registered two-letter code; ours until balrex has one
-
-SUPPORTED_METHODS = (
-    "engine_exchangeCapabilities",
-    "engine_getClientVersionV1",
-    "engine_newPayloadV3",
-    "engine_newPayloadV4",
-    "engine_newPayloadV5",
-    "engine_forkchoiceUpdatedV3",
-    "engine_forkchoiceUpdatedV4",
-    "engine_getPayloadBodiesByHashV1",
-    "engine_getPayloadBodiesByRangeV1",
-    "engine_getPayloadBodiesByHashV2",
-    "engine_getPayloadBodiesByRangeV2",
-)
 
 # The eth_ methods the Engine API port serves beside the engine_ ones (execution-apis
 # src/engine/common.md); the public port serves every eth_ method.
@@ -72,11 +65,16 @@ class EngineApi:
     ) -> None:
         self.context = EngineContext(blockchain, merkleizer, later_parts)
         self.eth = EthContext(self.context, pool if pool is not None else TxPool(blockchain.config.chain_id))
+        self.builds = PayloadBuilds(self.context, self.eth)
         self.families = (
             NewPayloadMethods(self.context),
-            ForkchoiceMethods(self.context),
+            ForkchoiceMethods(self.context, self.builds),
+            GetPayloadMethods(self.builds),
+            BlobMethods(self.eth.pool),
             PayloadBodiesMethods(self.context),
         )
+        # The engine_ methods served, filled in by dispatcher() (engine_exchangeCapabilities).
+        self.engine_methods: tuple[str, ...] = ()
         self.eth_families = (
             EthReads(self.context),
             EthStateMethods(self.eth),
@@ -107,11 +105,12 @@ class EngineApi:
         )
         for family in self.families:
             family.register(dispatcher)
+        self.engine_methods = tuple(sorted(name for name in dispatcher.methods if name.startswith("engine_")))
         return dispatcher
 
     async def exchange_capabilities(self, capabilities: list[str]) -> list[str]:
         """The Engine API methods this node serves; common.md §Capabilities: never this one."""
-        return [name for name in SUPPORTED_METHODS if name != "engine_exchangeCapabilities"]
+        return [name for name in self.engine_methods if name != "engine_exchangeCapabilities"]
 
     async def get_client_version(self, _consensus: ClientVersionV1) -> list[dict[str, Any]]:
         me = ClientVersionV1(

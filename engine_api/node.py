@@ -33,6 +33,7 @@ from storage import RocksStore
 
 from .app import DEFAULT_LIMITS, EngineApp, HttpLimits, limit_recursion
 from .auth import load_or_create_secret
+from .dev import DevProducer, DevProducerOptions
 from .methods import EngineApi
 from .public_server import PublicRpcOptions, serve_public_api
 
@@ -116,8 +117,12 @@ def run_node(
     genesis_path: Path | None,
     limits: HttpLimits = DEFAULT_LIMITS,
     public: PublicRpcOptions | None = None,
+    producer: DevProducerOptions | None = None,
 ) -> None:
-    """``public``: the public ``eth_`` server's options (``--http``), None for none (the default)."""
+    """``public``: the public ``eth_`` server's options (``--http``), None for none (the default).
+
+    ``producer``: ``balrex dev``'s block producer, driving the Engine API each slot.
+    """
     setup_logging()
     log.info("recursion limit %d (py-evm's; py_ecc had raised it)", limit_recursion())
     # The event loop competes for the interpreter with the import's threads: a shorter switch
@@ -164,6 +169,10 @@ def run_node(
             if public is not None:
                 public_binds = await nursery.start(serve_public_api, api, public, stopped)
                 log.info("json-rpc (eth_, no auth) listening on %s", " ".join(public_binds))
+            if producer is not None:
+                dev = DevProducer(binds[0], secret, genesis.config, producer)
+                nursery.start_soon(dev.run, stopped)
+                log.info("dev block producer: one block every %s s", producer.slot_seconds)
 
     try:
         trio.run(main)

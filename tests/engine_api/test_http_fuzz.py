@@ -30,9 +30,12 @@ from engine_harness import Node
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from client.blockchain import Blockchain
+from client.chain_config import ChainConfig, Fork
 from engine_api.errors import RpcError
 from engine_api.jsonrpc import parse_json
-from engine_api.methods import SUPPORTED_METHODS
+from engine_api.methods import EngineApi
+from storage import MemoryStore
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +45,10 @@ SLOW_MIN_BODY = 20  # bytes: 2 s at 10 bytes/s, past the body timeout
 EXAMPLES = 400
 RSS_LIMIT_KB = 1024 * 1024
 JSON_RPC_CODES = {-32700, -32600, -32601, -32602, -32005, -38001, -38002, -38003, -38004, -38005}
-METHODS = [*SUPPORTED_METHODS, "eth_chainId", "eth_blockNumber", "eth_getBlockByNumber", "eth_getBlockByHash"]
+_API = EngineApi(Blockchain(MemoryStore(), ChainConfig(1, ((Fork.CANCUN, 0),))))
+_API.dispatcher()
+METHODS = [*_API.engine_methods, "eth_chainId", "eth_blockNumber", "eth_getBlockByNumber"]
+METHODS.append("eth_getBlockByHash")
 
 
 @pytest.fixture(scope="module")

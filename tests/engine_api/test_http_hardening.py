@@ -352,13 +352,13 @@ def test_iat_60_s_ahead_is_accepted_61_refused(node: Node, alive: None) -> None:
 
 
 def test_exchange_capabilities_lists_what_is_served_but_not_itself(node: Node, alive: None) -> None:
-    capabilities = node.rpc("engine_exchangeCapabilities", ["engine_newPayloadV4", "engine_getPayloadV4"])
+    capabilities = node.rpc("engine_exchangeCapabilities", ["engine_getInclusionListV1"])
     assert "engine_exchangeCapabilities" not in capabilities
     assert len(set(capabilities)) == len(capabilities)
     assert {"engine_newPayloadV5", "engine_forkchoiceUpdatedV4", "engine_getClientVersionV1"} <= set(
         capabilities
     )
-    assert "engine_getPayloadV4" not in capabilities  # asked for by the CL, not served here
+    assert "engine_getInclusionListV1" not in capabilities  # asked for by the CL, not served here
     # Every name listed is a method the node serves: called without params, it is -32602, not -32601.
     batch = [request(name, request_id=i) for i, name in enumerate(capabilities)]
     for answer in answer_of(node, batch):

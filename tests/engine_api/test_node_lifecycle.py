@@ -46,7 +46,7 @@ def test_default_dev_genesis_node(start_node: Any) -> None:
     assert len(DEV_ACCOUNTS) >= 3 and DEV_BALANCE > 0
     capabilities = node.rpc("engine_exchangeCapabilities", ["engine_newPayloadV4", "engine_getPayloadV4"])
     assert {"engine_newPayloadV3", "engine_newPayloadV4", "engine_forkchoiceUpdatedV3"} <= set(capabilities)
-    assert "engine_getPayloadV4" not in capabilities  # this node does not build payloads
+    assert {"engine_getPayloadV4", "engine_getBlobsV1"} <= set(capabilities)  # it builds payloads
     consensus = {"code": "LH", "name": "Lighthouse", "version": "v8.0.0", "commit": "0xfa4ff922"}
     (version,) = node.rpc("engine_getClientVersionV1", consensus)
     assert version["name"] == "balrex" and version["code"] == "BX"

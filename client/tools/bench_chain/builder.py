@@ -1,12 +1,12 @@
-"""Building valid blocks by executing them with balrex itself.
+"""Extending a bench chain with blocks built by balrex itself (``client.block_builder``).
 
-A block's header commits to what executing it produces (gas used, receipts,
-bloom, state root, requests hash and, from Amsterdam, the BAL hash), so the
-builder runs the transactions once on a draft whose execution inputs are
-final (number, timestamp, base fee, randao, beacon root, slot), fills those
-commitments in, and then imports the finished block through
-``Blockchain.add_block`` like any other: a block the importer rejects is
+Every block is built by the shared block builder from a fixed list of
+transactions (the mix draws only transactions that are valid in order, so
+each one must go in: a transaction left out means the block is full), then
+imported through the pipeline like any other: a block the importer rejects is
 never written out. The builder keeps its chain in a :class:`MemoryStore`.
+Randao and beacon roots are drawn from the chain's randomness, timestamps are
+one slot apart.
 """
 
 from __future__ import annotations
@@ -15,20 +15,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import rlp
-from eth.abc import BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
-from eth.constants import BLANK_ROOT_HASH, EMPTY_UNCLE_HASH
+from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth_hash.auto import keccak
+from eth_utils import ValidationError
 
-from bal import BlockAccessList, bal_hash
+from client.block_builder import BlockAttributes, ProducedBlock, build_block
 from client.blockchain import Blockchain
 from client.forks import FORK_VMS
 from client.genesis import build_genesis
-from merkle import merkleize, ordered_trie_root
 from pipeline import import_block_sync
-from pipeline.chain import BlockExecution
-from pipeline.state_source import StateSource
 from storage import MemoryStore
 
 SECONDS_PER_SLOT = 12
@@ -37,11 +33,25 @@ FEE_RECIPIENT = keccak(b"balrex bench-chain fee recipient")[12:]
 
 
 @dataclass(frozen=True)
-class BuiltBlock:
-    rlp: bytes
-    header: BlockHeaderAPI
-    receipts: tuple[ReceiptAPI, ...]
-    block_access_list: BlockAccessList | None
+class _Listed:
+    transaction: SignedTransactionAPI
+
+
+class _InOrder:
+    """The mix's transactions as block candidates, in their order (``client.block_builder.Candidates``)."""
+
+    def __init__(self, transactions: Sequence[SignedTransactionAPI]) -> None:
+        self._candidates = [_Listed(transaction) for transaction in transactions]
+        self._next = 0
+
+    def peek(self) -> _Listed | None:
+        return self._candidates[self._next] if self._next < len(self._candidates) else None
+
+    def shift(self) -> None:
+        self._next += 1
+
+    def pop(self) -> None:
+        self._next += 1
 
 
 class ChainBuilder:
@@ -74,62 +84,31 @@ class ChainBuilder:
     def tx_builder(self) -> Any:
         return self.vm_class.get_transaction_builder()
 
-    def build(self, transactions: Sequence[SignedTransactionAPI]) -> BuiltBlock:
-        """Build, import and make head the next block holding ``transactions`` in order."""
-        block_class = self.vm_class.get_block_class()
-        # The transactions as this block's fork decodes them (the mix may have built them earlier).
-        builder = self.tx_builder()
-        transactions = [builder.decode(transaction.encode()) for transaction in transactions]
-        draft = block_class(self._draft_header(transactions), transactions=transactions, withdrawals=[])
-        execution = self._execute(draft)
-        commitments: dict[str, Any] = dict(
-            state_root=merkleize(self.blockchain.store, self.head.state_root, execution.deltas).state_root,
-            receipt_root=ordered_trie_root(receipt.encode() for receipt in execution.receipts),
-            bloom=execution.bloom,
-            gas_used=execution.gas_used,
+    def build(self, transactions: Sequence[SignedTransactionAPI]) -> ProducedBlock:
+        """Build, import and make head the next block holding ``transactions`` in order.
+
+        Raises ``ValidationError`` if any of them cannot go in (invalid, or the block is full).
+        """
+        produced = build_block(
+            self.blockchain, self.head, self._attributes(), _InOrder(transactions), parent_has_flat_state=True
         )
-        if execution.requests_hash is not None:
-            commitments["requests_hash"] = execution.requests_hash
-        bal = execution.block_access_list
-        if bal is not None:
-            commitments["block_access_list_hash"] = bal_hash(bal)
-        block = draft.copy(header=draft.header.copy(**commitments))
-        block_rlp = rlp.encode(block)
-        imported = import_block_sync(self.blockchain, block_rlp, bal=bal)
+        if len(produced.included) != len(transactions):
+            first_out = len(produced.included)
+            reason = "is invalid" if produced.invalid else "does not fit"
+            raise ValidationError(f"transaction {first_out} of {len(transactions)} {reason}")
+        imported = import_block_sync(self.blockchain, produced.rlp, bal=produced.block_access_list)
         self.blockchain.set_forkchoice(imported.block_hash)
         self.head = self._header(imported.block_hash)
         self._next_fork()
-        return BuiltBlock(block_rlp, self.head, execution.receipts, bal)
+        return produced
 
-    def _draft_header(self, transactions: Sequence[SignedTransactionAPI]) -> BlockHeaderAPI:
-        """The next header with every execution input final and every commitment still open."""
-        parent = self.head
-        number = parent.block_number + 1
-        header_class = dict(self.vm_class.get_block_class()._meta.fields)["header"]
-        fields: dict[str, Any] = dict(
-            parent_hash=parent.hash,
-            uncles_hash=EMPTY_UNCLE_HASH,
-            coinbase=FEE_RECIPIENT,
-            state_root=parent.state_root,
-            transaction_root=ordered_trie_root(tx.encode() for tx in transactions),
-            difficulty=0,
-            block_number=number,
-            gas_limit=parent.gas_limit,
-            timestamp=parent.timestamp + SECONDS_PER_SLOT,
-            extra_data=parent.extra_data,
-            mix_hash=keccak(self._randomness + b"randao" + number.to_bytes(8, "big")),
-            nonce=b"\x00" * 8,
-            base_fee_per_gas=self.next_base_fee(),
-            withdrawals_root=BLANK_ROOT_HASH,
-            blob_gas_used=0,
-            excess_blob_gas=0,  # no blobs in the mix, so the excess stays at genesis's 0
-            parent_beacon_block_root=keccak(self._randomness + b"beacon" + number.to_bytes(8, "big")),
+    def _attributes(self) -> BlockAttributes:
+        number = (self.head.block_number + 1).to_bytes(8, "big")
+        return BlockAttributes(
+            timestamp=self.head.timestamp + SECONDS_PER_SLOT,
+            fee_recipient=FEE_RECIPIENT,
+            prev_randao=keccak(self._randomness + b"randao" + number),
+            parent_beacon_block_root=keccak(self._randomness + b"beacon" + number),
+            slot_number=self.head.block_number + 1,
+            extra_data=self.head.extra_data,
         )
-        if "slot_number" in dict(header_class._meta.fields):
-            fields["slot_number"] = number
-        return header_class(**fields)
-
-    def _execute(self, draft: Any) -> BlockExecution:
-        """Run ``draft`` on the head's state the way ``Blockchain.add_block`` does, storing nothing."""
-        source = StateSource(self.blockchain.store, self.head.state_root, parent_has_flat_state=True)
-        return self.blockchain.block_vm(self.vm_class, draft.header, source).execute_block(draft)
