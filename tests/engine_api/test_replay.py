@@ -84,8 +84,10 @@ def test_fixture_replays_over_the_engine_api(case: str, start_node: Any) -> None
         assert len(head["transactions"]) == len(block["transactions"])
         assert node.rpc("eth_blockNumber") == hex(payload.number)
         txs, gas = len(payload.payload["transactions"]), int(payload.payload["gasUsed"], 16)
+        # Each block's parent is the head forkchoice chose, so it reads the flat state.
         line = (
-            f"newPayload number={payload.number} hash={payload.hash_hex} status=VALID txs={txs} gas={gas} ms="
+            f"newPayload number={payload.number} hash={payload.hash_hex} status=VALID txs={txs} gas={gas} "
+            "reads=flat-state ms="
         )
         assert line in node.log()
         bodies = node.rpc("engine_getPayloadBodiesByHashV1", [payload.hash_hex])
