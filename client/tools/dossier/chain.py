@@ -2,9 +2,10 @@
 
 A source is a bench-chain folder (``balrex bench-chain``) or EF blockchain
 fixtures (one JSON file, or a folder of them; each test is its own chain from
-its own genesis). Every block is executed once under observation
-(:mod:`.execution`), then imported for real (``pipeline.import_block_sync``, the
-streaming path) so that the next block finds its parent state. Invalid
+its own genesis). Every block is imported through the pipeline
+(``pipeline.import_block_sync``, the streaming path) by an
+:class:`.execution.ObservingBlockchain`: one execution both stores the block
+(the next block finds its parent state) and says what each transaction touched. Invalid
 blocks (EF fixtures hold some on purpose) and blocks of forks before Amsterdam
 (no per-transaction units) are imported or skipped as they come and counted.
 """
@@ -16,7 +17,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from client.blockchain import Blockchain
 from client.chain_config import UnsupportedChainConfig, config_from_fixture
 from client.genesis import build_genesis, parse_hex_bytes
 from client.tools.bench_chain import BenchChainError, load_chain
@@ -24,9 +24,10 @@ from client.tools.bench_chain.chain_files import METADATA_FILE
 from pipeline import BlockRejected, UnknownParent, import_block_sync
 from storage import MemoryStore
 
-from .execution import NotObservable, observe_block
+from .execution import ObservingBlockchain
 from .model import AccessSource, BlockAccesses
-from .views import block_views
+from .oracle import oracle_block
+from .views import block_views, dropped_keys
 
 
 class ChainSourceError(ValueError):
@@ -37,7 +38,7 @@ class ChainSourceError(ValueError):
 class _ChainRun:
     """One chain from its genesis: a blockchain holding the genesis, and the blocks to import."""
 
-    blockchain: Blockchain
+    blockchain: ObservingBlockchain
     blocks: list[bytes]
 
 
@@ -48,6 +49,8 @@ class ChainViews:
     chain: str
     execution: list[BlockAccesses] = field(default_factory=list)
     bal: list[BlockAccesses] = field(default_factory=list)
+    #: what each transaction's envelope alone announces (:mod:`.oracle`)
+    oracle: list[BlockAccesses] = field(default_factory=list)
     bal_unindexed_reads: int = 0
     chains: int = 0
     invalid_blocks: int = 0
@@ -82,7 +85,7 @@ def _bench_chain(path: Path) -> Iterator[_ChainRun]:
     except BenchChainError as exc:
         raise ChainSourceError(str(exc)) from None
     genesis = build_genesis(chain.genesis)
-    blockchain = Blockchain(MemoryStore(), genesis.config)
+    blockchain = ObservingBlockchain(MemoryStore(), genesis.config)
     blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
     yield _ChainRun(blockchain, chain.blocks)
 
@@ -103,7 +106,7 @@ def _fixture_runs(path: Path, only: str | None) -> Iterator[_ChainRun]:
                 config = config_from_fixture(test["network"], test["config"])
             except (KeyError, UnsupportedChainConfig):
                 continue
-            blockchain = Blockchain(MemoryStore(), config)
+            blockchain = ObservingBlockchain(MemoryStore(), config)
             blockchain.init_genesis(test["pre"], parse_hex_bytes(test["genesisRLP"]))
             yield _ChainRun(
                 blockchain, [parse_hex_bytes(block["rlp"]) for block in test["blocks"] if "rlp" in block]
@@ -124,7 +127,7 @@ def observe_chain(
     only: str | None = None,
     on_block: Callable[[int, int], None] | None = None,
 ) -> ChainViews:
-    """Execute every block of the source at ``path`` under observation.
+    """Import every block of the source at ``path``, each execution observed.
 
     ``on_block(done, total)`` follows the blocks (``total``: of the chains met so far).
     """
@@ -137,23 +140,21 @@ def observe_chain(
         for block_rlp in run.blocks:
             done += 1
             try:
-                observed = observe_block(run.blockchain, block_rlp)
-            except NotObservable:
-                observed = None
-            except (BlockRejected, UnknownParent):
-                views.invalid_blocks += 1
-                continue
-            try:
                 import_block_sync(run.blockchain, block_rlp)
             except (BlockRejected, UnknownParent):
                 views.invalid_blocks += 1
                 continue
+            observed = run.blockchain.take_observed()
             if observed is None:
                 views.unobservable_blocks += 1
             else:
                 block = block_views(observed, keep_coinbase)
                 views.execution.append(block.execution)
                 views.bal.append(block.bal)
+                dropped = dropped_keys(observed.coinbase, keep_coinbase)
+                views.oracle.append(
+                    oracle_block(observed.number, observed.transactions, block.execution, dropped)
+                )
                 views.bal_unindexed_reads += block.bal_unindexed_reads
             if on_block is not None:
                 on_block(done, total)
