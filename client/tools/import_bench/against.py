@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -124,13 +125,16 @@ def summarize(walls: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
 
 def format_summary(revision: str, summary: dict[str, Any]) -> str:
     """The printed table: one line per side and path, then the ratios."""
-    lines = [f"{'':>22} {'min s':>8} {'median s':>9}   runs"]
+    names = {THIS: "this checkout", REV: revision}
+    width = max(map(len, names.values()))
+    lines = [f"{'':>{width + 10}} {'min s':>8} {'median s':>9}   runs"]
     for side in SIDES:
-        name = "this checkout" if side == THIS else revision
         for path in PATHS:
             cell = summary["wall_s"][side][path]
             runs = ", ".join(f"{wall:.3f}" for wall in cell["runs"])
-            lines.append(f"{name[:12]:>12} {path:>9} {cell['min']:8.3f} {cell['median']:9.3f}   {runs}")
+            lines.append(
+                f"{names[side]:>{width}} {path:>9} {cell['min']:8.3f} {cell['median']:9.3f}   {runs}"
+            )
 
     def pair(ratios: dict[str, float | None]) -> str:
         return "  ".join(
@@ -138,8 +142,7 @@ def format_summary(revision: str, summary: dict[str, Any]) -> str:
         )
 
     for side in SIDES:
-        name = "this checkout" if side == THIS else revision
-        lines.append(f"BAL / streaming, {name}: {pair(summary['bal_over_streaming'][side])}")
+        lines.append(f"BAL / streaming, {names[side]}: {pair(summary['bal_over_streaming'][side])}")
     for path in PATHS:
         lines.append(f"this / {revision}, {path} path: {pair(summary['this_over_rev'][path])}")
     return "\n".join(lines)
@@ -217,6 +220,8 @@ class Side:
     balrex: Path
     chain: Path
     walls: dict[str, list[float]] = field(default_factory=lambda: {path: [] for path in PATHS})
+    #: the machine's 1-minute load average as each run started (the machine is shared: context for noise)
+    loads: list[float] = field(default_factory=list)
 
 
 def bench_walls(report: dict[str, Any]) -> dict[str, float]:
@@ -281,6 +286,7 @@ def measure(
     for name, number in alternation(runs):
         side = sides[name]
         started = time.perf_counter()
+        side.loads.append(os.getloadavg()[0])
         result = import_bench(side, number, out)
         if result.returncode != 0 and name == REV and not regenerated and number == 1:
             side.chain = regenerate_chain(side, sides[THIS].chain, out)
@@ -294,7 +300,7 @@ def measure(
             side.walls[path].append(wall)
         on_run(
             f"run {number}/{runs} {name:>4}: BAL {walls['bal']:.3f} s, streaming {walls['streaming']:.3f} s "
-            f"({time.perf_counter() - started:.0f} s with start-up)"
+            f"({time.perf_counter() - started:.0f} s with start-up, load {side.loads[-1]:.1f} at start)"
         )
     return regenerated
 
@@ -338,6 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "same_chain_bytes": not regenerated or same_chain_files(options.chain, sides[REV].chain),
         "runs_per_side": options.runs,
         "order": [f"{side}-{number}" for side, number in alternation(options.runs)],
+        "load_1min_at_start": {name: side.loads for name, side in sides.items()},
         **summary,
     }
     json_path = options.json_path or options.out / f"against-{label}.json"
