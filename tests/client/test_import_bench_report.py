@@ -315,7 +315,7 @@ def test_three_hundred_blocks_stay_bounded() -> None:
     report = make_report(blocks=300)
     svg = render_timeline_svg(report)
     root = ET.fromstring(svg)
-    assert int(root.get("height")) <= 2000
+    assert int(root.get("height")) <= 2400
     assert len(svg) < 500_000
     lanes = [g for g in root.iter(f"{SVG_NS}g") if g.get("class") == "lane"]
     assert 0 < len(lanes) <= 3 * 120

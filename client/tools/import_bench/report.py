@@ -39,7 +39,7 @@ STAGE_COLOURS: dict[str, str] = {
     "exec": "#4e79a7",
     "warmer": "#f28e2b",
     "merkle": "#59a14f",
-    "later": "#d37295",
+    "later": "#e15759",
     "store": "#b07aa1",
     WHOLE_BLOCK: "#76b7b2",
 }
@@ -76,7 +76,7 @@ PLOT_WIDTH_PX = SVG_WIDTH_PX - LABEL_GUTTER_PX - RIGHT_MARGIN_PX
 # make the README image megabytes large.
 MAX_LANES = 120
 # Four rows share a lane (see STAGE_BANDS), so lanes are taller than one bar would need.
-MAX_LANES_HEIGHT_PX = 560
+MAX_LANES_HEIGHT_PX = 640
 MIN_LANE_PX = 4.5
 MAX_LANE_PX = 18.0
 LABEL_SPACING_PX = 11.0
@@ -541,7 +541,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         '<p class="note">One lane per block; x is ms since the block was received, on the same scale '
         "for every run. Each lane has one row per thread or process, so what ran at the same time is "
         "drawn one above the other: the warmer's thread (orange, top), the node's own prepare, exec "
-        "and store (middle), the later-part worker running the block's later transactions (pink) and "
+        "and store (middle), the later-part worker running the block's later transactions (red) and "
         "the merkleizer (green, bottom). Merkle under the exec bar ran concurrently with execution; "
         "past the end of exec it is the drain before the state root is ready.</p>"
         f"{svg_open(SVG_WIDTH_PX, math.ceil(legend_height + 8), 'legend')}{legend}</svg>"
