@@ -3,7 +3,8 @@
 A source is a bench-chain folder (``balrex bench-chain``) or EF blockchain
 fixtures (one JSON file, or a folder of them; each test is its own chain from
 its own genesis). Every block is imported through the pipeline
-(``pipeline.import_block_sync``, the streaming path) by an
+(``pipeline.import_block_sync``; a bench chain on the BAL path, its merkleization in
+a worker process; EF fixtures on the streaming path) by an
 :class:`.execution.ObservingBlockchain`: one execution both stores the block
 (the next block finds its parent state) and says what each transaction touched. Invalid
 blocks (EF fixtures hold some on purpose) and blocks of forks before Amsterdam
@@ -13,16 +14,19 @@ blocks (EF fixtures hold some on purpose) and blocks of forks before Amsterdam
 from __future__ import annotations
 
 import json
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bal import BlockAccessList
 from client.chain_config import UnsupportedChainConfig, config_from_fixture
 from client.genesis import build_genesis, parse_hex_bytes
 from client.tools.bench_chain import BenchChainError, load_chain
 from client.tools.bench_chain.chain_files import METADATA_FILE
-from pipeline import BlockRejected, UnknownParent, import_block_sync
-from storage import MemoryStore
+from pipeline import BlockRejected, MerkleWorkerPool, UnknownParent, import_block_sync
+from storage import MemoryStore, RocksStore
 
 from .execution import ObservingBlockchain
 from .model import AccessSource, BlockAccesses
@@ -40,6 +44,13 @@ class _ChainRun:
 
     blockchain: ObservingBlockchain
     blocks: list[bytes]
+    #: each block's BAL when the source has them: the import takes the BAL path, and ``merkleizer``
+    #: (a worker process) computes the state root beside the observed execution
+    bals: list[BlockAccessList | None] | None = None
+    merkleizer: MerkleWorkerPool | None = None
+
+    def blocks_and_bals(self) -> Iterator[tuple[bytes, BlockAccessList | None]]:
+        return zip(self.blocks, self.bals or [None] * len(self.blocks), strict=True)
 
 
 @dataclass
@@ -55,6 +66,8 @@ class ChainViews:
     chains: int = 0
     invalid_blocks: int = 0
     unobservable_blocks: int = 0
+    #: wall seconds inside the block imports (observed execution included), as import-bench times a run
+    import_seconds: float = 0.0
 
     def sources(self) -> tuple[AccessSource, AccessSource]:
         """The execution view and the BAL view as sources for :func:`.dossier.build_dossier`."""
@@ -80,14 +93,28 @@ class ChainViews:
 
 
 def _bench_chain(path: Path) -> Iterator[_ChainRun]:
+    """The bench chain imported on the BAL path, into a throw-away RocksDB store.
+
+    Its blocks carry their BALs, so the state root is computed in a merkleizer worker
+    process while the block executes, observed, in this one (the later part stays here:
+    a worker's transactions would escape the observation).
+    """
     try:
         chain = load_chain(path)
     except BenchChainError as exc:
         raise ChainSourceError(str(exc)) from None
     genesis = build_genesis(chain.genesis)
-    blockchain = ObservingBlockchain(MemoryStore(), genesis.config)
-    blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
-    yield _ChainRun(blockchain, chain.blocks)
+    with tempfile.TemporaryDirectory(prefix="balrex-dossier-") as directory:
+        store = RocksStore(Path(directory) / "chaindata")
+        pool = MerkleWorkerPool(1)
+        try:
+            blockchain = ObservingBlockchain(store, genesis.config)
+            blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
+            pool.start()
+            yield _ChainRun(blockchain, chain.blocks, list(chain.bals), pool)
+        finally:
+            pool.close()
+            store.close()
 
 
 def _fixture_runs(path: Path, only: str | None) -> Iterator[_ChainRun]:
@@ -137,13 +164,16 @@ def observe_chain(
     for run in runs:
         views.chains += 1
         total += len(run.blocks)
-        for block_rlp in run.blocks:
+        for block_rlp, bal in run.blocks_and_bals():
             done += 1
+            started = time.perf_counter()
             try:
-                import_block_sync(run.blockchain, block_rlp)
+                import_block_sync(run.blockchain, block_rlp, bal, merkleizer=run.merkleizer)
             except (BlockRejected, UnknownParent):
                 views.invalid_blocks += 1
                 continue
+            finally:
+                views.import_seconds += time.perf_counter() - started
             observed = run.blockchain.take_observed()
             if observed is None:
                 views.unobservable_blocks += 1

@@ -17,7 +17,7 @@ from .analysis import analyze_block
 from .ceiling import bal_ceiling
 from .chain import ChainSourceError, observe_chain
 from .dossier import DEFAULT_WORKERS, Dossier, build_dossier
-from .measured import MeasuredError, measured_vs_predicted
+from .measured import MeasuredError, MeasuredRuns, load_measured, measured_vs_predicted
 from .oracle import oracle_quality
 from .report_chain import chain_parts, parts_html, parts_markdown
 from .report_html import render_html
@@ -224,6 +224,12 @@ def chain(
     drawn = _trace_workers(counts, trace_workers, workers)
     if (bench_split is None) != (bench_whole is None):
         _fail("--bench-split and --bench-whole go together: the measured speedup is one over the other")
+    runs: MeasuredRuns | None = None
+    if bench_split is not None and bench_whole is not None:
+        try:
+            runs = load_measured(bench_split, bench_whole)
+        except MeasuredError as exc:
+            _fail(str(exc))
     started = time.perf_counter()
     try:
         with _progress(Console(stderr=True)) as stage:
@@ -244,9 +250,9 @@ def chain(
     ]
     oracle = oracle_quality(oracle_graphs, execution.graphs)
     measured = None
-    if bench_split is not None and bench_whole is not None:
+    if runs is not None:
         try:
-            measured = measured_vs_predicted(execution.graphs, bench_split, bench_whole)
+            measured = measured_vs_predicted(execution.graphs, runs)
         except MeasuredError as exc:
             _fail(str(exc))
     _print_summary(execution)
@@ -256,8 +262,10 @@ def chain(
     )
     _print_chain_extras(ceiling, oracle, measured)
     typer.echo(
-        f"  time: {time.perf_counter() - started:.1f} s (import and observation {executed - started:.1f} s, "
-        f"analysis {time.perf_counter() - executed:.1f} s)"
+        f"  time: {time.perf_counter() - started:.1f} s: "
+        f"block imports (observed) {views.import_seconds:.1f} s, "
+        f"loading and genesis {executed - started - views.import_seconds:.1f} s, "
+        f"analysis {time.perf_counter() - executed:.1f} s"
     )
     parts = chain_parts(execution, ceiling, oracle, measured)
     renderers: dict[Path | None, Callable[[], str]] = {

@@ -140,9 +140,14 @@ def parts_markdown(parts: list[Part]) -> str:
     return "\n".join(lines)
 
 
+def anchor(heading: str) -> str:
+    """The id of a section's heading, so a link (or a screenshot) can open the page there."""
+    return "".join(c if c.isalnum() else "-" for c in heading.lower()).strip("-")
+
+
 def parts_html(parts: list[Part]) -> str:
     return "".join(
-        f"<h2>{heading}</h2>"
+        f'<h2 id="{anchor(heading)}">{heading}</h2>'
         + (f"<p class=note>{text}</p>" if text else "")
         + report_html.table(headers, rows)
         for heading, text, headers, rows in parts

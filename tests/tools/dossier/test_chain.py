@@ -108,7 +108,7 @@ def test_cli_on_the_bench_chain(bench_chain: Path, tmp_path: Path) -> None:
     assert report["oracle"]["account_keys"]["both"] >= BLOCKS * TXS
     for heading in ("## Execution view and BAL view", "## BAL ceiling", "## Pre-execution oracle"):
         assert heading in (out / "c.md").read_text()
-    assert "Pre-execution oracle" in (out / "c.html").read_text()
+    assert '<h2 id="pre-execution-oracle">' in (out / "c.html").read_text()
 
 
 def test_ef_fixture_reads_the_bal_cannot_place(tmp_path: Path) -> None:
