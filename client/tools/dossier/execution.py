@@ -109,8 +109,8 @@ class ObservingBlockchain(Blockchain):
     Importing a block through the pipeline then executes it once, observed, and
     stores it as usual: :meth:`take_observed` gives what that execution
     touched, transaction by transaction. Blocks of earlier forks run unobserved.
-    Only the streaming path is observed whole: a block whose later part runs in a
-    worker process would be seen only up to its split.
+    Either path works, without later parts: a block whose later transactions ran in
+    the later-part worker would be seen only up to its split.
     """
 
     def __init__(self, store: Store, config: ChainConfig) -> None:

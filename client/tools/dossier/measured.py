@@ -49,6 +49,8 @@ def bal_path_blocks(path: Path) -> dict[int, dict[str, Any]]:
         raise MeasuredError(f"{path}: not an import-bench JSON ({exc})") from None
     except (KeyError, TypeError):
         raise MeasuredError(f"{path}: no BAL-path run; make it with import-bench --with-bal --json") from None
+    if not isinstance(rows, list) or not all(isinstance(row, dict) and "number" in row for row in rows):
+        raise MeasuredError(f"{path}: the BAL-path run's blocks are not import-bench block rows")
     return {row["number"]: row for row in rows}
 
 

@@ -146,7 +146,10 @@ def test_a_bench_json_that_does_not_fit_is_named(
         measured_vs_predicted([block], load_measured(split, whole))
 
 
-def test_a_json_without_a_bal_run_is_named(tmp_path: Path) -> None:
+def test_a_json_without_bal_path_block_rows_is_named(tmp_path: Path) -> None:
+    (tmp_path / "rows.json").write_text(json.dumps({"runs": {"with_bal": {"blocks": [{"exec_ms": 1.0}]}}}))
+    with pytest.raises(MeasuredError, match="not import-bench block rows"):
+        load_measured(tmp_path / "rows.json", tmp_path / "rows.json")
     (tmp_path / "baseline.json").write_text(json.dumps({"runs": {"baseline": {"blocks": []}}}))
     with pytest.raises(MeasuredError, match="no BAL-path run"):
         load_measured(tmp_path / "baseline.json", tmp_path / "baseline.json")
