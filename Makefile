@@ -9,7 +9,7 @@ PASS     ?= merkle
 PYTEST   := $(BIN)/pytest -p no:cacheprovider --import-mode=importlib
 STAMP    := $(VENV)/.installed-stamp
 
-.PHONY: install vectors run test unit ef-ci ef-tests bench bench-prague lint typecheck clean
+.PHONY: install vectors run test unit ef-ci ef-tests bench bench-prague bench-against lint typecheck clean
 
 install: $(STAMP)
 
@@ -96,6 +96,16 @@ bench: $(BENCH_CHAIN)/chain.json
 bench-prague: $(PRAGUE_CHAIN)/chain.json
 	$(BIN)/balrex import-bench $(PRAGUE_CHAIN) --compare \
 	  --json $(BENCH_OUT)/bench-prague.json --report $(BENCH_OUT)/bench-prague.html
+
+# This checkout against another revision on the same chain: make bench-against REV=<git revision>
+# [RUNS=3]. REV is checked out (git worktree, bench-out/against-<rev>/, removed afterwards) and
+# installed into its own .venv by its own Makefile; import-bench --compare runs alternate between
+# the two sides; min and median wall times, BAL / streaming and this / REV ratios are printed and
+# written to bench-out/against-<rev>.json.
+RUNS ?= 3
+bench-against: $(BENCH_CHAIN)/chain.json
+	@test -n "$(REV)" || { echo "usage: make bench-against REV=<git revision> [RUNS=3]" >&2; exit 2; }
+	$(BIN)/python -m client.tools.import_bench.against '$(REV)' --runs $(RUNS) --chain $(BENCH_CHAIN) --out $(BENCH_OUT)
 
 # Style, the layers (import-linter contracts in pyproject.toml) and types.
 lint: install typecheck

@@ -13,7 +13,7 @@ from client.tools.import_bench.report import render_html, render_timeline_svg, w
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 VOID_ELEMENTS = {"meta", "br", "hr", "img", "input", "link"}
-STAGES = ("prepare", "exec", "warmer", "merkle", "store")
+STAGES = ("prepare", "exec", "warmer", "merkle", "later", "store")
 BLOCK_STAGE_FIELDS = (
     "exec_ms",
     "warmer_ms",
@@ -87,6 +87,7 @@ def bal_blocks(count: int, first: int = 100) -> list[dict[str, Any]]:
             "prepare": (0.0, 1.0),
             "warmer": (1.0, 3.0),
             "exec": (1.0, exec_end),
+            "later": (1.5, exec_end - 2.0),
             "merkle": (2.0, exec_end + 1.5),
             "store": (exec_end + 1.5, exec_end + 2.5),
         }
@@ -244,19 +245,38 @@ def test_bars_are_placed_in_proportion_to_the_timeline_on_one_shared_scale() -> 
             assert (f"{start:g}", f"{end:g}") in exec_spans
 
 
-def test_merkle_is_a_strip_inside_the_exec_lane_overlapping_exec_in_time() -> None:
+def test_each_thread_or_process_has_its_own_row_and_overlaps_show_in_time() -> None:
     root = ET.fromstring(render_timeline_svg(make_report(blocks=1)))
     lane = next(g for g in root.iter(f"{SVG_NS}g") if g.get("data-run") == "with_bal")
     bars = {rect.get("data-stage"): rect for rect in lane.iter(f"{SVG_NS}rect")}
-    exec_bar, merkle_bar = bars["exec"], bars["merkle"]
-    exec_top, merkle_top = float(exec_bar.get("y")), float(merkle_bar.get("y"))
-    assert float(merkle_bar.get("height")) < float(exec_bar.get("height"))
-    assert exec_top <= merkle_top
-    assert merkle_top + float(merkle_bar.get("height")) <= exec_top + float(exec_bar.get("height")) + 0.01
-    # Merkle starts inside the exec bar (concurrent part) and ends past it (the drain).
-    exec_x, merkle_x = float(exec_bar.get("x")), float(merkle_bar.get("x"))
-    exec_end = exec_x + float(exec_bar.get("width"))
-    assert exec_x < merkle_x < exec_end < merkle_x + float(merkle_bar.get("width"))
+
+    def rows(stage: str) -> tuple[float, float]:
+        top = float(bars[stage].get("y"))
+        return top, top + float(bars[stage].get("height"))
+
+    def columns(stage: str) -> tuple[float, float]:
+        left = float(bars[stage].get("x"))
+        return left, left + float(bars[stage].get("width"))
+
+    # Top to bottom, without overlapping: warmer thread, the node's exec, later-part worker, merkleizer.
+    order = ["warmer", "exec", "later", "merkle"]
+    for upper, lower in zip(order, order[1:], strict=False):
+        assert rows(upper)[1] <= rows(lower)[0], (upper, lower)
+    assert rows("prepare") == rows("exec") == rows("store")
+    # The later part runs inside exec's span; merkle starts inside it (concurrent) and ends past it (drain).
+    exec_x, exec_end = columns("exec")
+    later_x, later_end = columns("later")
+    merkle_x, merkle_end = columns("merkle")
+    assert exec_x < later_x < later_end < exec_end
+    assert exec_x < merkle_x < exec_end < merkle_end
+
+
+def test_a_run_without_later_parts_draws_and_lists_no_later_row() -> None:
+    report = make_report(blocks=2)
+    del report["runs"]["with_bal"]
+    svg = render_timeline_svg(report)
+    assert 'data-stage="later"' not in svg
+    assert "later part" not in svg
 
 
 def test_py_evm_without_timeline_gets_whole_block_bars_cut_at_the_shared_axis() -> None:
@@ -284,7 +304,8 @@ def test_standalone_svg_parses_and_has_background_title_legend() -> None:
     assert background is not None and background.get("fill") == "#ffffff"
     texts = "".join(root.itertext())
     assert "balrex import-bench: chains/test.rlp" in texts
-    for legend in ("exec", "merkle (state root)", "warmer (BAL prefetch)", "whole block (no stage split)"):
+    legends = ("exec", "merkle (state root)", "warmer (BAL prefetch)", "later part")
+    for legend in (*legends, "whole block (no stage split)"):
         assert legend in texts
     lanes = [g for g in root.iter(f"{SVG_NS}g") if g.get("class") == "lane"]
     assert len(lanes) == 9
@@ -294,7 +315,7 @@ def test_three_hundred_blocks_stay_bounded() -> None:
     report = make_report(blocks=300)
     svg = render_timeline_svg(report)
     root = ET.fromstring(svg)
-    assert int(root.get("height")) <= 2000
+    assert int(root.get("height")) <= 2400
     assert len(svg) < 500_000
     lanes = [g for g in root.iter(f"{SVG_NS}g") if g.get("class") == "lane"]
     assert 0 < len(lanes) <= 3 * 120

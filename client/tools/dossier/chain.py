@@ -2,9 +2,11 @@
 
 A source is a bench-chain folder (``balrex bench-chain``) or EF blockchain
 fixtures (one JSON file, or a folder of them; each test is its own chain from
-its own genesis). Every block is executed once under observation
-(:mod:`.execution`), then imported for real (``pipeline.import_block_sync``, the
-streaming path) so that the next block finds its parent state. Invalid
+its own genesis). Every block is imported through the pipeline
+(``pipeline.import_block_sync``; a bench chain on the BAL path, its merkleization in
+a worker process; EF fixtures on the streaming path) by an
+:class:`.execution.ObservingBlockchain`: one execution both stores the block
+(the next block finds its parent state) and says what each transaction touched. Invalid
 blocks (EF fixtures hold some on purpose) and blocks of forks before Amsterdam
 (no per-transaction units) are imported or skipped as they come and counted.
 """
@@ -12,21 +14,24 @@ blocks (EF fixtures hold some on purpose) and blocks of forks before Amsterdam
 from __future__ import annotations
 
 import json
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from client.blockchain import Blockchain
+from bal import BlockAccessList
 from client.chain_config import UnsupportedChainConfig, config_from_fixture
 from client.genesis import build_genesis, parse_hex_bytes
 from client.tools.bench_chain import BenchChainError, load_chain
 from client.tools.bench_chain.chain_files import METADATA_FILE
-from pipeline import BlockRejected, UnknownParent, import_block_sync
-from storage import MemoryStore
+from pipeline import BlockRejected, MerkleWorkerPool, UnknownParent, import_block_sync
+from storage import MemoryStore, RocksStore
 
-from .execution import NotObservable, observe_block
+from .execution import ObservingBlockchain
 from .model import AccessSource, BlockAccesses
-from .views import block_views
+from .oracle import oracle_block
+from .views import block_views, dropped_keys
 
 
 class ChainSourceError(ValueError):
@@ -37,8 +42,15 @@ class ChainSourceError(ValueError):
 class _ChainRun:
     """One chain from its genesis: a blockchain holding the genesis, and the blocks to import."""
 
-    blockchain: Blockchain
+    blockchain: ObservingBlockchain
     blocks: list[bytes]
+    #: each block's BAL when the source has them: the import takes the BAL path, and ``merkleizer``
+    #: (a worker process) computes the state root beside the observed execution
+    bals: list[BlockAccessList | None] | None = None
+    merkleizer: MerkleWorkerPool | None = None
+
+    def blocks_and_bals(self) -> Iterator[tuple[bytes, BlockAccessList | None]]:
+        return zip(self.blocks, self.bals or [None] * len(self.blocks), strict=True)
 
 
 @dataclass
@@ -48,10 +60,14 @@ class ChainViews:
     chain: str
     execution: list[BlockAccesses] = field(default_factory=list)
     bal: list[BlockAccesses] = field(default_factory=list)
+    #: what each transaction's envelope alone announces (:mod:`.oracle`)
+    oracle: list[BlockAccesses] = field(default_factory=list)
     bal_unindexed_reads: int = 0
     chains: int = 0
     invalid_blocks: int = 0
     unobservable_blocks: int = 0
+    #: wall seconds inside the block imports (observed execution included), as import-bench times a run
+    import_seconds: float = 0.0
 
     def sources(self) -> tuple[AccessSource, AccessSource]:
         """The execution view and the BAL view as sources for :func:`.dossier.build_dossier`."""
@@ -77,14 +93,28 @@ class ChainViews:
 
 
 def _bench_chain(path: Path) -> Iterator[_ChainRun]:
+    """The bench chain imported on the BAL path, into a throw-away RocksDB store.
+
+    Its blocks carry their BALs, so the state root is computed in a merkleizer worker
+    process while the block executes, observed, in this one (the later part stays here:
+    a worker's transactions would escape the observation).
+    """
     try:
         chain = load_chain(path)
     except BenchChainError as exc:
         raise ChainSourceError(str(exc)) from None
     genesis = build_genesis(chain.genesis)
-    blockchain = Blockchain(MemoryStore(), genesis.config)
-    blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
-    yield _ChainRun(blockchain, chain.blocks)
+    with tempfile.TemporaryDirectory(prefix="balrex-dossier-") as directory:
+        store = RocksStore(Path(directory) / "chaindata")
+        pool = MerkleWorkerPool(1)
+        try:
+            blockchain = ObservingBlockchain(store, genesis.config)
+            blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
+            pool.start()
+            yield _ChainRun(blockchain, chain.blocks, list(chain.bals), pool)
+        finally:
+            pool.close()
+            store.close()
 
 
 def _fixture_runs(path: Path, only: str | None) -> Iterator[_ChainRun]:
@@ -103,7 +133,7 @@ def _fixture_runs(path: Path, only: str | None) -> Iterator[_ChainRun]:
                 config = config_from_fixture(test["network"], test["config"])
             except (KeyError, UnsupportedChainConfig):
                 continue
-            blockchain = Blockchain(MemoryStore(), config)
+            blockchain = ObservingBlockchain(MemoryStore(), config)
             blockchain.init_genesis(test["pre"], parse_hex_bytes(test["genesisRLP"]))
             yield _ChainRun(
                 blockchain, [parse_hex_bytes(block["rlp"]) for block in test["blocks"] if "rlp" in block]
@@ -124,7 +154,7 @@ def observe_chain(
     only: str | None = None,
     on_block: Callable[[int, int], None] | None = None,
 ) -> ChainViews:
-    """Execute every block of the source at ``path`` under observation.
+    """Import every block of the source at ``path``, each execution observed.
 
     ``on_block(done, total)`` follows the blocks (``total``: of the chains met so far).
     """
@@ -134,26 +164,27 @@ def observe_chain(
     for run in runs:
         views.chains += 1
         total += len(run.blocks)
-        for block_rlp in run.blocks:
+        for block_rlp, bal in run.blocks_and_bals():
             done += 1
+            started = time.perf_counter()
             try:
-                observed = observe_block(run.blockchain, block_rlp)
-            except NotObservable:
-                observed = None
+                import_block_sync(run.blockchain, block_rlp, bal, merkleizer=run.merkleizer)
             except (BlockRejected, UnknownParent):
                 views.invalid_blocks += 1
                 continue
-            try:
-                import_block_sync(run.blockchain, block_rlp)
-            except (BlockRejected, UnknownParent):
-                views.invalid_blocks += 1
-                continue
+            finally:
+                views.import_seconds += time.perf_counter() - started
+            observed = run.blockchain.take_observed()
             if observed is None:
                 views.unobservable_blocks += 1
             else:
                 block = block_views(observed, keep_coinbase)
                 views.execution.append(block.execution)
                 views.bal.append(block.bal)
+                dropped = dropped_keys(observed.coinbase, keep_coinbase)
+                views.oracle.append(
+                    oracle_block(observed.number, observed.transactions, block.execution, dropped)
+                )
                 views.bal_unindexed_reads += block.bal_unindexed_reads
             if on_block is not None:
                 on_block(done, total)

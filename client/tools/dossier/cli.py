@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from .analysis import analyze_block
+from .ceiling import bal_ceiling
 from .chain import ChainSourceError, observe_chain
 from .dossier import DEFAULT_WORKERS, Dossier, build_dossier
+from .measured import MeasuredError, MeasuredRuns, load_measured, measured_vs_predicted
+from .oracle import oracle_quality
+from .report_chain import chain_parts, parts_html, parts_markdown
 from .report_html import render_html
 from .report_markdown import render_markdown
 from .report_trace import trace_events
@@ -108,6 +114,35 @@ def _print_summary(dossier: Dossier) -> None:
         )
 
 
+def _print_chain_extras(
+    ceiling: dict[str, Any], oracle: dict[str, Any], measured: dict[str, Any] | None
+) -> None:
+    speedups = ", ".join(
+        f"{row['workers']}: {row['speedup_vs_one_worker']:.2f}x" for row in ceiling["worker_simulation"]
+    )
+    typer.echo(
+        f"  BAL ceiling (workers only): {speedups}; unbounded {ceiling['unbounded_workers_speedup']:.2f}x"
+    )
+
+    def pair(name: str) -> str:
+        cell = oracle[name]
+        return " / ".join(
+            "n/a" if cell[key] is None else f"{cell[key]:.1f}%"
+            for key in ("precision_percentage", "recall_percentage")
+        )
+
+    typer.echo(
+        f"  oracle precision / recall: keys {pair('keys')}, storage {pair('storage_keys')}, "
+        f"pairs {pair('conflict_pairs')}"
+    )
+    if measured is not None and measured["measured_speedup"] is not None:
+        typer.echo(
+            f"  measured split speedup {measured['measured_speedup']:.2f}x "
+            f"over {measured['split_blocks']} blocks; "
+            f"balrex's split at best {measured['predicted_split_speedup']:.2f}x"
+        )
+
+
 @dossier_app.command("trace-pack")
 def trace_pack(
     pack: Annotated[Path, typer.Argument(help="a trace-pack-v1 folder, or a .tar / .tar.gz of one")],
@@ -171,10 +206,31 @@ def chain(
         int | None,
         typer.Option("--trace-workers", help="worker count drawn in --trace (default: the largest)"),
     ] = None,
+    bench_split: Annotated[
+        Path | None,
+        typer.Option("--bench-split", help="import-bench --with-bal JSON of this chain (the split BAL path)"),
+    ] = None,
+    bench_whole: Annotated[
+        Path | None,
+        typer.Option("--bench-whole", help="import-bench --with-bal --no-parallel JSON of this chain"),
+    ] = None,
 ) -> None:
-    """Execute the blocks with balrex and compare the execution view with the BAL view (Amsterdam blocks)."""
+    """Execute the blocks with balrex and compare the execution view with the BAL view (Amsterdam blocks).
+
+    Also: the BAL ceiling, the pre-execution oracle's precision and recall, and, given both
+    --bench-split and --bench-whole, balrex's measured split speedup per block beside the predictions.
+    """
     counts = parse_workers(workers)
     drawn = _trace_workers(counts, trace_workers, workers)
+    if (bench_split is None) != (bench_whole is None):
+        _fail("--bench-split and --bench-whole go together: the measured speedup is one over the other")
+    runs: MeasuredRuns | None = None
+    if bench_split is not None and bench_whole is not None:
+        try:
+            runs = load_measured(bench_split, bench_whole)
+        except MeasuredError as exc:
+            _fail(str(exc))
+    started = time.perf_counter()
     try:
         with _progress(Console(stderr=True)) as stage:
             views = observe_chain(source, keep_coinbase, only, on_block=stage("executing blocks"))
@@ -182,15 +238,36 @@ def chain(
         _fail(str(exc))
     if not views.execution:
         _fail(f"{source}: no Amsterdam block could be observed ({'; '.join(views.notes()) or 'no blocks'})")
+    executed = time.perf_counter()
     execution_source, bal_source = views.sources()
     execution = build_dossier(execution_source, counts)
     bal = build_dossier(bal_source, counts)
     difference = compare_views(execution.graphs, bal.graphs, views.bal_unindexed_reads)
+    ceiling = bal_ceiling(execution.graphs, counts)
+    oracle_graphs = [
+        analyze_block(block, graph.durations, execution_source.gas_complete)
+        for block, graph in zip(views.oracle, execution.graphs, strict=True)
+    ]
+    oracle = oracle_quality(oracle_graphs, execution.graphs)
+    measured = None
+    if runs is not None:
+        try:
+            measured = measured_vs_predicted(execution.graphs, runs)
+        except MeasuredError as exc:
+            _fail(str(exc))
     _print_summary(execution)
     typer.echo(
         f"  BAL view: {bal.fields['conflict_pair_count']} conflict pairs, {bal.fields['wave_count']} waves; "
         f"execution-only conflict pairs {difference['conflict_pairs_execution_only']}"
     )
+    _print_chain_extras(ceiling, oracle, measured)
+    typer.echo(
+        f"  time: {time.perf_counter() - started:.1f} s: "
+        f"block imports (observed) {views.import_seconds:.1f} s, "
+        f"loading and genesis {executed - started - views.import_seconds:.1f} s, "
+        f"analysis {time.perf_counter() - executed:.1f} s"
+    )
+    parts = chain_parts(execution, ceiling, oracle, measured)
     renderers: dict[Path | None, Callable[[], str]] = {
         json_out: lambda: (
             json.dumps(
@@ -199,13 +276,24 @@ def chain(
                     "execution": execution.fields,
                     "bal": bal.fields,
                     "difference": difference,
+                    "bal_ceiling": ceiling,
+                    "oracle": oracle,
+                    "measured": measured,
                 },
                 indent=2,
             )
             + "\n"
         ),
-        markdown_out: lambda: render_markdown(execution) + "\n" + views_markdown(execution, bal, difference),
-        html_out: lambda: render_html(execution, appendix=views_html(execution, bal, difference)),
+        markdown_out: lambda: (
+            render_markdown(execution)
+            + "\n"
+            + views_markdown(execution, bal, difference)
+            + "\n"
+            + parts_markdown(parts)
+        ),
+        html_out: lambda: render_html(
+            execution, appendix=views_html(execution, bal, difference) + parts_html(parts)
+        ),
         trace_out: lambda: json.dumps(trace_events(execution, drawn)) + "\n",
     }
     for path in write_outputs(renderers):

@@ -13,8 +13,8 @@ touched (balance, nonce, code, existence) and every slot it read or wrote; the
 executed BAL gives the keys whose value it changed. Only forks that close a
 unit per transaction (Amsterdam on) can be observed this way.
 
-The block is executed here only to be observed, on the parent state, without
-storing anything; importing it is the caller's business (``pipeline.import_block_sync``).
+:class:`ObservingBlockchain` puts this database under the pipeline's own
+execution, so a block is executed once: observed and imported together.
 """
 
 from __future__ import annotations
@@ -23,14 +23,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import ValidationError
+from eth.abc import BlockHeaderAPI
 
 from bal.recorder import BalRecorder
 from bal.types import BlockAccessList
 from client.account_db import StoreAccountDB
 from client.blockchain import Blockchain
+from client.chain_config import ChainConfig
+from pipeline.chain import BlockExecution, LaterPart, PreparedBlock
 from pipeline.state_source import StateSource
-from pipeline.verdicts import BlockRejected, Rule
+from storage import Store
 
 
 class _UnitSet(set[object]):
@@ -82,10 +84,6 @@ def observing_vm(vm_class: type) -> type:
     return vm_class.configure(_state_class=state_class)  # type: ignore[attr-defined,no-any-return]
 
 
-class NotObservable(Exception):
-    """A block whose fork records no per-transaction units (before Amsterdam)."""
-
-
 @dataclass(frozen=True)
 class ObservedBlock:
     """One executed block: its transactions, their gas, their units and the BAL execution produced."""
@@ -97,27 +95,62 @@ class ObservedBlock:
     #: unit i + 1 belongs to transaction i; 0 and n + 1 are the system calls before and after
     units: dict[int, UnitAccesses]
     block_access_list: BlockAccessList
+    #: the signed transactions (py-evm's), for what can be predicted from their envelopes alone
+    transactions: tuple[Any, ...] = ()
 
 
-def observe_block(blockchain: Blockchain, block_rlp: bytes) -> ObservedBlock:
-    """Execute ``block_rlp`` on its stored parent and return what each transaction accessed.
+def _records_bal(vm_class: type) -> bool:
+    return bool(getattr(vm_class, "records_block_access_list", False))
 
-    Raises :class:`BlockRejected` for an invalid block and :class:`NotObservable`
-    for a fork that records no BAL.
+
+class ObservingBlockchain(Blockchain):
+    """The blockchain, executing blocks of BAL-recording forks on :class:`ObservingAccountDB`.
+
+    Importing a block through the pipeline then executes it once, observed, and
+    stores it as usual: :meth:`take_observed` gives what that execution
+    touched, transaction by transaction. Blocks of earlier forks run unobserved.
+    Either path works, without later parts: a block whose later transactions ran in
+    the later-part worker would be seen only up to its split.
     """
-    prepared = blockchain.prepare(block_rlp, None)
-    if not getattr(prepared.vm_class, "records_block_access_list", False):
-        raise NotObservable(f"block {prepared.encoded.number}: no per-transaction units before Amsterdam")
+
+    def __init__(self, store: Store, config: ChainConfig) -> None:
+        super().__init__(store, config)
+        self._observing_classes: dict[type, type] = {}
+        self._vm: Any = None
+        self._observed: ObservedBlock | None = None
+
+    def block_vm(self, vm_class: type, header: BlockHeaderAPI, source: StateSource) -> Any:
+        if _records_bal(vm_class):
+            if vm_class not in self._observing_classes:
+                self._observing_classes[vm_class] = observing_vm(vm_class)
+            vm_class = self._observing_classes[vm_class]
+        self._vm = super().block_vm(vm_class, header, source)
+        return self._vm
+
+    def execute(
+        self,
+        prepared: PreparedBlock,
+        source: StateSource,
+        *,
+        with_deltas: bool,
+        later: LaterPart | None = None,
+    ) -> BlockExecution:
+        self._observed = None
+        execution = super().execute(prepared, source, with_deltas=with_deltas, later=later)
+        if _records_bal(prepared.vm_class):
+            self._observed = _observed_block(prepared, self._vm.state._account_db, execution)
+        return execution
+
+    def take_observed(self) -> ObservedBlock | None:
+        """What the last execution touched (None before Amsterdam), handed over once."""
+        observed, self._observed = self._observed, None
+        return observed
+
+
+def _observed_block(
+    prepared: PreparedBlock, db: ObservingAccountDB, execution: BlockExecution
+) -> ObservedBlock:
     block = prepared.block
-    source = StateSource(
-        blockchain.store, prepared.parent.state_root, parent_has_flat_state=prepared.parent_has_flat_state
-    )
-    vm = blockchain.block_vm(observing_vm(prepared.vm_class), block.header, source)
-    try:
-        execution = vm.execute_block(block, with_deltas=False)
-    except ValidationError as exc:
-        raise BlockRejected(Rule.INVALID_TRANSACTION_OR_BLOCK, str(exc)) from None
-    db: ObservingAccountDB = vm.state._account_db
     cumulative = [receipt.gas_used for receipt in execution.receipts]
     assert execution.block_access_list is not None  # the fork records it
     return ObservedBlock(
@@ -127,4 +160,5 @@ def observe_block(blockchain: Blockchain, block_rlp: bytes) -> ObservedBlock:
         gas_used=tuple(after - before for before, after in zip([0] + cumulative, cumulative, strict=False)),
         units=dict(db.observed_units),
         block_access_list=execution.block_access_list,
+        transactions=tuple(block.transactions),
     )

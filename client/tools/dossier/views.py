@@ -40,6 +40,11 @@ def storage_key(address: bytes, slot: int) -> Key:
     return ("0x" + address.hex(), "0x" + f"{slot:064x}")
 
 
+def dropped_keys(coinbase: bytes, keep_coinbase: bool) -> set[Key]:
+    """The keys left out of every view: the fee recipient's account key, unless kept."""
+    return set() if keep_coinbase else {account_key(coinbase)}
+
+
 def bal_writes(bal: BlockAccessList) -> dict[int, set[Key]]:
     """Keys changed per ``blockAccessIndex``: account keys for balance/nonce/code, storage keys for slots."""
     writes: dict[int, set[Key]] = defaultdict(set)
@@ -79,7 +84,7 @@ class BlockViews:
 def block_views(observed: ObservedBlock, keep_coinbase: bool = False) -> BlockViews:
     """The execution view and the BAL view of one observed block."""
     writes = bal_writes(observed.block_access_list)
-    dropped = set() if keep_coinbase else {account_key(observed.coinbase)}
+    dropped = dropped_keys(observed.coinbase, keep_coinbase)
     execution, bal = [], []
     for position, (tx_hash, gas) in enumerate(zip(observed.tx_hashes, observed.gas_used, strict=True)):
         unit = observed.units[position + 1]

@@ -2,9 +2,10 @@
 
 The bench records, per run ("baseline", "with_bal", "py_evm") and per block, how long each
 pipeline stage took and *when* it ran relative to the block's arrival. Numbers alone hide the
-point of the BAL path (merkleization overlapping execution), so this module draws it: one lane
-per block, stage bars on a time axis shared by all runs, merkle as a strip over the exec bar so
-the overlap and the drain after exec are visible at a glance.
+point of the BAL path (the merkleizer and the later-part worker running beside execution), so
+this module draws it: one lane per block, stage bars on a time axis shared by all runs, one row
+per thread or process inside the lane, so what ran in parallel and the merkle drain after exec
+are visible at a glance.
 
 Only the standard library is used, the HTML needs no scripts and fetches nothing, and every
 string taken from the run's JSON is escaped, so a report can be produced and opened anywhere.
@@ -30,7 +31,7 @@ OTHER_RUN_COLOUR = "#9c755f"
 MISSING = "—"
 
 # Pipeline order; the legend follows it.
-STAGES: tuple[str, ...] = ("prepare", "exec", "warmer", "merkle", "store")
+STAGES: tuple[str, ...] = ("prepare", "exec", "warmer", "merkle", "later", "store")
 # Runs without a stage split (py-evm) still get one bar per block: the whole import.
 WHOLE_BLOCK = "block"
 STAGE_COLOURS: dict[str, str] = {
@@ -38,6 +39,7 @@ STAGE_COLOURS: dict[str, str] = {
     "exec": "#4e79a7",
     "warmer": "#f28e2b",
     "merkle": "#59a14f",
+    "later": "#e15759",
     "store": "#b07aa1",
     WHOLE_BLOCK: "#76b7b2",
 }
@@ -46,22 +48,25 @@ STAGE_LEGEND: dict[str, str] = {
     "exec": "exec",
     "warmer": "warmer (BAL prefetch)",
     "merkle": "merkle (state root)",
+    "later": "later part (worker process)",
     "store": "store (atomic write)",
     WHOLE_BLOCK: "whole block (no stage split)",
 }
-# Where a stage's bar sits inside its lane, as (top, height) fractions of the bar band. The
-# sequential stages fill the band; warmer and merkle are strips drawn over it, so the part of
-# merkle lying on exec is the concurrent part and the part past exec is the drain.
+# Where a stage's bar sits inside its lane, as (top, height) fractions of the bar band: one
+# row per thread or process, so whatever overlaps in time is drawn one above the other and the
+# parallelism of a block reads off vertically. Top to bottom: the warmer thread, the node's own
+# sequence (prepare, exec, store), the later-part worker, the merkleizer. A merkle bar lying
+# under the exec bar ran concurrently with execution; its part past exec's end is the drain.
 STAGE_BANDS: dict[str, tuple[float, float]] = {
-    "prepare": (0.0, 1.0),
-    "exec": (0.0, 1.0),
-    "store": (0.0, 1.0),
+    "warmer": (0.0, 0.18),
+    "prepare": (0.22, 0.34),
+    "exec": (0.22, 0.34),
+    "store": (0.22, 0.34),
     WHOLE_BLOCK: (0.0, 1.0),
-    "warmer": (0.0, 0.35),
-    "merkle": (0.65, 0.35),
+    "later": (0.6, 0.18),
+    "merkle": (0.82, 0.18),
 }
-# Full-height bars first so the strips stay on top.
-STAGE_DRAW_ORDER: tuple[str, ...] = ("prepare", "exec", "store", "warmer", "merkle")
+STAGE_DRAW_ORDER: tuple[str, ...] = ("prepare", "exec", "store", "warmer", "later", "merkle")
 
 SVG_WIDTH_PX = 960
 LABEL_GUTTER_PX = 70
@@ -70,9 +75,10 @@ PLOT_WIDTH_PX = SVG_WIDTH_PX - LABEL_GUTTER_PX - RIGHT_MARGIN_PX
 # Beyond this many blocks a panel shows an even sample: thousands of 1-px lanes say nothing and
 # make the README image megabytes large.
 MAX_LANES = 120
-MAX_LANES_HEIGHT_PX = 480
-MIN_LANE_PX = 4.0
-MAX_LANE_PX = 14.0
+# Four rows share a lane (see STAGE_BANDS), so lanes are taller than one bar would need.
+MAX_LANES_HEIGHT_PX = 640
+MIN_LANE_PX = 4.5
+MAX_LANE_PX = 18.0
 LABEL_SPACING_PX = 11.0
 PANEL_HEADING_PX = 26
 PANEL_AXIS_PX = 36
@@ -533,8 +539,10 @@ def render_html(report: Mapping[str, Any]) -> str:
         f"<section><h2>Summary</h2>{summary_table(runs)}</section>"
         "<section><h2>Per-block stage timeline</h2>"
         '<p class="note">One lane per block; x is ms since the block was received, on the same scale '
-        "for every run. The orange strip at the top of a lane is the warmer, the green strip at the "
-        "bottom is the merkleizer: where it lies on the exec bar it ran concurrently with execution, "
+        "for every run. Each lane has one row per thread or process, so what ran at the same time is "
+        "drawn one above the other: the warmer's thread (orange, top), the node's own prepare, exec "
+        "and store (middle), the later-part worker running the block's later transactions (red) and "
+        "the merkleizer (green, bottom). Merkle under the exec bar ran concurrently with execution; "
         "past the end of exec it is the drain before the state root is ready.</p>"
         f"{svg_open(SVG_WIDTH_PX, math.ceil(legend_height + 8), 'legend')}{legend}</svg>"
         f"{''.join(panels)}</section>"

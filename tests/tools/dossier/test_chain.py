@@ -10,14 +10,13 @@ import pytest
 from fixture_files import release_archive
 from typer.testing import CliRunner
 
-from client.blockchain import Blockchain
 from client.cli import app
 from client.genesis import build_genesis
 from client.tools.bench_chain import load_chain
 from client.tools.bench_chain.generate import ChainSettings, generate_chain
 from client.tools.dossier.chain import observe_chain
 from client.tools.dossier.dossier import build_dossier
-from client.tools.dossier.execution import observe_block
+from client.tools.dossier.execution import ObservingBlockchain
 from client.tools.dossier.views import compare_views
 from pipeline import import_block_sync
 from storage import MemoryStore
@@ -40,18 +39,27 @@ def bench_chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_observation_splits_the_recorder_by_transaction_and_changes_nothing(bench_chain: Path) -> None:
+def test_one_import_both_stores_the_block_and_observes_each_transaction(bench_chain: Path) -> None:
     chain = load_chain(bench_chain)
     genesis = build_genesis(chain.genesis)
-    blockchain = Blockchain(MemoryStore(), genesis.config)
+    blockchain = ObservingBlockchain(MemoryStore(), genesis.config)
     blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
     for block_rlp, given in zip(chain.blocks, chain.bals, strict=True):
-        observed = observe_block(blockchain, block_rlp)
+        imported = import_block_sync(blockchain, block_rlp)  # checks the state root and the BAL hash
+        observed = blockchain.take_observed()
+        assert observed is not None and observed.number == imported.number
+        assert blockchain.take_observed() is None  # handed over once
         assert observed.block_access_list == given  # the recorder was fed as in a normal import
         assert sorted(observed.units) == list(range(TXS + 2))  # pre-execution, each tx, post-execution
+        assert len(observed.transactions) == TXS
         every_touch = set().union(*(unit.touched for unit in observed.units.values()))
         assert every_touch == {account.address for account in given.accounts}
-        import_block_sync(blockchain, block_rlp)
+        blockchain.set_forkchoice(imported.block_hash)
+    assert blockchain.chain.head_hash() == chain_last_hash(bench_chain)
+
+
+def chain_last_hash(path: Path) -> bytes:
+    return bytes.fromhex(json.loads((path / "chain.json").read_text())["last_block_hash"].removeprefix("0x"))
 
 
 def test_views_of_a_bench_chain(bench_chain: Path) -> None:
@@ -88,10 +96,19 @@ def test_cli_on_the_bench_chain(bench_chain: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     report = json.loads((out / "c.json").read_text())
-    assert set(report) == {"source", "execution", "bal", "difference"}
+    assert set(report) == {"source", "execution", "bal", "difference", "bal_ceiling", "oracle", "measured"}
     assert report["execution"]["workers"] == [1, 2, 4]
-    assert "## Execution view and BAL view" in (out / "c.md").read_text()
-    assert "Execution view and BAL view" in (out / "c.html").read_text()
+    assert report["measured"] is None  # no import-bench JSON given
+    # Without dependencies a BAL's ceiling is at least what the execution view's dependencies allow.
+    for free, bound in zip(
+        report["bal_ceiling"]["worker_simulation"], report["execution"]["worker_simulation"], strict=True
+    ):
+        assert free["speedup_vs_one_worker"] >= bound["speedup_vs_one_worker"] - 1e-9
+    # Every sender's account key is predicted and touched: precision and recall are both above zero.
+    assert report["oracle"]["account_keys"]["both"] >= BLOCKS * TXS
+    for heading in ("## Execution view and BAL view", "## BAL ceiling", "## Pre-execution oracle"):
+        assert heading in (out / "c.md").read_text()
+    assert '<h2 id="pre-execution-oracle">' in (out / "c.html").read_text()
 
 
 def test_ef_fixture_reads_the_bal_cannot_place(tmp_path: Path) -> None:
