@@ -1,16 +1,19 @@
-"""Cancun on our store: py-evm's CancunVM with balrex's mixins."""
+"""Cancun on our store: py-evm's CancunVM with balrex's mixins and CREATE/CREATE2 (``creates``)."""
 
 from __future__ import annotations
 
 from eth.vm.forks.cancun import CancunVM
 from eth.vm.forks.cancun.computation import CancunComputation
+from eth.vm.forks.cancun.opcodes import CANCUN_OPCODES
 from eth.vm.forks.cancun.state import CancunState
+from eth_utils.toolz import merge
 
+from .creates import CREATE_OPCODES
 from .store_mixins import OriginIsDepthZero, StoreExecution, StoreState
 
 
 class CancunStoreComputation(OriginIsDepthZero, CancunComputation):
-    pass
+    opcodes = merge(CANCUN_OPCODES, CREATE_OPCODES)
 
 
 class CancunStoreState(StoreState, CancunState):

@@ -17,16 +17,19 @@ from eth.vm.forks.prague.constants import (
     WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
     WITHDRAWAL_REQUEST_TYPE,
 )
+from eth.vm.forks.prague.opcodes import PRAGUE_OPCODES
 from eth.vm.forks.prague.state import PragueState
+from eth_utils.toolz import merge
 
 from pipeline.verdicts import BlockRejected, Rule
 
 from ..requests import deposit_requests
+from .creates import CREATE_OPCODES
 from .store_mixins import OriginIsDepthZero, StoreExecution, StoreState, with_header
 
 
 class PragueStoreComputation(OriginIsDepthZero, PragueComputation):
-    pass
+    opcodes = merge(PRAGUE_OPCODES, CREATE_OPCODES)
 
 
 class PragueStoreState(StoreState, PragueState):
