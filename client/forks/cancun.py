@@ -10,6 +10,7 @@ from eth_utils.toolz import merge
 
 from .creates import CREATE_OPCODES
 from .store_mixins import OriginIsDepthZero, StoreExecution, StoreState
+from .system_calls import SystemCalls
 
 
 class CancunStoreComputation(OriginIsDepthZero, CancunComputation):
@@ -20,5 +21,5 @@ class CancunStoreState(StoreState, CancunState):
     computation_class = CancunStoreComputation
 
 
-class BalrexCancunVM(StoreExecution, CancunVM):
+class BalrexCancunVM(StoreExecution, SystemCalls, CancunVM):
     _state_class = CancunStoreState

@@ -164,7 +164,6 @@ class StoreState:
         if balance < max_cost:
             raise ValidationError(f"sender balance {balance} is below the transaction's max cost {max_cost}")
 
-
     def has_code_or_nonce(self: Any, address: bytes) -> bool:
         """Whether a creation into ``address`` collides: code, a nonce, or storage (EIP-7610).
 
