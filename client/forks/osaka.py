@@ -25,7 +25,6 @@ from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI, SignedTransactionA
 from eth.vm.forks.cancun import get_total_blob_gas
 from eth.vm.forks.cancun.constants import BLOB_TX_TYPE, GAS_PER_BLOB, MIN_BLOB_BASE_FEE
 from eth.vm.forks.prague.computation import PragueComputation
-from eth.vm.forks.prague.opcodes import PRAGUE_OPCODES
 from eth.vm.opcode import as_opcode
 from eth_utils import ValidationError
 from eth_utils.toolz import merge
@@ -50,7 +49,7 @@ def clz(computation: ComputationAPI) -> None:
 
 
 OSAKA_OPCODES = merge(
-    copy.deepcopy(PRAGUE_OPCODES),
+    copy.deepcopy(PragueStoreComputation.opcodes),
     {CLZ: as_opcode(logic_fn=clz, mnemonic="CLZ", gas_cost=constants.GAS_LOW)},
 )
 

@@ -4,31 +4,34 @@ from __future__ import annotations
 
 from hashlib import sha256
 
-from eth.abc import BlockAPI, SignedTransactionAPI
-from eth.constants import GAS_TX, SYSTEM_ADDRESS, SYSTEM_MESSAGE_GAS
+from eth.abc import BlockAPI, BlockHeaderAPI, SignedTransactionAPI
+from eth.constants import GAS_TX
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.constants import (
     CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
     CONSOLIDATION_REQUEST_TYPE,
     DEPOSIT_REQUEST_TYPE,
+    HISTORY_STORAGE_ADDRESS,
     STANDARD_TOKEN_COST,
     TOTAL_COST_FLOOR_PER_TOKEN,
     WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
     WITHDRAWAL_REQUEST_TYPE,
 )
+from eth.vm.forks.prague.opcodes import PRAGUE_OPCODES
 from eth.vm.forks.prague.state import PragueState
 from eth_utils.toolz import merge
 
-from pipeline.verdicts import BlockRejected, Rule
-
 from ..requests import deposit_requests
+from .creates import CREATE_OPCODES
 from .precompiles import NATIVE_PRAGUE_PRECOMPILES
 from .store_mixins import OriginIsDepthZero, StoreExecution, StoreState, with_header
+from .system_calls import SystemCalls
 
 
 class PragueStoreComputation(OriginIsDepthZero, PragueComputation):
     _precompiles = merge(PragueComputation.get_precompiles(), NATIVE_PRAGUE_PRECOMPILES)
+    opcodes = merge(PRAGUE_OPCODES, CREATE_OPCODES)
 
 
 class PragueStoreState(StoreState, PragueState):
@@ -42,8 +45,12 @@ class PragueStoreState(StoreState, PragueState):
         return max(super().minimum_gas(transaction), floor)
 
 
-class BalrexPragueVM(StoreExecution, PragueVM):
+class BalrexPragueVM(StoreExecution, SystemCalls, PragueVM):
     _state_class = PragueStoreState
+
+    def pre_block_system_calls(self, header: BlockHeaderAPI) -> list[tuple[bytes, bytes]]:
+        """EIP-4788 as in Cancun, then EIP-2935: the parent hash."""
+        return [*super().pre_block_system_calls(header), (HISTORY_STORAGE_ADDRESS, header.parent_hash)]
 
     @staticmethod
     def compute_requests_hash(block: BlockAPI) -> BlockAPI:
@@ -68,22 +75,7 @@ class BalrexPragueVM(StoreExecution, PragueVM):
         )
 
     def _append_system_requests(self, block: BlockAPI, address: bytes, request_type: bytes) -> None:
-        """A checked system call (EIP-7002/7251): the predeploy must have code and must not fail."""
-        code = self.state.get_code(address)
-        if not code:
-            raise BlockRejected(Rule.SYSTEM_CONTRACT_CALL_FAILED, f"0x{address.hex()} has no code")
-        computation = self.execute_bytecode(
-            origin=SYSTEM_ADDRESS,
-            gas_price=0,
-            gas=SYSTEM_MESSAGE_GAS,
-            to=address,
-            sender=SYSTEM_ADDRESS,
-            value=0,
-            data=b"",
-            code=code,
-            code_address=address,
-        )
-        if computation.is_error:
-            raise BlockRejected(Rule.SYSTEM_CONTRACT_CALL_FAILED, f"call to 0x{address.hex()} failed")
-        if computation.output:
-            block.block_requests.append(request_type + computation.output)
+        """A checked system call (EIP-7002/7251); a non-empty output is the block's requests of its type."""
+        output = self.checked_system_call(address)
+        if output:
+            block.block_requests.append(request_type + output)

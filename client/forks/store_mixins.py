@@ -133,6 +133,8 @@ class StoreState:
     * The gas limit must cover the intrinsic gas including EIP-3860's initcode
       words (py-evm charges those later, during execution) and, from Prague,
       the EIP-7623 calldata floor.
+    * EIP-7610: an address with storage cannot be created into
+      (:meth:`has_code_or_nonce`).
     """
 
     account_db_class = StoreAccountDB
@@ -161,6 +163,15 @@ class StoreState:
         balance = self.get_balance(transaction.sender)
         if balance < max_cost:
             raise ValidationError(f"sender balance {balance} is below the transaction's max cost {max_cost}")
+
+    def has_code_or_nonce(self: Any, address: bytes) -> bool:
+        """Whether a creation into ``address`` collides: code, a nonce, or storage (EIP-7610).
+
+        py-evm asks this of a creation transaction and of CREATE/CREATE2 and
+        checks code and nonce only. EIP-7610 applies to every fork since
+        Frontier; the storage check records no read in a block access list.
+        """
+        return super().has_code_or_nonce(address) or self._account_db.account_has_storage(address)  # type: ignore[misc]
 
 
 class OriginIsDepthZero:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import rlp
 from eth.vm.chain_context import ChainContext
 from eth_hash.auto import keccak
+from eth_utils import ValidationError
 from fixture_files import first_test
 
 from client.chain_config import config_from_fixture
@@ -12,6 +14,7 @@ from client.chaindb import decode_header
 from client.forks import FORK_VMS, BalrexAmsterdamVM
 from client.forks.amsterdam.headers import EMPTY_BAL_HASH, AmsterdamBlockHeader
 from client.forks.amsterdam.state import AmsterdamStoreState
+from client.forks.osaka import TX_GAS_LIMIT_CAP, OsakaStoreState
 from client.genesis import parse_hex_bytes
 from storage.block_rlp import split_block
 
@@ -60,7 +63,11 @@ def test_slot_number_reaches_the_execution_context() -> None:
 
 
 def test_gas_cap_is_off() -> None:
-    class Tx:
-        gas = 2**24 + 1
+    """Osaka caps a transaction's gas limit at 2**24 (EIP-7825); Amsterdam lifts the cap (EIP-8037)."""
 
-    AmsterdamStoreState.validate_gas_limit_cap(None, Tx())  # type: ignore[arg-type]
+    class Tx:
+        gas = TX_GAS_LIMIT_CAP + 1
+
+    with pytest.raises(ValidationError, match="exceeds the cap"):
+        OsakaStoreState.validate_gas_limit_cap(None, Tx())  # type: ignore[arg-type]
+    assert AmsterdamStoreState.validate_gas_limit_cap(None, Tx()) is None  # type: ignore[arg-type,func-returns-value]

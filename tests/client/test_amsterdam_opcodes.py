@@ -54,11 +54,11 @@ def test_exchange_invalid_immediates(x: int) -> None:
 
 
 def test_every_valid_exchange_pair_is_ordered() -> None:
-    for x in range(256):
-        pair = decode_pair(x)
-        if pair is not None:
-            n, m = pair
-            assert 1 <= n < m <= 29
+    pairs = [pair for x in range(256) if (pair := decode_pair(x)) is not None]
+    # Every immediate outside the invalid range 82..127 decodes, each to a pair of its own.
+    assert len(pairs) == len(set(pairs)) == 256 - (127 - 82 + 1)
+    for n, m in pairs:
+        assert 1 <= n < m <= 29
 
 
 def test_new_opcodes_and_gas() -> None:

@@ -79,8 +79,11 @@ def test_close_releases_the_lock_despite_a_suspended_iterator(tmp_path: Path) ->
     next(suspended)
     first.close()
     try:
-        second = RocksStore(path)
-        second.close()
+        second = RocksStore(path)  # would fail with a LOCK error if the first were still open
+        try:
+            assert dump(second) == expected_dump(2)
+        finally:
+            second.close()
     finally:
         del suspended
         gc.collect()

@@ -44,10 +44,6 @@ class AmsterdamStoreState(OsakaStoreState):
         if transaction.to == CREATE_CONTRACT_ADDRESS and len(transaction.data) > MAX_INITCODE_SIZE:
             raise ValidationError(f"initcode of {len(transaction.data)} bytes exceeds {MAX_INITCODE_SIZE}")
 
-    def has_code_or_nonce(self, address: bytes) -> bool:
-        """EIP-7610: an address with storage is a collision too (py-evm checks code and nonce only)."""
-        return super().has_code_or_nonce(address) or self._account_db.account_has_storage(address)
-
     def process_set_code_authorizations(self, transaction: SignedTransactionAPI) -> int:
         """Apply the authorizations; return how many authorities already existed (EIP-8037 credit)."""
         refund = super().process_set_code_authorizations(transaction)
