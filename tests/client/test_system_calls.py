@@ -22,12 +22,13 @@ from eth.vm.forks.prague.constants import HISTORY_STORAGE_ADDRESS, WITHDRAWAL_RE
 from eth_keys.datatypes import PrivateKey
 
 from bal import BlockAccessList
+from client.block_builder import ProducedBlock
 from client.blockchain import Blockchain
 from client.dev_genesis import CHAIN_ID, DEV_ACCOUNTS, dev_genesis, dev_keys
 from client.forks.amsterdam.state_gas import STATE_BYTES_STORAGE_SET, cost_per_state_byte
 from client.genesis import build_genesis
 from client.later_part_worker import later_part_pool
-from client.tools.bench_chain.builder import BuiltBlock, ChainBuilder
+from client.tools.bench_chain.builder import ChainBuilder
 from pipeline import MerkleWorkerPool, import_block_sync
 from pipeline.state_source import StateSource
 from pipeline.verdicts import BlockRejected, Rule
@@ -48,7 +49,7 @@ def _genesis(gas_limit: int, replaced_code: dict[bytes, str] | None = None) -> d
     return genesis
 
 
-def _build_one_block(genesis: dict[str, Any]) -> tuple[ChainBuilder, BuiltBlock]:
+def _build_one_block(genesis: dict[str, Any]) -> tuple[ChainBuilder, ProducedBlock]:
     builder = ChainBuilder(genesis, randomness=b"system calls")
     return builder, builder.build([])
 
@@ -75,7 +76,7 @@ def _fresh_chain(genesis: dict[str, Any], store: Any) -> Blockchain:
     return chain
 
 
-def _streaming_import(genesis: dict[str, Any], built: BuiltBlock) -> bytes:
+def _streaming_import(genesis: dict[str, Any], built: ProducedBlock) -> bytes:
     """Import ``built`` without its BAL into a fresh chain; its hash."""
     return import_block_sync(_fresh_chain(genesis, MemoryStore()), built.rlp).block_hash
 
