@@ -42,8 +42,13 @@ class Outcomes:
         if timings.later_txs:
             self.split_blocks += 1
 
-    def reject(self, rule: str, expected: str) -> None:
-        """Count a block the fixture expects invalid (``expected``) that ``rule`` rejected."""
+    def reject(self, rule: str, expected: str, message: str) -> None:
+        """Count a block the fixture expects invalid (``expected``) that ``rule`` rejected.
+
+        The counts need only the rule and the exception; ``message`` (the
+        rejection's text) is for recorders that list examples
+        (``ef-tests/rejections.py``).
+        """
         self.rejected[f"{rule} (fixture expects {expected})"] += 1
 
     def summary_lines(self, pass_name: str) -> list[str]:

@@ -76,7 +76,7 @@ def run_pyevm_pass(test: dict[str, Any], outcomes: Outcomes) -> None:
             assert expected is not None, f"{where}: valid block rejected: {type(exc).__name__}: {exc}"
             head = chain.get_canonical_head().hash
             assert head == head_before, f"{where}: rejected block moved the head"
-            outcomes.reject(type(exc).__name__, expected)
+            outcomes.reject(type(exc).__name__, expected, str(exc))
             continue
         assert expected is None, f"{where}: block expected invalid ({expected}) was accepted"
         outcomes.valid_blocks += 1
