@@ -5,11 +5,13 @@ the right reason: a block rejected by the wrong rule hides a bug just as a
 valid block rejected does. :data:`EXPECTED_RULES` maps every exception name
 found in the release's fixtures (``ef-tests/rejections.py`` lists them) to the
 rules that check it; :data:`EARLIER_RULES` lists, with the reason, the rules
-that legitimately reject such a block *before* the named check runs (balrex
-checks in another order than the test generator assumed, and both rules are
-broken by the block). A fixture may name alternatives (``A|B``): any of them
-will do. An exception name missing here fails the test, so the table stays
-complete.
+that legitimately reject such a block for another reason it also has: a check
+that runs before the named one (the merkle pass runs only the BAL's checks,
+before any execution), or the only check a path can make. A fixture may name
+alternatives (``A|B``): any of them will do. An exception name missing here
+fails the test, so the table stays complete. The ``pyevm`` pass (py-evm alone,
+the baseline) is not held to the table: its refusals name exception types,
+not rules.
 """
 
 from __future__ import annotations

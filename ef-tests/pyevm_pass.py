@@ -12,8 +12,9 @@ with the fork's VM from block 0 and the fixture's chain id, created from genesis
 ``AtomicDB``; then each
 block's RLP is decoded with the VM's block class and given to
 ``Chain.import_block``. A valid block must import; a block the fixture expects
-to be invalid must raise (a decode error counts) and leave the head where it
-was. At the end the head must be ``lastblockhash``, every ``postState``
+to be invalid must raise (a decode error counts; py-evm's exception types name
+no rule, so ``exception_map`` does not judge the reason) and leave the head
+where it was. At the end the head must be ``lastblockhash``, every ``postState``
 account must match py-evm's state at the head, and that state's root must be
 the last valid block's ``stateRoot`` (which also rules out any account or
 slot the fixture does not list).
