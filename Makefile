@@ -7,6 +7,10 @@ BIN      := $(VENV)/bin
 FIXTURES ?= ../shared/fixtures/bal-v5.7.0-alpha
 PASS     ?= merkle
 PYTEST   := $(BIN)/pytest -p no:cacheprovider --import-mode=importlib
+# The EF runner on every core (pytest-xdist, one fixture file at a time per worker);
+# XDIST= runs it in one process.
+XDIST    ?= -n auto
+EF       := $(PYTEST) $(XDIST) -q ef-tests
 STAMP    := $(VENV)/.installed-stamp
 
 .PHONY: install vectors run test unit ef-ci ef-tests bench bench-prague bench-against lint typecheck clean
@@ -53,13 +57,13 @@ CI_EVERY_AMS ?= 4
 AMS := $(FIXTURES)/for_amsterdam.tar.gz
 
 ef-ci: vectors
-	$(PYTEST) -q ef-tests --fixtures $(AMS) --pass merkle
+	$(EF) --fixtures $(AMS) --pass merkle
 	@for pass in streaming bal; do \
-	  $(PYTEST) -q ef-tests --fixtures $(AMS) --pass $$pass --only amsterdam/eip7928_block_level_access_lists || exit 1; \
-	  $(PYTEST) -q ef-tests --fixtures $(AMS) --pass $$pass --every $(CI_EVERY_AMS) || exit 1; \
+	  $(EF) --fixtures $(AMS) --pass $$pass --only amsterdam/eip7928_block_level_access_lists || exit 1; \
+	  $(EF) --fixtures $(AMS) --pass $$pass --every $(CI_EVERY_AMS) || exit 1; \
 	done
-	$(PYTEST) -q ef-tests --fixtures $(FIXTURES)/for_prague.tar.gz --pass streaming --every $(CI_EVERY)
-	$(PYTEST) -q ef-tests --fixtures $(FIXTURES)/for_cancun.tar.gz --pass streaming --every $(CI_EVERY)
+	$(EF) --fixtures $(FIXTURES)/for_prague.tar.gz --pass streaming --every $(CI_EVERY)
+	$(EF) --fixtures $(FIXTURES)/for_cancun.tar.gz --pass streaming --every $(CI_EVERY)
 
 # Whole archives through one pass: make ef-tests PASS=merkle|streaming|bal|paths|pyevm
 ARCHIVES_merkle    := for_amsterdam
@@ -71,7 +75,7 @@ ARCHIVES_pyevm     := for_prague for_cancun
 ef-tests: vectors
 	@test -n "$(ARCHIVES_$(PASS))" || { echo "unknown PASS=$(PASS)" >&2; exit 2; }
 	@status=0; for archive in $(ARCHIVES_$(PASS)); do \
-	  $(PYTEST) -q ef-tests --fixtures $(FIXTURES)/$$archive.tar.gz --pass $(PASS) || status=1; \
+	  $(EF) --fixtures $(FIXTURES)/$$archive.tar.gz --pass $(PASS) || status=1; \
 	done; exit $$status
 
 # The import benchmark: a standard Amsterdam chain (generated once, then reused:

@@ -63,6 +63,7 @@ from .chaindb import StoreChainDB, decode_header
 from .flat_state_moves import stage_flat_state_move
 from .forks import FORK_VMS
 from .genesis import genesis_state
+from .transaction_rules import _rule_for_validation_error
 
 
 class UnknownBlock(LookupError):
@@ -128,7 +129,9 @@ class Blockchain:
         py-evm's refusals become rejections: a ``ValidationError`` (a
         transaction or the block breaks a rule), or a ``VMError`` raised out of
         a transaction's top-level message (py-evm's balance check for value
-        transfers). Rules the fork code checks itself raise BlockRejected.
+        transfers, the initcode limit); ``client.transaction_rules`` reads
+        which rule from the text. Rules the fork code checks itself raise
+        BlockRejected.
         """
         block = prepared.block
         vm = self.block_vm(prepared.vm_class, block.header, source)
@@ -136,9 +139,9 @@ class Blockchain:
             vm.validate_block_blobs(block)
             execution: BlockExecution = vm.execute_block(block, with_deltas=with_deltas, later=later)
         except ValidationError as exc:
-            raise BlockRejected(Rule.INVALID_TRANSACTION_OR_BLOCK, str(exc)) from None
+            raise BlockRejected(_rule_for_validation_error(exc), str(exc)) from None
         except VMError as exc:
-            raise BlockRejected(Rule.INVALID_TRANSACTION, f"{type(exc).__name__}: {exc}") from None
+            raise BlockRejected(_rule_for_validation_error(exc), f"{type(exc).__name__}: {exc}") from None
         return execution
 
     def commit_block(

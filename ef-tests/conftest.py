@@ -5,6 +5,11 @@
 PATH is a fixture directory, one fixture JSON file, or a release archive
 (``.tar.gz``, unpacked once into ``ef-tests/vectors/``). Each test inside each
 fixture file is one pytest case, so pytest's closing line counts tests.
+
+Under pytest-xdist (``-n auto``) the fixture files are dealt out one file at a
+time (``fixture_scheduling``); each worker closes its own pipeline worker
+processes at its session's end and sends its counts to the controller, which
+adds them up and prints the one summary.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +30,9 @@ from outcomes import Outcomes  # noqa: E402
 from passes import PASSES  # noqa: E402
 
 _outcomes = Outcomes()
+# xdist workers whose counts reached the controller, and those that never sent any (crashed)
+_merged_workers: list[str] = []
+_lost_workers: list[str] = []
 
 
 def _release_fixtures_flag(parser: pytest.Parser) -> None:
@@ -95,9 +104,39 @@ def outcomes() -> Outcomes:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     close_worker_pools()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: its counts go to the controller
+        workeroutput["ef_outcomes"] = _outcomes.to_wire()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from fixture_scheduling import FixtureFileScheduling  # xdist is imported only when it runs
+
+    return FixtureFileScheduling(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """On the controller: add a finished xdist worker's counts to the summary's."""
+    name = node.gateway.id
+    sent = getattr(node, "workeroutput", {}).get("ef_outcomes")
+    if sent is None:
+        _lost_workers.append(name)
+        return
+    _outcomes.add(sent)
+    _merged_workers.append(name)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
     if config.getoption("ef_fixtures", None):
         for line in _outcomes.summary_lines(config.getoption("ef_pass")):
             terminalreporter.write_line(line)
+        if _merged_workers:
+            terminalreporter.write_line(
+                f"  counts of {len(_merged_workers)} xdist workers (seconds summed over them)"
+            )
+        if _lost_workers:
+            terminalreporter.write_line(
+                f"  INCOMPLETE: xdist workers {', '.join(_lost_workers)} sent no counts", red=True
+            )

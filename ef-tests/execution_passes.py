@@ -2,8 +2,9 @@
 
 Each builds the chain from genesis through the pipeline (``pipeline.import_block``):
 a valid block must import (its state root is checked against the header at
-every block), a block the fixture expects to be invalid must be rejected and
-leave the head where it was; at the end the head must be ``lastblockhash`` and
+every block), a block the fixture expects to be invalid must be rejected by a
+rule that answers the fixture's exception (``exception_map``) and leave the
+head where it was; at the end the head must be ``lastblockhash`` and
 the stored state must equal ``postState``.
 
 * ``streaming``: in-memory store; the state root comes from the deltas
@@ -30,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from exception_map import check_rejection
 from outcomes import Outcomes
 from post_state import assert_post_state
 
@@ -85,7 +87,9 @@ def _run(test: dict[str, Any], outcomes: Outcomes, store: Store, *, with_bal: bo
         except (BlockRejected, BalError, UnknownParent) as exc:
             assert expected is not None, f"{where}: valid block rejected: {exc}"
             assert chain.chain.head_hash() == head_before, f"{where}: rejected block moved the head"
-            outcomes.reject(getattr(exc, "rule", "unknown-parent"), expected)
+            rule = getattr(exc, "rule", "unknown-parent")
+            outcomes.reject(rule, expected, str(exc))
+            check_rejection(rule, expected, f"{where}: {exc}")
             continue
         assert expected is None, f"{where}: block expected invalid ({expected}) was accepted"
         # The fallback must never be what makes a valid block import: the split run must hold.

@@ -6,8 +6,9 @@ check its hash against the header, synthesize deltas, merkleize them on the
 parent root and compare with the header's ``stateRoot``. Valid blocks are
 committed (one batch each) and become the parent of the next; a block the
 fixture expects to be invalid never does. It is counted as rejected when these
-BAL-only checks already reject it, otherwise as left to execution, and the
-run's summary prints both. At the end the head must be ``lastblockhash`` and
+BAL-only checks already reject it (by a rule that must answer the fixture's
+exception, ``exception_map``), otherwise as left to execution, and the run's
+summary prints both. At the end the head must be ``lastblockhash`` and
 the stored state must equal ``postState``.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from exception_map import check_rejection
 from outcomes import Outcomes
 from post_state import assert_post_state
 
@@ -117,7 +119,8 @@ def _judge_invalid(
         split_block(parse_hex_bytes(block["rlp"]))
         _bal_state_writes(store, parent_root, decoded)
     except BalOnlyReject as exc:
-        outcomes.reject(exc.rule, expected)
+        outcomes.reject(exc.rule, expected, str(exc))
+        check_rejection(exc.rule, expected, str(exc))
     except MalformedBlock:
         outcomes.left_to_execution[expected] += 1
     else:

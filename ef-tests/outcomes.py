@@ -8,7 +8,9 @@ either rejects it (and says by which rule) or leaves it to a later stage
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from pipeline import StageTimings
 
@@ -42,9 +44,32 @@ class Outcomes:
         if timings.later_txs:
             self.split_blocks += 1
 
-    def reject(self, rule: str, expected: str) -> None:
-        """Count a block the fixture expects invalid (``expected``) that ``rule`` rejected."""
+    def reject(self, rule: str, expected: str, message: str) -> None:
+        """Count a block the fixture expects invalid (``expected``) that ``rule`` rejected.
+
+        The counts need only the rule and the exception; ``message`` (the
+        rejection's text) is for recorders that list examples
+        (``ef-tests/rejections.py``).
+        """
         self.rejected[f"{rule} (fixture expects {expected})"] += 1
+
+    def to_wire(self) -> dict[str, Any]:
+        """The counts as plain dicts, lists and numbers: what execnet sends from an xdist worker."""
+        return {
+            f.name: dict(value) if isinstance(value := getattr(self, f.name), Counter) else value
+            for f in fields(self)
+        }
+
+    def add(self, wire: Mapping[str, Any]) -> None:
+        """Add another worker's counts (as :meth:`to_wire` gave them) to these."""
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), wire[f.name]
+            if isinstance(mine, Counter):
+                mine.update(theirs)
+            elif isinstance(mine, list):
+                mine[:] = [a + b for a, b in zip(mine, theirs, strict=True)]
+            else:
+                setattr(self, f.name, mine + theirs)
 
     def summary_lines(self, pass_name: str) -> list[str]:
         rate = self.valid_blocks / self.seconds if self.seconds else 0.0

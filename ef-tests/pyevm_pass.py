@@ -12,8 +12,9 @@ with the fork's VM from block 0 and the fixture's chain id, created from genesis
 ``AtomicDB``; then each
 block's RLP is decoded with the VM's block class and given to
 ``Chain.import_block``. A valid block must import; a block the fixture expects
-to be invalid must raise (a decode error counts) and leave the head where it
-was. At the end the head must be ``lastblockhash``, every ``postState``
+to be invalid must raise (a decode error counts; py-evm's exception types name
+no rule, so ``exception_map`` does not judge the reason) and leave the head
+where it was. At the end the head must be ``lastblockhash``, every ``postState``
 account must match py-evm's state at the head, and that state's root must be
 the last valid block's ``stateRoot`` (which also rules out any account or
 slot the fixture does not list).
@@ -76,7 +77,7 @@ def run_pyevm_pass(test: dict[str, Any], outcomes: Outcomes) -> None:
             assert expected is not None, f"{where}: valid block rejected: {type(exc).__name__}: {exc}"
             head = chain.get_canonical_head().hash
             assert head == head_before, f"{where}: rejected block moved the head"
-            outcomes.reject(type(exc).__name__, expected)
+            outcomes.reject(type(exc).__name__, expected, str(exc))
             continue
         assert expected is None, f"{where}: block expected invalid ({expected}) was accepted"
         outcomes.valid_blocks += 1

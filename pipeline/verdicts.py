@@ -37,10 +37,31 @@ class Rule(StrEnum):
     WITHDRAWALS_ROOT_MISMATCH = "withdrawals-root-mismatch"
     UNEXPECTED_BLOCK_ACCESS_LIST = "unexpected-block-access-list"
     # -- execution --------------------------------------------------------------
+    # (the two catch-alls: a ValidationError or a top-level VMError that
+    # client.transaction_rules does not name more precisely)
     INVALID_TRANSACTION_OR_BLOCK = "invalid-transaction-or-block"
     INVALID_TRANSACTION = "invalid-transaction"
     DEPOSIT_LAYOUT = "deposit-layout"
     SYSTEM_CONTRACT_CALL_FAILED = "system-contract-call-failed"
+    EXCESS_BLOB_GAS_MISMATCH = "excess-blob-gas-mismatch"
+    BLOB_GAS_ABOVE_LIMIT = "blob-gas-above-limit"
+    # -- execution: a transaction's checks (client.transaction_rules names them) ----
+    TX_NONCE_MISMATCH = "nonce-mismatch"
+    TX_NONCE_MAX = "nonce-max"
+    TX_INTRINSIC_GAS_TOO_LOW = "intrinsic-gas-too-low"
+    TX_GAS_LIMIT_ABOVE_CAP = "transaction-gas-limit-above-cap"
+    TX_GAS_ABOVE_BLOCK_GAS_LEFT = "transaction-gas-above-block-gas-left"
+    TX_INSUFFICIENT_FUNDS = "insufficient-funds"
+    TX_MAX_FEE_BELOW_BASE_FEE = "max-fee-below-base-fee"
+    TX_PRIORITY_FEE_ABOVE_MAX_FEE = "priority-fee-above-max-fee"
+    TX_SENDER_NOT_EOA = "sender-not-eoa"
+    TX_INITCODE_TOO_LARGE = "initcode-too-large"
+    TX_CONTRACT_CREATION_NOT_ALLOWED = "contract-creation-not-allowed"
+    TX_EMPTY_AUTHORIZATION_LIST = "empty-authorization-list"
+    TX_NO_BLOBS = "no-blobs"
+    TX_TOO_MANY_BLOBS = "too-many-blobs"
+    TX_INVALID_BLOB_VERSIONED_HASH = "invalid-blob-versioned-hash"
+    TX_MAX_BLOB_FEE_BELOW_BLOB_BASE_FEE = "max-blob-fee-below-blob-base-fee"
     # -- the join's checks after execution -----------------------------------------
     BLOCK_ACCESS_LIST_MISMATCH = "block-access-list-mismatch"
     GAS_USED_MISMATCH = "gas-used-mismatch"
