@@ -7,15 +7,26 @@ BIN      := $(VENV)/bin
 FIXTURES ?= ../shared/fixtures/bal-v5.7.0-alpha
 PASS     ?= merkle
 PYTEST   := $(BIN)/pytest -p no:cacheprovider --import-mode=importlib
-STAMP    := $(VENV)/.installed-stamp
+PIP      := $(BIN)/pip install -q --disable-pip-version-check --config-settings editable_mode=compat
+# Two stamps: the runtime (what `make run` needs) and the test/lint extras on top of it.
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
+STAMP         := $(VENV)/.installed-stamp
+# Arguments for `balrex node`, e.g. make run ARGS="--datadir /tmp/d --authrpc.port 8552"
+ARGS     ?=
 
-.PHONY: install vectors run test unit ef-ci ef-tests bench bench-prague lint typecheck clean
+.PHONY: install install-runtime vectors run test unit ef-ci ef-tests bench bench-prague lint typecheck clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+install-runtime: $(RUNTIME_STAMP)
+
+$(RUNTIME_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check --config-settings editable_mode=compat -e '.[test,lint]'
+	$(PIP) -e .
+	@touch $@
+
+$(STAMP): $(RUNTIME_STAMP)
+	$(PIP) -e '.[test,lint]'
 	@touch $@
 
 # Unpack the fixture archives once into the ignored cache ef-tests/vectors/.
@@ -24,8 +35,9 @@ vectors: install
 
 # The node with its defaults: data in ./data, Engine API on 127.0.0.1:8551, JWT secret
 # ./data/jwt.hex (created if absent), the built-in dev genesis. Ctrl-C stops it.
-run: install
-	$(BIN)/balrex node
+# Only the runtime dependencies are installed; ARGS go to `balrex node`.
+run: install-runtime
+	$(BIN)/balrex node $(ARGS)
 
 # The whole suite: unit, integration and slow tests, then the EF CI subset.
 test: vectors

@@ -15,6 +15,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +111,9 @@ def run_node(
     genesis_path: Path | None,
     limits: HttpLimits = DEFAULT_LIMITS,
 ) -> None:
+    started = time.monotonic()
     setup_logging()
+    log.info("starting balrex node datadir=%s", datadir.resolve())
     log.info("recursion limit %d (py-evm's; py_ecc had raised it)", limit_recursion())
     genesis = build_genesis(load_genesis(genesis_path))
     datadir.mkdir(parents=True, exist_ok=True)
@@ -128,19 +131,30 @@ def run_node(
         head_header.block_number if head_header else "-",
     )
 
+    log.info("store opened at %.1f s", time.monotonic() - started)
+
+    # Each worker process imports py-evm and opens its own store handle: the slow part of start-up.
     pool = MerkleWorkerPool()
+    log.info("starting %d merkleizer worker(s)", pool.size)
     pool.start()
+    log.info("merkleizer workers=%d ready at %.1f s", pool.size, time.monotonic() - started)
     later_parts = later_part_pool()
+    log.info("starting the later-part worker")
     later_parts.start()
-    log.info("merkleizer workers=%d, later-part workers=1", pool.size)
+    log.info("later-part workers=1 ready at %.1f s", time.monotonic() - started)
     freeze_live_objects()
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
+            log.info("starting the HTTP server on %s:%d", host, port)
             binds = await nursery.start(
                 serve_engine_api, blockchain, secret, host, port, limits, pool, later_parts
             )
-            log.info("engine api listening on %s", " ".join(binds))
+            log.info(
+                "engine api listening on %s; started in %.1f s",
+                " ".join(binds),
+                time.monotonic() - started,
+            )
 
     try:
         trio.run(main)
