@@ -31,7 +31,7 @@ from typing import Any
 import rlp
 from eth_hash.auto import keccak
 
-from bal import bal_from_json, bal_to_engine_hex
+from bal import BalError, bal_from_json, bal_to_engine_hex
 from client.chain_config import ChainConfig, Fork, config_from_fixture
 from client.engine_versions import forkchoice_version, new_payload_version
 from client.requests import requests_hash
@@ -96,12 +96,17 @@ class EnginePayload:
 
     def forkchoice(self) -> tuple[str, list[Any]]:
         """(method, params) of the ``forkchoiceUpdated`` that makes this block the head."""
-        state = {
-            "headBlockHash": self.hash_hex,
-            "safeBlockHash": ZERO_HASH_HEX,
-            "finalizedBlockHash": ZERO_HASH_HEX,
-        }
-        return f"engine_forkchoiceUpdatedV{forkchoice_version(self.fork)}", [state, None]
+        return forkchoice_call(forkchoice_version(self.fork), self.hash_hex)
+
+
+def forkchoice_call(version: int, head_hash_hex: str) -> tuple[str, list[Any]]:
+    """(method, params) of ``engine_forkchoiceUpdatedV<version>`` to a head, no safe or finalized block."""
+    state = {
+        "headBlockHash": head_hash_hex,
+        "safeBlockHash": ZERO_HASH_HEX,
+        "finalizedBlockHash": ZERO_HASH_HEX,
+    }
+    return f"engine_forkchoiceUpdatedV{version}", [state, None]
 
 
 def build_payload(
@@ -109,11 +114,14 @@ def build_payload(
     fork: Fork,
     bal_rlp: bytes | None = None,
     requests: Sequence[bytes] = (),
+    check_bal_hash: bool = True,
 ) -> EnginePayload:
     """The Engine API form of one block of ``fork``.
 
     ``bal_rlp`` (the BAL's RLP, which newPayloadV5 carries as hex) is required
-    from Amsterdam on and must hash to the header's ``blockAccessListHash``.
+    from Amsterdam on and must hash to the header's ``blockAccessListHash``
+    unless ``check_bal_hash`` is off (a block meant to be refused may carry a
+    BAL that does not: the node must then answer INVALID).
     """
     try:
         items = rlp.decode(block_rlp)
@@ -160,7 +168,7 @@ def build_payload(
             raise PayloadSourceError(
                 f"block {_quantity(header[_NUMBER])} is an Amsterdam block: its BAL is needed"
             )
-        if keccak(bal_rlp) != header[_BAL_HASH]:
+        if check_bal_hash and keccak(bal_rlp) != header[_BAL_HASH]:
             raise PayloadSourceError(
                 f"block {_quantity(header[_NUMBER])}: the BAL given does not hash to the header's"
             )
@@ -182,22 +190,43 @@ def build_payload(
 
 def block_timestamp(block_rlp: bytes) -> int:
     """The header timestamp of a block RLP (what picks its fork)."""
-    return int.from_bytes(rlp.decode(block_rlp)[0][_TIMESTAMP], "big")
+    try:
+        return int.from_bytes(rlp.decode(block_rlp)[0][_TIMESTAMP], "big")
+    except (rlp.DecodingError, IndexError, TypeError) as exc:
+        raise PayloadSourceError(f"not a block RLP: {exc}") from None
 
 
 def payload_for_block(
-    config: ChainConfig, block_rlp: bytes, bal_rlp: bytes | None = None, requests: Sequence[bytes] = ()
+    config: ChainConfig,
+    block_rlp: bytes,
+    bal_rlp: bytes | None = None,
+    requests: Sequence[bytes] = (),
+    check_bal_hash: bool = True,
 ) -> EnginePayload:
     """:func:`build_payload` with the fork the chain config gives the block's timestamp."""
-    return build_payload(block_rlp, config.fork_at(block_timestamp(block_rlp)), bal_rlp, requests)
+    fork = config.fork_at(block_timestamp(block_rlp))
+    return build_payload(block_rlp, fork, bal_rlp, requests, check_bal_hash)
 
 
 def fixture_block_payload(config: ChainConfig, block: dict[str, Any]) -> EnginePayload:
-    """One block of an EF ``blockchain_test`` (its ``rlp`` and, from Amsterdam on, ``blockAccessList``)."""
+    """One block of an EF ``blockchain_test``: its ``rlp`` and, from Amsterdam on, its BAL.
+
+    A block the fixture expects invalid keeps its BAL in ``rlp_decoded`` and may
+    carry one that does not hash to its header: it is sent as it is.
+    """
+    expect_invalid = "expectException" in block
+    bal_json = block.get("blockAccessList", block.get("rlp_decoded", {}).get("blockAccessList"))
     bal_rlp = None
-    if "blockAccessList" in block:
-        bal_rlp = bytes.fromhex(bal_to_engine_hex(bal_from_json(block["blockAccessList"]))[2:])
-    return payload_for_block(config, bytes.fromhex(block["rlp"][2:]), bal_rlp)
+    if bal_json is not None:
+        try:
+            bal_rlp = bytes.fromhex(bal_to_engine_hex(bal_from_json(bal_json))[2:])
+        except BalError as exc:
+            raise PayloadSourceError(f"its blockAccessList JSON does not decode: {exc}") from None
+    try:
+        block_rlp = bytes.fromhex(block["rlp"].removeprefix("0x"))
+    except (KeyError, ValueError) as exc:
+        raise PayloadSourceError(f"no block RLP: {exc}") from None
+    return payload_for_block(config, block_rlp, bal_rlp, check_bal_hash=not expect_invalid)
 
 
 @dataclass(frozen=True)
@@ -280,6 +309,21 @@ class SendError(RuntimeError):
     """The node could not be reached, refused a request, or answered with an error."""
 
 
+def post_request(url: str, request: dict[str, Any], token: str, timeout: float = 120.0) -> dict[str, Any]:
+    """POST one JSON-RPC request with a bearer token; the JSON answer (a JSON-RPC error included)."""
+    http_request = urllib.request.Request(
+        url,
+        data=json.dumps(request).encode(),
+        headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
+    )
+    try:
+        with urllib.request.urlopen(http_request, timeout=timeout) as response:
+            answer: dict[str, Any] = json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise SendError(f"request {request.get('id')} ({request.get('method')}): {exc}") from None
+    return answer
+
+
 def send_requests(
     requests: Iterable[dict[str, Any]], url: str, token: Callable[[], str], timeout: float = 120.0
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
@@ -289,16 +333,7 @@ def send_requests(
     is an answer, not an error: the caller judges it).
     """
     for request in requests:
-        http_request = urllib.request.Request(
-            url,
-            data=json.dumps(request).encode(),
-            headers={"content-type": "application/json", "authorization": f"Bearer {token()}"},
-        )
-        try:
-            with urllib.request.urlopen(http_request, timeout=timeout) as response:
-                answer = json.loads(response.read())
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise SendError(f"request {request['id']} ({request['method']}): {exc}") from None
+        answer = post_request(url, request, token(), timeout)
         if "error" in answer:
             raise SendError(f"request {request['id']} ({request['method']}): {answer['error']}")
         yield request, answer
