@@ -53,9 +53,14 @@ unit: vectors
 # - merkle pass: the whole Amsterdam archive (about a minute);
 # - streaming and bal passes: all of amsterdam/eip7928 and every CI_EVERY_AMS-th
 #   Amsterdam fixture file;
-# - streaming pass: every CI_EVERY-th Prague and Cancun fixture file.
+# - streaming pass: every CI_EVERY-th Prague and Cancun fixture file;
+# - engine pass (a balrex node per test, over HTTP): every CI_EVERY_ENGINE_AMS-th file of
+#   amsterdam/eip7928 and every CI_EVERY_ENGINE_PRAGUE-th Prague file (node start-up
+#   dominates: several seconds a test).
 CI_EVERY ?= 3
 CI_EVERY_AMS ?= 4
+CI_EVERY_ENGINE_AMS ?= 10
+CI_EVERY_ENGINE_PRAGUE ?= 40
 AMS := $(FIXTURES)/for_amsterdam.tar.gz
 
 ef-ci: vectors
@@ -66,13 +71,16 @@ ef-ci: vectors
 	done
 	$(PYTEST) -q ef-tests --fixtures $(FIXTURES)/for_prague.tar.gz --pass streaming --every $(CI_EVERY)
 	$(PYTEST) -q ef-tests --fixtures $(FIXTURES)/for_cancun.tar.gz --pass streaming --every $(CI_EVERY)
+	$(PYTEST) -q ef-tests --fixtures $(AMS) --pass engine --only amsterdam/eip7928_block_level_access_lists --every $(CI_EVERY_ENGINE_AMS)
+	$(PYTEST) -q ef-tests --fixtures $(FIXTURES)/for_prague.tar.gz --pass engine --every $(CI_EVERY_ENGINE_PRAGUE)
 
-# Whole archives through one pass: make ef-tests PASS=merkle|streaming|bal|paths|pyevm
+# Whole archives through one pass: make ef-tests PASS=merkle|streaming|bal|paths|pyevm|engine
 ARCHIVES_merkle    := for_amsterdam
 ARCHIVES_paths     := for_amsterdam
 ARCHIVES_streaming := for_amsterdam for_prague for_cancun
 ARCHIVES_bal       := for_amsterdam
 ARCHIVES_pyevm     := for_prague for_cancun
+ARCHIVES_engine    := for_amsterdam for_prague for_cancun
 
 ef-tests: vectors
 	@test -n "$(ARCHIVES_$(PASS))" || { echo "unknown PASS=$(PASS)" >&2; exit 2; }
