@@ -36,7 +36,6 @@ sent, and the test is skipped with that reason.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -144,7 +143,7 @@ def running_node(genesis: dict[str, Any]) -> Iterator[NodeProcess]:
         ]  # fmt: skip
         started = time.monotonic()
         with log_path.open("wb") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         node = NodeProcess(process, f"http://127.0.0.1:{port}", secret, log_path, 0.0)
         try:
             _wait_until_answering(node, started)
