@@ -11,15 +11,26 @@ PYTEST   := $(BIN)/pytest -p no:cacheprovider --import-mode=importlib
 # XDIST= runs it in one process.
 XDIST    ?= -n auto
 EF       := $(PYTEST) $(XDIST) -q ef-tests
-STAMP    := $(VENV)/.installed-stamp
+PIP      := $(BIN)/pip install -q --disable-pip-version-check --config-settings editable_mode=compat
+# Two stamps: the runtime (what `make run` needs) and the test/lint extras on top of it.
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
+STAMP         := $(VENV)/.installed-stamp
+# Arguments for `balrex node`, e.g. make run ARGS="--datadir /tmp/d --authrpc.port 8552"
+ARGS     ?=
 
-.PHONY: install vectors run test unit ef-ci ef-tests bench bench-prague bench-against lint typecheck clean
+.PHONY: install install-runtime vectors run test unit ef-ci ef-tests bench bench-prague bench-against lint typecheck clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+install-runtime: $(RUNTIME_STAMP)
+
+$(RUNTIME_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check --config-settings editable_mode=compat -e '.[test,lint]'
+	$(PIP) -e .
+	@touch $@
+
+$(STAMP): $(RUNTIME_STAMP)
+	$(PIP) -e '.[test,lint]'
 	@touch $@
 
 # Unpack the fixture archives once into the ignored cache ef-tests/vectors/.
@@ -28,8 +39,9 @@ vectors: install
 
 # The node with its defaults: data in ./data, Engine API on 127.0.0.1:8551, JWT secret
 # ./data/jwt.hex (created if absent), the built-in dev genesis. Ctrl-C stops it.
-run: install
-	$(BIN)/balrex node
+# Only the runtime dependencies are installed; ARGS go to `balrex node`.
+run: install-runtime
+	$(BIN)/balrex node $(ARGS)
 
 # A private chain in one command: the node with --http, a block producer every 2 s
 # driving its Engine API, funded dev accounts (printed at start). Data in ./dev-data.
@@ -51,9 +63,16 @@ unit: vectors
 # - merkle pass: the whole Amsterdam archive (about a minute);
 # - streaming and bal passes: all of amsterdam/eip7928 and every CI_EVERY_AMS-th
 #   Amsterdam fixture file;
-# - streaming pass: every CI_EVERY-th Prague and Cancun fixture file.
+# - streaming pass: every CI_EVERY-th Prague and Cancun fixture file;
+# - engine pass (a balrex node per test, over HTTP): every CI_EVERY_ENGINE_AMS-th file of
+#   amsterdam/eip7928 and every CI_EVERY_ENGINE_PRAGUE-th Prague file (node start-up
+#   dominates: several seconds a test).
 CI_EVERY ?= 3
 CI_EVERY_AMS ?= 4
+CI_EVERY_ENGINE_AMS ?= 10
+CI_EVERY_ENGINE_PRAGUE ?= 40
+# for_transitions whole (18 files); every CI_EVERY_OSAKA-th for_osaka file (the whole archive: make ef-tests).
+CI_EVERY_OSAKA ?= 10
 AMS := $(FIXTURES)/for_amsterdam.tar.gz
 
 ef-ci: vectors
@@ -64,13 +83,18 @@ ef-ci: vectors
 	done
 	$(EF) --fixtures $(FIXTURES)/for_prague.tar.gz --pass streaming --every $(CI_EVERY)
 	$(EF) --fixtures $(FIXTURES)/for_cancun.tar.gz --pass streaming --every $(CI_EVERY)
+	$(EF) --fixtures $(FIXTURES)/for_transitions.tar.gz --pass streaming
+	$(EF) --fixtures $(FIXTURES)/for_osaka.tar.gz --pass streaming --every $(CI_EVERY_OSAKA)
+	$(PYTEST) -q ef-tests --fixtures $(AMS) --pass engine --only amsterdam/eip7928_block_level_access_lists --every $(CI_EVERY_ENGINE_AMS)
+	$(PYTEST) -q ef-tests --fixtures $(FIXTURES)/for_prague.tar.gz --pass engine --every $(CI_EVERY_ENGINE_PRAGUE)
 
-# Whole archives through one pass: make ef-tests PASS=merkle|streaming|bal|paths|pyevm
+# Whole archives through one pass: make ef-tests PASS=merkle|streaming|bal|paths|pyevm|engine
 ARCHIVES_merkle    := for_amsterdam
 ARCHIVES_paths     := for_amsterdam
-ARCHIVES_streaming := for_amsterdam for_prague for_cancun
+ARCHIVES_streaming := for_amsterdam for_prague for_cancun for_osaka for_transitions
 ARCHIVES_bal       := for_amsterdam
 ARCHIVES_pyevm     := for_prague for_cancun
+ARCHIVES_engine    := for_amsterdam for_prague for_cancun for_osaka for_transitions
 
 ef-tests: vectors
 	@test -n "$(ARCHIVES_$(PASS))" || { echo "unknown PASS=$(PASS)" >&2; exit 2; }

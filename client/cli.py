@@ -2,6 +2,8 @@
 
 It offers the BAL tools (decode, check and re-encode a block access list),
 ``balrex node`` (the Engine API server, logic in :mod:`engine_api.node`),
+``balrex jwt`` (a bearer token for the node's secret, :mod:`engine_api.auth`),
+``balrex payloads`` (a chain as Engine API requests, :mod:`client.tools.payloads`),
 ``balrex bench-chain`` (a deterministic benchmark chain, :mod:`client.tools.bench_chain`)
 and ``balrex import-bench`` (the stage-timed import, :mod:`client.tools.import_bench`).
 """
@@ -172,6 +174,90 @@ def node(
         _fail(str(exc))
     except KeyboardInterrupt:  # Ctrl-C before the server was up (once up, it shuts down cleanly)
         raise typer.Exit(code=130) from None
+
+
+def _secret_path(datadir: Path, jwtsecret: Path | None) -> Path:
+    """The JWT secret file ``balrex node`` uses: ``--authrpc.jwtsecret``, else ``<datadir>/jwt.hex``."""
+    return jwtsecret if jwtsecret is not None else datadir / "jwt.hex"
+
+
+@app.command()
+def jwt(
+    datadir: Annotated[Path, typer.Option("--datadir", help="data directory")] = _DEFAULT_DATADIR,
+    authrpc_jwtsecret: Annotated[
+        Path | None,
+        typer.Option("--authrpc.jwtsecret", help="JWT secret file (hex); default <datadir>/jwt.hex"),
+    ] = None,
+) -> None:
+    """Print a bearer token for the node's JWT secret (HS256, iat now, valid for about a minute)."""
+    from engine_api.auth import JwtSecretError, make_token, read_secret
+
+    try:
+        secret = read_secret(_secret_path(datadir, authrpc_jwtsecret))
+    except JwtSecretError as exc:
+        _fail(f"{exc} (start the node once to create it, or give --authrpc.jwtsecret)")
+    typer.echo(make_token(secret))
+
+
+@app.command()
+def payloads(
+    source: Annotated[Path, typer.Argument(help="a bench chain folder or an EF blockchain_test JSON file")],
+    out: Annotated[Path | None, typer.Option("--out", help="write the requests to this file")] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="json (one array) or jsonl (one request a line)")
+    ] = "json",
+    send: Annotated[
+        str | None, typer.Option("--send", help="POST them in order to this Engine API URL")
+    ] = None,
+    jwt_secret: Annotated[
+        Path | None,
+        typer.Option("--jwt-secret", help="JWT secret file for --send; default data/jwt.hex"),
+    ] = None,
+) -> None:
+    """A chain as Engine API requests: each block's newPayload (V3/V4/V5 by fork), then forkchoiceUpdated."""
+    from .tools.payloads import (
+        PayloadSourceError,
+        SendError,
+        engine_requests,
+        send_requests,
+        source_blocks,
+        write_requests,
+    )
+
+    if output_format not in ("json", "jsonl"):
+        _fail(f"--format {output_format}: use json or jsonl")
+    if out is None and send is None:
+        _fail("give --out FILE, --send URL, or both")
+    try:
+        blocks = list(source_blocks(source))
+    except PayloadSourceError as exc:
+        _fail(str(exc))
+    for block in blocks:
+        if not block.payload.requests_match:
+            typer.secho(
+                f"warning: {block.label} commits to execution requests (EIP-7685) the source does not "
+                "carry; the node will compute another block hash",
+                fg=typer.colors.YELLOW,
+                err=True,
+            )
+    requests = list(engine_requests(blocks))
+    if out is not None:
+        write_requests(requests, out, jsonl=output_format == "jsonl")
+        typer.echo(f"wrote {len(requests)} requests for {len(blocks)} blocks to {out}")
+    if send is not None:
+        from engine_api.auth import JwtSecretError, make_token, read_secret
+
+        try:
+            secret = read_secret(_secret_path(_DEFAULT_DATADIR, jwt_secret))
+        except JwtSecretError as exc:
+            _fail(str(exc))
+        try:
+            for request, answer in send_requests(requests, send, lambda: make_token(secret)):
+                result = answer["result"]
+                status = result.get("status") or result.get("payloadStatus", {}).get("status")
+                typer.echo(f"{request['id']} {request['method']} {status}")
+        except SendError as exc:
+            _fail(str(exc))
 
 
 @app.command("bench-chain")

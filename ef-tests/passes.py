@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from engine_pass import run_engine_pass
 from execution_passes import run_bal_pass, run_paths_pass, run_streaming_pass
 from merkle_pass import run_merkle_pass
 from outcomes import Outcomes
@@ -16,4 +17,5 @@ PASSES: dict[str, Callable[[dict[str, Any], Outcomes], None]] = {
     "streaming": run_streaming_pass,
     "bal": run_bal_pass,
     "paths": run_paths_pass,
+    "engine": run_engine_pass,
 }

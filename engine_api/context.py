@@ -3,8 +3,8 @@
 The chain, the worker pools, the import lock and the memory of invalid payloads.
 
 Also the fork rules of the API itself: which ``newPayload``, ``getPayload`` and
-``forkchoiceUpdated`` version serves which fork (execution-apis), answered
-``-38005 Unsupported fork`` otherwise.
+``forkchoiceUpdated`` version serves which fork (the tables live in
+:mod:`client.engine_versions`), answered ``-38005 Unsupported fork`` otherwise.
 """
 
 from __future__ import annotations
@@ -15,6 +15,15 @@ import trio
 
 from client.blockchain import Blockchain
 from client.chain_config import Fork, UnsupportedChainConfig
+from client.engine_versions import FORKCHOICE_V3_FORKS as FORKCHOICE_V3_FORKS
+from client.engine_versions import FORKCHOICE_V4_FORKS as FORKCHOICE_V4_FORKS
+from client.engine_versions import GET_PAYLOAD_V3_FORKS as GET_PAYLOAD_V3_FORKS
+from client.engine_versions import GET_PAYLOAD_V4_FORKS as GET_PAYLOAD_V4_FORKS
+from client.engine_versions import GET_PAYLOAD_V5_FORKS as GET_PAYLOAD_V5_FORKS
+from client.engine_versions import GET_PAYLOAD_V6_FORKS as GET_PAYLOAD_V6_FORKS
+from client.engine_versions import NEW_PAYLOAD_V3_FORKS as NEW_PAYLOAD_V3_FORKS
+from client.engine_versions import NEW_PAYLOAD_V4_FORKS as NEW_PAYLOAD_V4_FORKS
+from client.engine_versions import NEW_PAYLOAD_V5_FORKS as NEW_PAYLOAD_V5_FORKS
 from client.forks import FORK_VMS
 from pipeline import LaterPartPool, Merkleizer
 from storage import Chain
@@ -22,18 +31,6 @@ from storage import Chain
 from .errors import UNSUPPORTED_FORK, RpcError
 from .invalid_payloads import InvalidPayloads
 from .models import PayloadStatusV1
-
-# Which forks each newPayload / forkchoiceUpdated version serves (execution-apis).
-NEW_PAYLOAD_V3_FORKS = (Fork.CANCUN,)
-NEW_PAYLOAD_V4_FORKS = (Fork.PRAGUE, Fork.OSAKA, Fork.BPO1, Fork.BPO2)
-NEW_PAYLOAD_V5_FORKS = (Fork.AMSTERDAM,)
-FORKCHOICE_V3_FORKS = (Fork.CANCUN, Fork.PRAGUE, Fork.OSAKA, Fork.BPO1, Fork.BPO2)
-FORKCHOICE_V4_FORKS = (Fork.AMSTERDAM,)
-# Which forks' payloads each getPayload version returns (its blobs bundle and payload shape).
-GET_PAYLOAD_V3_FORKS = (Fork.CANCUN,)
-GET_PAYLOAD_V4_FORKS = (Fork.PRAGUE,)
-GET_PAYLOAD_V5_FORKS = (Fork.OSAKA, Fork.BPO1, Fork.BPO2)
-GET_PAYLOAD_V6_FORKS = (Fork.AMSTERDAM,)
 
 ZERO_HASH = b"\x00" * 32
 

@@ -15,6 +15,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +124,9 @@ def run_node(
 
     ``producer``: ``balrex dev``'s block producer, driving the Engine API each slot.
     """
+    started = time.monotonic()
     setup_logging()
+    log.info("starting balrex node datadir=%s", datadir.resolve())
     log.info("recursion limit %d (py-evm's; py_ecc had raised it)", limit_recursion())
     # The event loop competes for the interpreter with the import's threads: a shorter switch
     # interval lets it take the lock back sooner (5 ms by default) to answer requests.
@@ -144,11 +147,17 @@ def run_node(
         head_header.block_number if head_header else "-",
     )
 
+    log.info("store opened at %.1f s", time.monotonic() - started)
+
+    # Each worker process imports py-evm and opens its own store handle: the slow part of start-up.
     pool = MerkleWorkerPool()
+    log.info("starting %d merkleizer worker(s)", pool.size)
     pool.start()
+    log.info("merkleizer workers=%d ready at %.1f s", pool.size, time.monotonic() - started)
     later_parts = later_part_pool()
+    log.info("starting the later-part worker")
     later_parts.start()
-    log.info("merkleizer workers=%d, later-part workers=1", pool.size)
+    log.info("later-part workers=1 ready at %.1f s", time.monotonic() - started)
     freeze_live_objects()
 
     tx_pool = TxPool(genesis.config.chain_id, public.pool if public is not None else None)
@@ -164,8 +173,11 @@ def run_node(
             stopped.set()  # SIGINT/SIGTERM: the public server follows
 
         async with trio.open_nursery() as nursery:
+            log.info("starting the HTTP server on %s:%d", host, port)
             binds = await nursery.start(engine_server)
-            log.info("engine api listening on %s", " ".join(binds))
+            log.info(
+                "engine api listening on %s; started in %.1f s", " ".join(binds), time.monotonic() - started
+            )
             if public is not None:
                 public_binds = await nursery.start(serve_public_api, api, public, stopped)
                 log.info("json-rpc (eth_, no auth) listening on %s", " ".join(public_binds))

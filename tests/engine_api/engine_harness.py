@@ -1,8 +1,9 @@
 """Helpers for the engine_api tests: a ``balrex node`` subprocess, a JWT client, EF blocks as payloads.
 
-The payload conversion works on the raw RLP lists of the fixture block (not on
-the node's code), so a mistake in the node's payload -> block code shows up as
-a blockHash mismatch rather than being mirrored here.
+The payload conversion is ``client.tools.payloads`` (``balrex payloads``): it
+works on the raw RLP lists of the block, not on the node's code, so a mistake
+in the node's payload -> block code shows up as a blockHash mismatch rather
+than being mirrored.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from typing import Any
 
 import httpx
 import rlp
-from eth_hash.auto import keccak
+from engine_pass import fixture_genesis
 from fixture_files import first_test
 
+from client.chain_config import Fork
+from client.tools.payloads import EnginePayload, build_payload
 from engine_api.auth import make_token, read_secret
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,106 +41,30 @@ def free_port() -> int:
 
 
 def genesis_from_fixture(test: dict[str, Any]) -> dict[str, Any]:
-    """A geth-style genesis whose block is the fixture's genesis block."""
-    header = test["genesisBlockHeader"]
-    network = test["network"].lower()
-    config: dict[str, Any] = {"chainId": int(test["config"].get("chainid", "0x1"), 16), "cancunTime": 0}
-    if network == "prague":
-        config["pragueTime"] = 0
-    if network == "amsterdam":
-        config.update(pragueTime=0, osakaTime=0, amsterdamTime=0)
-    config["blobSchedule"] = {fork.lower(): params for fork, params in test["config"]["blobSchedule"].items()}
-    return {
-        "config": config,
-        "nonce": header["nonce"],
-        "timestamp": header["timestamp"],
-        "extraData": header["extraData"],
-        "gasLimit": header["gasLimit"],
-        "difficulty": header["difficulty"],
-        "mixHash": header["mixHash"],
-        "coinbase": header["coinbase"],
-        "baseFeePerGas": header["baseFeePerGas"],
-        "excessBlobGas": header["excessBlobGas"],
-        "blobGasUsed": header["blobGasUsed"],
-        **({"slotNumber": header["slotNumber"]} if "slotNumber" in header else {}),
-        "alloc": test["pre"],
-    }
+    """A geth-style genesis whose block is the fixture's genesis block (the EF runner's engine pass's)."""
+    return fixture_genesis(test)
 
 
-def _q(raw: bytes) -> str:
-    return hex(int.from_bytes(raw, "big"))
+# The header's field count tells its fork family: 23 fields from Amsterdam, 21 from Prague.
+_AMSTERDAM_HEADER_FIELDS, _PRAGUE_HEADER_FIELDS = 23, 21
 
 
-def _d(raw: bytes) -> str:
-    return "0x" + raw.hex()
+def Payload(block_rlp_hex: str, bal_hex: str | None = None) -> EnginePayload:
+    """One fixture block as newPayload params (``client.tools.payloads``, the tool's one implementation).
 
-
-class Payload:
-    """One fixture block as newPayload params.
-
-    Amsterdam blocks (23 header fields) need ``bal_hex``, the BAL as newPayloadV5
-    carries it (hex of its RLP); they become V5 payloads with ``blockAccessList``
-    and ``slotNumber``.
+    The tests give no chain config, so the fork family comes from the header's
+    shape: Amsterdam blocks (23 fields) need ``bal_hex`` (newPayloadV5), Prague
+    to BPO2 blocks go as V4 with no execution requests, Cancun blocks as V3.
     """
-
-    def __init__(self, block_rlp_hex: str, bal_hex: str | None = None) -> None:
-        items = rlp.decode(bytes.fromhex(block_rlp_hex[2:]))
-        h = items[0]
-        self.block_hash = keccak(rlp.encode(h))
-        self.parent_hash = h[0]
-        self.number = int.from_bytes(h[8], "big")
-        transactions = [tx if isinstance(tx, bytes) else rlp.encode(tx) for tx in items[1]]
-        self.versioned_hashes = []
-        for tx in transactions:
-            if tx[0] == 3:  # EIP-4844: blob_versioned_hashes is field 10
-                self.versioned_hashes += rlp.decode(tx[1:])[10]
-        self.beacon_root = h[19]
-        self.requests_hash = h[20] if len(h) > 20 else None
-        self.payload: dict[str, Any] = {
-            "parentHash": _d(h[0]),
-            "feeRecipient": _d(h[2]),
-            "stateRoot": _d(h[3]),
-            "receiptsRoot": _d(h[5]),
-            "logsBloom": _d(h[6]),
-            "prevRandao": _d(h[13]),
-            "blockNumber": _q(h[8]),
-            "gasLimit": _q(h[9]),
-            "gasUsed": _q(h[10]),
-            "timestamp": _q(h[11]),
-            "extraData": _d(h[12]),
-            "baseFeePerGas": _q(h[15]),
-            "blockHash": _d(self.block_hash),
-            "transactions": [_d(tx) for tx in transactions],
-            "withdrawals": [
-                {"index": _q(w[0]), "validatorIndex": _q(w[1]), "address": _d(w[2]), "amount": _q(w[3])}
-                for w in items[3]
-            ],
-            "blobGasUsed": _q(h[17]),
-            "excessBlobGas": _q(h[18]),
-        }
-        self.amsterdam = len(h) > 21
-        if self.amsterdam:
-            assert bal_hex is not None, "an Amsterdam block needs its BAL"
-            assert keccak(bytes.fromhex(bal_hex[2:])) == h[21], "the BAL must hash to the header's"
-            self.payload["blockAccessList"] = bal_hex
-            self.payload["slotNumber"] = _q(h[22])
-
-    @property
-    def hash_hex(self) -> str:
-        return _d(self.block_hash)
-
-    def new_payload(self, payload: dict[str, Any] | None = None) -> tuple[str, list[Any]]:
-        """(method, params): V4 with no execution requests when the header has a requests hash."""
-        params: list[Any] = [
-            payload or self.payload,
-            [_d(v) for v in self.versioned_hashes],
-            _d(self.beacon_root),
-        ]
-        if self.requests_hash is None:
-            return "engine_newPayloadV3", params
-        if self.amsterdam:
-            return "engine_newPayloadV5", [*params, []]
-        return "engine_newPayloadV4", [*params, []]
+    block_rlp = bytes.fromhex(block_rlp_hex[2:])
+    fields = len(rlp.decode(block_rlp)[0])
+    fork = Fork.CANCUN
+    if fields >= _AMSTERDAM_HEADER_FIELDS:
+        fork = Fork.AMSTERDAM
+    elif fields >= _PRAGUE_HEADER_FIELDS:
+        fork = Fork.PRAGUE
+    bal_rlp = None if bal_hex is None else bytes.fromhex(bal_hex[2:])
+    return build_payload(block_rlp, fork, bal_rlp)
 
 
 class RpcFailure(Exception):
