@@ -69,8 +69,8 @@ unit: vectors
 #   dominates: several seconds a test).
 CI_EVERY ?= 3
 CI_EVERY_AMS ?= 4
-CI_EVERY_ENGINE_AMS ?= 10
-CI_EVERY_ENGINE_PRAGUE ?= 40
+CI_EVERY_ENGINE_AMS ?= 20
+CI_EVERY_ENGINE_PRAGUE ?= 80
 # for_transitions whole (18 files); every CI_EVERY_OSAKA-th for_osaka file (the whole archive: make ef-tests).
 CI_EVERY_OSAKA ?= 10
 AMS := $(FIXTURES)/for_amsterdam.tar.gz

@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from exception_map import check_rejection
 from outcomes import Outcomes
 
 from client.chain_config import config_from_fixture, fork_schedule
@@ -255,7 +256,7 @@ def engine_test_calls(test: dict[str, Any]) -> list[EngineCall]:
 
 def _send(node: NodeProcess, call: EngineCall, outcomes: Outcomes) -> None:
     if call.new_payload is None:
-        outcomes.reject("no payload form, not sent", str(call.expect_invalid))
+        outcomes.reject("no payload form, not sent", str(call.expect_invalid), call.label)
         return
     method, params = call.new_payload
     answer = node.call(method, params)
@@ -263,17 +264,23 @@ def _send(node: NodeProcess, call: EngineCall, outcomes: Outcomes) -> None:
         error = answer.get("error")
         if error is None or error.get("code") != call.expect_error_code:
             raise EnginePassError(f"{call.label}: expected error {call.expect_error_code}, got {answer}")
-        outcomes.reject(f"json-rpc error {call.expect_error_code}", f"errorCode {call.expect_error_code}")
+        outcomes.reject(
+            f"json-rpc error {call.expect_error_code}", f"errorCode {call.expect_error_code}", str(error)
+        )
         return
     if call.expect_invalid is not None:
         if "error" in answer:  # refused before it became a block (e.g. a malformed field)
-            outcomes.reject(f"json-rpc error {answer['error'].get('code')}", call.expect_invalid)
+            outcomes.reject(
+                f"json-rpc error {answer['error'].get('code')}", call.expect_invalid, str(answer["error"])
+            )
             return
         status = answer["result"]
         if status["status"] != "INVALID" or not status.get("validationError"):
             raise EnginePassError(f"{call.label}: expected INVALID ({call.expect_invalid}), got {status}")
         rule = status["validationError"].split(":", 1)[0]
-        outcomes.reject(rule, call.expect_invalid)
+        outcomes.reject(rule, call.expect_invalid, status["validationError"])
+        # The same table as the execution passes: the node must reject for the fixture's reason.
+        check_rejection(rule, call.expect_invalid, f"{call.label}: {status['validationError']}")
         return
     if "error" in answer:
         raise EnginePassError(f"{call.label}: valid payload refused: {answer['error']}\n{node.log_tail()}")
