@@ -89,8 +89,13 @@ class Outcomes:
             lines.append(f"  warm cache: {100 * self.warm[0] / sum(self.warm):.1f}% of the executor's reads")
         if self.split_blocks:
             lines.append(f"  split in two parts (later transactions in a worker): {self.split_blocks} blocks")
-        for rule, count in self.rejected.most_common():
+        for rule, count in _by_count(self.rejected):
             lines.append(f"  rejected by {rule}: {count}")
-        for exception, count in self.left_to_execution.most_common():
+        for exception, count in _by_count(self.left_to_execution):
             lines.append(f"  left to execution (fixture expects {exception}): {count}")
         return lines
+
+
+def _by_count(counts: Counter[str]) -> list[tuple[str, int]]:
+    """Most frequent first, ties by name: the same lines whatever order the blocks (or workers) ran in."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
