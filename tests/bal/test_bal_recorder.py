@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from recorder_world import CODE, NEW_CODE, A, B, C, D, new_db, parent_state
 
-from bal.deltas import AccountDelta
 from bal.mismatch import (
     BalMismatch,
     ExtraAccount,
@@ -33,38 +33,12 @@ from bal.types import (
 from bal.validation import validate_structure
 from client.account_db import StoreAccountDB
 from client.bal_recording import RecordingError
-from merkle import merkleize
-from pipeline.state_source import StateSource
-from storage import EMPTY_ROOT, FlatState, MemoryStore, WriteBatch
-
-# A: contract with nonce, balance, code and two slots; D: a funded EOA; B, C: absent.
-A, B, C, D = b"\x0a" * 20, b"\x0b" * 20, b"\x0c" * 20, b"\x0d" * 20
-CODE = b"\x60\x01\x60\x00\x55"
-NEW_CODE = b"\x60\x02\x60\x00\x55\x00"
+from storage import MemoryStore
 
 
 @pytest.fixture(scope="module")
 def parent() -> tuple[MemoryStore, bytes]:
     return parent_state()
-
-
-def parent_state() -> tuple[MemoryStore, bytes]:
-    """A store holding A and D (the parent state of every test here), and its root."""
-    store = MemoryStore()
-    genesis = [
-        AccountDelta(A, balance=100, nonce=3, code=CODE, storage={1: 11, 2: 22}),
-        AccountDelta(D, balance=50),
-    ]
-    writes = merkleize(store, EMPTY_ROOT, genesis)
-    batch = WriteBatch()
-    writes.stage(batch, FlatState(store))
-    store.commit(batch)
-    return store, writes.state_root
-
-
-def new_db(parent: tuple[MemoryStore, bytes]) -> StoreAccountDB:
-    store, root = parent
-    return StoreAccountDB(StateSource(store, root, parent_has_flat_state=True), root)
 
 
 def recording(parent: tuple[MemoryStore, bytes]) -> tuple[StoreAccountDB, BalRecorder]:

@@ -14,14 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from recorder_world import NEW_CODE, A, B, C, D, new_db, parent_state
 
 from bal import synthesize_deltas
 from bal.recorder import BalRecorder, IndexOrderError
 from client.account_db import StoreAccountDB
 from client.bal_recording import RecordingError
 from storage import MemoryStore
-
-from .test_bal_recorder import NEW_CODE, A, B, C, D, new_db, parent_state
 
 
 @pytest.fixture(scope="module")
