@@ -17,6 +17,7 @@ from client.tools.import_bench.against import (
     AgainstError,
     alternation,
     bench_walls,
+    checkout_environment,
     format_summary,
     main,
     parse_args,
@@ -128,3 +129,12 @@ def test_chains_are_the_same_when_their_recorded_hashes_agree(tmp_path: Path) ->
     assert same_chain_files(first, second)
     (second / "chain.json").write_text('{"files": {"blocks.rlp": "22"}}')
     assert not same_chain_files(first, second)
+
+
+def test_another_checkout_picks_its_own_keccak_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    # This checkout exports its backend for its own workers; b3342ac has no pysha3 installed.
+    monkeypatch.setenv("ETH_HASH_BACKEND", "pysha3")
+    monkeypatch.setenv("BALREX_PROBE", "kept")
+    environment = checkout_environment()
+    assert "ETH_HASH_BACKEND" not in environment
+    assert environment["BALREX_PROBE"] == "kept"

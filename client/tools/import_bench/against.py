@@ -167,9 +167,21 @@ def tail(text: str) -> str:
     return "\n".join(text.strip().splitlines()[-OUTPUT_TAIL_LINES:])
 
 
+def checkout_environment() -> dict[str, str]:
+    """This process's environment without the keccak backend this checkout chose for itself.
+
+    ``client.keccak_backend`` exports ``ETH_HASH_BACKEND`` so that our own worker
+    processes inherit it; another revision may not have that backend installed,
+    and each checkout picks its own.
+    """
+    return {name: value for name, value in os.environ.items() if name != "ETH_HASH_BACKEND"}
+
+
 def run_logged(command: Sequence[str], cwd: Path, log: Path) -> subprocess.CompletedProcess[str]:
     """Run ``command`` in ``cwd``, its output saved to ``log`` (import-bench draws progress bars)."""
-    result = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        list(command), cwd=cwd, env=checkout_environment(), capture_output=True, text=True, check=False
+    )
     log.write_text(f"$ {' '.join(command)}\n{result.stdout}\n{result.stderr}")
     return result
 
