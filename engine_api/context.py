@@ -15,15 +15,6 @@ import trio
 
 from client.blockchain import Blockchain
 from client.chain_config import Fork, UnsupportedChainConfig
-from client.engine_versions import FORKCHOICE_V3_FORKS as FORKCHOICE_V3_FORKS
-from client.engine_versions import FORKCHOICE_V4_FORKS as FORKCHOICE_V4_FORKS
-from client.engine_versions import GET_PAYLOAD_V3_FORKS as GET_PAYLOAD_V3_FORKS
-from client.engine_versions import GET_PAYLOAD_V4_FORKS as GET_PAYLOAD_V4_FORKS
-from client.engine_versions import GET_PAYLOAD_V5_FORKS as GET_PAYLOAD_V5_FORKS
-from client.engine_versions import GET_PAYLOAD_V6_FORKS as GET_PAYLOAD_V6_FORKS
-from client.engine_versions import NEW_PAYLOAD_V3_FORKS as NEW_PAYLOAD_V3_FORKS
-from client.engine_versions import NEW_PAYLOAD_V4_FORKS as NEW_PAYLOAD_V4_FORKS
-from client.engine_versions import NEW_PAYLOAD_V5_FORKS as NEW_PAYLOAD_V5_FORKS
 from client.forks import FORK_VMS
 from pipeline import LaterPartPool, Merkleizer
 from storage import Chain

@@ -22,8 +22,9 @@ from pydantic import ValidationError
 
 from client.block_builder import BlockAttributes
 from client.blockchain import UnknownBlock
+from client.engine_versions import FORKCHOICE_V3_FORKS, FORKCHOICE_V4_FORKS
 
-from .context import FORKCHOICE_V3_FORKS, FORKCHOICE_V4_FORKS, ZERO_HASH, EngineContext, invalid_status
+from .context import ZERO_HASH, EngineContext, invalid_status
 from .errors import INVALID_FORKCHOICE_STATE, INVALID_PAYLOAD_ATTRIBUTES, RpcError
 from .jsonrpc import Dispatcher, Param
 from .models import (

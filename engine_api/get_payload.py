@@ -24,8 +24,13 @@ from typing import Any
 from bal import encode_bal
 from client.block_builder import ProducedBlock
 from client.chain_config import Fork
+from client.engine_versions import (
+    GET_PAYLOAD_V3_FORKS,
+    GET_PAYLOAD_V4_FORKS,
+    GET_PAYLOAD_V5_FORKS,
+    GET_PAYLOAD_V6_FORKS,
+)
 
-from .context import GET_PAYLOAD_V3_FORKS, GET_PAYLOAD_V4_FORKS, GET_PAYLOAD_V5_FORKS, GET_PAYLOAD_V6_FORKS
 from .errors import INTERNAL_ERROR, UNKNOWN_PAYLOAD, UNSUPPORTED_FORK, RpcError
 from .jsonrpc import Dispatcher, Param
 from .models import Bytes8, Data, ExecutionPayloadV3, ExecutionPayloadV4, Model, WithdrawalV1

@@ -18,16 +18,11 @@ import trio
 
 from bal import BalDecodeError, BlockAccessList, decode_bal
 from client.chain_config import Fork
+from client.engine_versions import NEW_PAYLOAD_V3_FORKS, NEW_PAYLOAD_V4_FORKS, NEW_PAYLOAD_V5_FORKS
 from client.forks import FORK_VMS
 from pipeline import BAL_RULES, BlockRejected, Rule, UnknownParent, import_block
 
-from .context import (
-    NEW_PAYLOAD_V3_FORKS,
-    NEW_PAYLOAD_V4_FORKS,
-    NEW_PAYLOAD_V5_FORKS,
-    EngineContext,
-    invalid_status,
-)
+from .context import EngineContext, invalid_status
 from .errors import INVALID_PARAMS, RpcError
 from .jsonrpc import Dispatcher, Param
 from .models import Data, ExecutionPayloadV3, ExecutionPayloadV4, Hash32, PayloadStatusV1
