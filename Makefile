@@ -49,9 +49,12 @@ run: install-runtime
 dev: install
 	$(BIN)/balrex dev
 
-# The whole suite: unit, integration and slow tests, then the EF CI subset.
+# The whole suite: unit, integration and slow tests on every core (one test file per
+# pytest-xdist worker, so a file's node or chain fixture is built once), then the tests
+# that assert a latency limit, alone, then the EF CI subset.
 test: vectors
-	$(PYTEST) tests
+	$(PYTEST) $(XDIST) --dist loadfile tests -m "not serial"
+	$(PYTEST) tests -m serial
 	$(MAKE) ef-ci
 
 # The fast tests only (no node subprocesses, worker pools, chain generation or long

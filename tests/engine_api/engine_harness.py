@@ -105,7 +105,8 @@ class Node:
             cmd += ["--genesis", str(self.genesis_path)]
         return cmd + list(self.extra_args)
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 120.0) -> None:
+        """Start the node and wait for its port (generously: worker processes start slowly when busy)."""
         self.port = free_port()
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
