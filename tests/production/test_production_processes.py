@@ -23,15 +23,19 @@ from typing import Any
 import httpx
 import pytest
 from engine_harness import BALREX, Node, RpcFailure, free_port
+from eth._utils.address import generate_contract_address
+from eth.constants import CREATE_CONTRACT_ADDRESS
 from wallet import ADDRESSES, GWEI, dynamic, raw_hex
 
 from client.dev_genesis import DEV_BALANCE
+from client.tools.bench_chain.contracts import TRANSFER, TRANSFER_TOPIC, call_data, token_initcode
 
 pytestmark = pytest.mark.integration
 
 ZERO = "0x" + "00" * 32
 BEACON_ROOT = "0x" + "44" * 32
 RECIPIENT = "0x" + "ab" * 20
+_TRANSFER_HEX = "0x" + TRANSFER_TOPIC.to_bytes(32, "big").hex()
 
 
 class Producer:
@@ -140,6 +144,65 @@ def test_payloads_built_fed_to_a_second_node_and_a_sibling_followed(
     a.take(second)
     b.take(second)
     assert b.head()["stateRoot"] == a.head()["stateRoot"] and b.head()["number"] == "0x2"
+
+
+def test_logs_of_built_blocks_on_both_ports_and_the_follower(producers: tuple[Producer, Producer]) -> None:
+    """A token deployed and used through the pool; eth_getLogs finds its Transfer logs on both nodes."""
+    a, b = producers
+    deployer = 3
+    nonce = int(
+        a.public("eth_getTransactionCount", "0x" + ADDRESSES[deployer].hex(), "pending")["result"], 16
+    )
+    token = generate_contract_address(ADDRESSES[deployer], nonce)
+    deploy = dynamic(
+        deployer, nonce, to=CREATE_CONTRACT_ADDRESS, gas=300_000, value=0, data=token_initcode(10**9)
+    )
+    transfers = [
+        dynamic(
+            deployer,
+            nonce + 1 + i,
+            to=token,
+            gas=100_000,
+            value=0,
+            data=call_data(TRANSFER, ADDRESSES[i], i + 1),
+        )
+        for i in range(2)
+    ]
+    for transaction in (deploy, *transfers):
+        assert "result" in a.public("eth_sendRawTransaction", raw_hex(transaction))
+    head = a.head()
+    built = a.build(head["hash"], int(head["timestamp"], 16) + 12, "0x" + "22" * 20)["executionPayload"]
+    assert len(built["transactions"]) == 3
+    a.take(built)
+    b.take(built)
+    number = built["blockNumber"]
+    query = {
+        "fromBlock": number,
+        "toBlock": "latest",
+        "address": "0x" + token.hex(),
+        "topics": [_TRANSFER_HEX],
+    }
+    logs = a.public("eth_getLogs", query)["result"]
+    assert [int(log["data"], 16) for log in logs] == [1, 2]
+    assert [log["logIndex"] for log in logs] == ["0x0", "0x1"]  # the deployment logs nothing
+    assert {log["blockHash"] for log in logs} == {built["blockHash"]}
+    assert logs[1]["transactionHash"] == "0x" + transfers[1].hash.hex()
+    # The Engine API port serves it too (JWT), and the node fed the payload has the same logs.
+    assert a.node.rpc("eth_getLogs", query) == logs == b.node.rpc("eth_getLogs", query)
+    by_hash = a.public(
+        "eth_getLogs", {"blockHash": built["blockHash"], "topics": [None, None, _topic(ADDRESSES[0])]}
+    )
+    assert by_hash["result"] == logs[:1]
+    refused = a.public("eth_getLogs", {"blockHash": built["blockHash"], "fromBlock": "0x0"})["error"]
+    assert refused["code"] == -32602
+    assert (
+        a.public("eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(int(number, 16) + 5)})["error"]["code"]
+        == -32602
+    )
+
+
+def _topic(address: bytes) -> str:
+    return "0x" + address.rjust(32, b"\x00").hex()
 
 
 def test_dev_chain_sends_exports_and_imports(tmp_path: Path) -> None:
