@@ -13,7 +13,6 @@ accepts.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from dev_process import DevChain
 from engine_harness import BALREX, Node, RpcFailure, free_port
 from eth._utils.address import generate_contract_address
 from eth.constants import CREATE_CONTRACT_ADDRESS
@@ -206,24 +206,14 @@ def _topic(address: bytes) -> str:
 
 
 def test_dev_chain_sends_exports_and_imports(tmp_path: Path) -> None:
-    datadir, out = tmp_path / "dev", tmp_path / "exported"
-    http_port = free_port()
-    rpc = f"http://127.0.0.1:{http_port}"
-    log_path = tmp_path / "dev.log"
-    command = [str(BALREX), "dev", "--datadir", str(datadir), "--slot-time", "1"]
-    command += ["--authrpc.port", str(free_port()), "--http.port", str(http_port)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    out = tmp_path / "exported"
+    dev = DevChain(tmp_path)
     try:
-        deadline = time.monotonic() + 120
-        while "dev block producer" not in log_path.read_text(errors="replace"):
-            assert process.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.5)
-        banner = log_path.read_text()
+        banner = dev.start()
         assert "0xE287CFB445b2285E42501365DcEa47110D9B0dfF" in banner and "key 0x" in banner
+        command = ["dev", "tx", "--from", "2", "--to", RECIPIENT, "--value", "12345", "--rpc", dev.rpc_url]
         sent = subprocess.run(
-            [str(BALREX), "dev", "tx", "--from", "2", "--to", RECIPIENT, "--value", "12345", "--rpc", rpc],
+            [str(BALREX), *command],
             capture_output=True,
             text=True,
             timeout=120,
@@ -231,15 +221,16 @@ def test_dev_chain_sends_exports_and_imports(tmp_path: Path) -> None:
         assert sent.returncode == 0, sent.stderr
         receipt = json.loads(sent.stdout)
         assert receipt["status"] == "0x1" and receipt["to"] == RECIPIENT
-        body = {"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance", "params": [RECIPIENT, "latest"]}
-        balance = httpx.post(rpc, json=body).json()["result"]
-        assert int(balance, 16) == 12345
+        assert int(dev.rpc("eth_getBalance", RECIPIENT, "latest"), 16) == 12345
         time.sleep(2)  # one more block after the transaction's
+        dev.stop()
     finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(30) == 0, log_path.read_text()
+        dev.kill()
     exported = subprocess.run(
-        [str(BALREX), "export", str(datadir), "--out", str(out)], capture_output=True, text=True, timeout=120
+        [str(BALREX), "export", str(dev.datadir), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert exported.returncode == 0, exported.stderr
     metadata = json.loads((out / "chain.json").read_text())
