@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eth_bloom import BloomFilter
+from eth_bloom.bloom import BloomFilter
 
 # A log has at most four topics (LOG0..LOG4): a filter naming a fifth position matches nothing.
 MAX_TOPIC_POSITIONS = 4

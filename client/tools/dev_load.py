@@ -37,6 +37,7 @@ from eth._utils.address import generate_contract_address
 from eth.constants import CREATE_CONTRACT_ADDRESS
 from eth_hash.auto import keccak
 from eth_keys import keys
+from eth_typing import Address
 
 from ..chain_config import Fork
 from ..dev_chain import DevRpcError, dev_accounts
@@ -193,7 +194,7 @@ class LoadDriver:
             holder = self.holders[position % len(self.holders)]
             wave.append(("fund", self._dynamic(holder, sender.address, LOAD_SENDER_FUNDS, TRANSFER_GAS)))
         for holder in self.holders:
-            self.tokens.append(generate_contract_address(holder.address, holder.nonce))
+            self.tokens.append(generate_contract_address(Address(holder.address), holder.nonce))
             wave.append(
                 (
                     "token_deploy",
