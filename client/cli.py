@@ -102,7 +102,6 @@ def bal_encode(
     typer.echo(json.dumps({"hash": "0x" + bal_hash(bal).hex(), "rlp": bal_to_engine_hex(bal)}, indent=2))
 
 
-
 _DEFAULT_DATADIR = Path("data")
 DEFAULT_POOL = PoolLimits()
 
@@ -417,6 +416,33 @@ def dev_tx(
     except (DevRpcError, httpx.HTTPError) as exc:
         _fail(str(exc))
     typer.echo(json.dumps(receipt, indent=2))
+
+
+@dev_app.command("load")
+def dev_load(
+    txs: Annotated[
+        int, typer.Option("--txs", min=1, help="transactions to send, the setup's included")
+    ] = 2_000,
+    min_blocks: Annotated[
+        int, typer.Option("--min-blocks", min=3, help="spread them over (at least) this many blocks")
+    ] = 50,
+    senders: Annotated[
+        int, typer.Option("--senders", min=1, help="load accounts funded by the dev accounts")
+    ] = 8,
+    rpc: Annotated[str, typer.Option("--rpc", help="the dev node's eth_ server")] = "http://127.0.0.1:8545",
+    timeout: Annotated[float, typer.Option("--timeout", help="give up after this many seconds")] = 1_800.0,
+) -> None:
+    """Send thousands of transactions of several kinds to a running `balrex dev`; print what was mined."""
+    import httpx
+
+    from .dev_chain import DevRpcError
+    from .tools.dev_load import LoadSettings, run_load
+
+    try:
+        report = run_load(rpc, LoadSettings(txs, min_blocks, senders, timeout))
+    except (DevRpcError, httpx.HTTPError) as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps(report.to_json(), indent=2))
 
 
 @app.command("export")

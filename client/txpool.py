@@ -211,6 +211,8 @@ class TxPool:
         self.size = 0  # bytes held
         self.head_hash: bytes | None = None  # the head the pool last checked against
         self._arrivals = itertools.count()
+        # Counts insertions and drops: a payload build rebuilds only when it moved since its snapshot.
+        self.changes = 0
 
     def __len__(self) -> int:
         return len(self.by_hash)
@@ -336,12 +338,14 @@ class TxPool:
         account.transactions[pooled.nonce] = pooled
         self.by_hash[pooled.hash] = pooled
         self.size += pooled.size
+        self.changes += 1
 
     def _drop(self, pooled: PoolTransaction) -> None:
         account = self._accounts[pooled.sender]
         del account.transactions[pooled.nonce]
         del self.by_hash[pooled.hash]
         self.size -= pooled.size
+        self.changes += 1
         if not account.transactions:
             del self._accounts[pooled.sender]
 

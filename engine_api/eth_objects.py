@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from eth._utils.address import generate_contract_address
-from eth.abc import ReceiptAPI, SignedTransactionAPI
+from eth.abc import LogAPI, ReceiptAPI, SignedTransactionAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS
 from eth.vm.forks.cancun.constants import BLOB_TX_TYPE, GAS_PER_BLOB
 
@@ -141,22 +141,25 @@ def receipt_json(
 def logs_json(
     block: StoredBlockView, index: int, receipt: ReceiptAPI, first_log_index: int
 ) -> list[dict[str, Any]]:
-    transaction = block.transactions[index]
     return [
-        {
-            "address": _hex(log.address),
-            "topics": ["0x" + topic.to_bytes(32, "big").hex() for topic in log.topics],
-            "data": _hex(log.data),
-            "blockNumber": hex(block.header.block_number),
-            "blockHash": _hex(block.block_hash),
-            "blockTimestamp": hex(block.header.timestamp),
-            "transactionHash": _hex(transaction.hash),
-            "transactionIndex": hex(index),
-            "logIndex": hex(first_log_index + position),
-            "removed": False,
-        }
-        for position, log in enumerate(receipt.logs)
+        log_json(block, index, log, first_log_index + position) for position, log in enumerate(receipt.logs)
     ]
+
+
+def log_json(block: StoredBlockView, index: int, log: LogAPI, log_index: int) -> dict[str, Any]:
+    """One log of transaction ``index`` of a canonical block; ``log_index`` counts block-wide."""
+    return {
+        "address": _hex(log.address),
+        "topics": ["0x" + topic.to_bytes(32, "big").hex() for topic in log.topics],
+        "data": _hex(log.data),
+        "blockNumber": hex(block.header.block_number),
+        "blockHash": _hex(block.block_hash),
+        "blockTimestamp": hex(block.header.timestamp),
+        "transactionHash": _hex(block.transactions[index].hash),
+        "transactionIndex": hex(index),
+        "logIndex": hex(log_index),
+        "removed": False,
+    }
 
 
 def first_log_indices(block: StoredBlockView) -> list[int]:

@@ -5,12 +5,14 @@ The families, one module each: ``new_payload`` (newPayloadV3/V4/V5),
 ``payload_builds``), ``get_payload`` (getPayloadV3..V6), ``blobs``
 (getBlobsV1/V2 from the pool), ``payload_bodies``
 (getPayloadBodiesByHash/RangeV1/V2) and ``eth_reads`` (the ``eth_`` reads a
-consensus client uses). ``engine_exchangeCapabilities`` answers the
-``engine_`` methods the dispatcher registered, so the list cannot drift.
-They share an :class:`~engine_api.context.EngineContext`: the chain, the
-worker pools, the import lock and the memory of invalid payloads. Imports
-are serialized by the lock and run the pipeline, whose execution runs in
-threads and worker processes.
+consensus client uses); the public port's ``eth_`` families (state,
+transactions, fees, info, ``eth_logs``) serve the subset common.md names
+here too. ``engine_exchangeCapabilities`` answers the ``engine_`` methods
+the dispatcher registered, so the list cannot drift. They share an
+:class:`~engine_api.context.EngineContext`: the chain, the worker pools, the
+import lock and the memory of invalid payloads. Imports are serialized by
+the lock and run the pipeline, whose execution runs in threads and worker
+processes.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .context import EngineContext
 from .eth_context import EthContext
 from .eth_fees import EthFeeMethods
 from .eth_info import EthInfoMethods
+from .eth_logs import EthLogMethods
 from .eth_reads import EthReads
 from .eth_state import EthStateMethods
 from .eth_transactions import EthTransactionMethods
@@ -81,6 +84,7 @@ class EngineApi:
             EthTransactionMethods(self.eth),
             EthFeeMethods(self.eth),
             EthInfoMethods(self.eth),
+            EthLogMethods(self.eth),
         )
 
     def public_dispatcher(self) -> Dispatcher:

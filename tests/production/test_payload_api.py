@@ -149,3 +149,39 @@ def test_get_blobs_and_capabilities() -> None:
         assert {f"engine_getPayloadV{v}" for v in (3, 4, 5, 6)} <= set(served)
 
     trio.run(main)
+
+
+def test_a_build_is_refined_until_get_payload() -> None:
+    """A round when the pool changed keeps the payload only if it pays more; getPayload ends the build."""
+
+    async def main() -> None:
+        api = Api(Fork.AMSTERDAM)
+        api.api.builds.recommit_seconds = 0.05
+        answer = await api.result("engine_forkchoiceUpdatedV4", state(api.head), attributes(12))
+        build = api.api.builds.get(bytes.fromhex(answer["payloadId"][2:]))
+        assert build is not None
+
+        async def rounds(count: int) -> None:
+            with trio.fail_after(30):
+                while build.rounds < count:
+                    await trio.sleep(0.01)
+
+        await rounds(1)
+        empty = build.produced
+        assert empty is not None and empty.block_value == 0
+        # A transaction after a nonce gap changes the pool but not what a block can hold: not kept.
+        await api.result("eth_sendRawTransaction", raw_hex(dynamic(0, 1)))
+        await rounds(2)
+        assert build.produced is empty
+        await api.result("eth_sendRawTransaction", raw_hex(dynamic(0, 0)))
+        await rounds(3)
+        built = await api.result("engine_getPayloadV6", answer["payloadId"])
+        assert len(built["executionPayload"]["transactions"]) == 2
+        assert int(built["blockValue"], 16) == 2 * 21_000 * GWEI
+        # Resolved: later pool changes start no round and the answer stays.
+        await api.result("eth_sendRawTransaction", raw_hex(dynamic(1, 0)))
+        await trio.sleep(0.3)
+        assert build.rounds == 3
+        assert await api.result("engine_getPayloadV6", answer["payloadId"]) == built
+
+    trio.run(main)

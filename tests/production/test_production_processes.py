@@ -13,7 +13,6 @@ accepts.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,16 +21,21 @@ from typing import Any
 
 import httpx
 import pytest
+from dev_process import DevChain
 from engine_harness import BALREX, Node, RpcFailure, free_port
+from eth._utils.address import generate_contract_address
+from eth.constants import CREATE_CONTRACT_ADDRESS
 from wallet import ADDRESSES, GWEI, dynamic, raw_hex
 
 from client.dev_genesis import DEV_BALANCE
+from client.tools.bench_chain.contracts import TRANSFER, TRANSFER_TOPIC, call_data, token_initcode
 
 pytestmark = pytest.mark.integration
 
 ZERO = "0x" + "00" * 32
 BEACON_ROOT = "0x" + "44" * 32
 RECIPIENT = "0x" + "ab" * 20
+_TRANSFER_HEX = "0x" + TRANSFER_TOPIC.to_bytes(32, "big").hex()
 
 
 class Producer:
@@ -142,25 +146,74 @@ def test_payloads_built_fed_to_a_second_node_and_a_sibling_followed(
     assert b.head()["stateRoot"] == a.head()["stateRoot"] and b.head()["number"] == "0x2"
 
 
+def test_logs_of_built_blocks_on_both_ports_and_the_follower(producers: tuple[Producer, Producer]) -> None:
+    """A token deployed and used through the pool; eth_getLogs finds its Transfer logs on both nodes."""
+    a, b = producers
+    deployer = 3
+    nonce = int(
+        a.public("eth_getTransactionCount", "0x" + ADDRESSES[deployer].hex(), "pending")["result"], 16
+    )
+    token = generate_contract_address(ADDRESSES[deployer], nonce)
+    deploy = dynamic(
+        deployer, nonce, to=CREATE_CONTRACT_ADDRESS, gas=300_000, value=0, data=token_initcode(10**9)
+    )
+    transfers = [
+        dynamic(
+            deployer,
+            nonce + 1 + i,
+            to=token,
+            gas=100_000,
+            value=0,
+            data=call_data(TRANSFER, ADDRESSES[i], i + 1),
+        )
+        for i in range(2)
+    ]
+    for transaction in (deploy, *transfers):
+        assert "result" in a.public("eth_sendRawTransaction", raw_hex(transaction))
+    head = a.head()
+    built = a.build(head["hash"], int(head["timestamp"], 16) + 12, "0x" + "22" * 20)["executionPayload"]
+    assert len(built["transactions"]) == 3
+    a.take(built)
+    b.take(built)
+    number = built["blockNumber"]
+    query = {
+        "fromBlock": number,
+        "toBlock": "latest",
+        "address": "0x" + token.hex(),
+        "topics": [_TRANSFER_HEX],
+    }
+    logs = a.public("eth_getLogs", query)["result"]
+    assert [int(log["data"], 16) for log in logs] == [1, 2]
+    assert [log["logIndex"] for log in logs] == ["0x0", "0x1"]  # the deployment logs nothing
+    assert {log["blockHash"] for log in logs} == {built["blockHash"]}
+    assert logs[1]["transactionHash"] == "0x" + transfers[1].hash.hex()
+    # The Engine API port serves it too (JWT), and the node fed the payload has the same logs.
+    assert a.node.rpc("eth_getLogs", query) == logs == b.node.rpc("eth_getLogs", query)
+    by_hash = a.public(
+        "eth_getLogs", {"blockHash": built["blockHash"], "topics": [None, None, _topic(ADDRESSES[0])]}
+    )
+    assert by_hash["result"] == logs[:1]
+    refused = a.public("eth_getLogs", {"blockHash": built["blockHash"], "fromBlock": "0x0"})["error"]
+    assert refused["code"] == -32602
+    assert (
+        a.public("eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(int(number, 16) + 5)})["error"]["code"]
+        == -32602
+    )
+
+
+def _topic(address: bytes) -> str:
+    return "0x" + address.rjust(32, b"\x00").hex()
+
+
 def test_dev_chain_sends_exports_and_imports(tmp_path: Path) -> None:
-    datadir, out = tmp_path / "dev", tmp_path / "exported"
-    http_port = free_port()
-    rpc = f"http://127.0.0.1:{http_port}"
-    log_path = tmp_path / "dev.log"
-    command = [str(BALREX), "dev", "--datadir", str(datadir), "--slot-time", "1"]
-    command += ["--authrpc.port", str(free_port()), "--http.port", str(http_port)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    out = tmp_path / "exported"
+    dev = DevChain(tmp_path)
     try:
-        deadline = time.monotonic() + 120
-        while "dev block producer" not in log_path.read_text(errors="replace"):
-            assert process.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.5)
-        banner = log_path.read_text()
+        banner = dev.start()
         assert "0xE287CFB445b2285E42501365DcEa47110D9B0dfF" in banner and "key 0x" in banner
+        command = ["dev", "tx", "--from", "2", "--to", RECIPIENT, "--value", "12345", "--rpc", dev.rpc_url]
         sent = subprocess.run(
-            [str(BALREX), "dev", "tx", "--from", "2", "--to", RECIPIENT, "--value", "12345", "--rpc", rpc],
+            [str(BALREX), *command],
             capture_output=True,
             text=True,
             timeout=120,
@@ -168,15 +221,16 @@ def test_dev_chain_sends_exports_and_imports(tmp_path: Path) -> None:
         assert sent.returncode == 0, sent.stderr
         receipt = json.loads(sent.stdout)
         assert receipt["status"] == "0x1" and receipt["to"] == RECIPIENT
-        body = {"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance", "params": [RECIPIENT, "latest"]}
-        balance = httpx.post(rpc, json=body).json()["result"]
-        assert int(balance, 16) == 12345
+        assert int(dev.rpc("eth_getBalance", RECIPIENT, "latest"), 16) == 12345
         time.sleep(2)  # one more block after the transaction's
+        dev.stop()
     finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(30) == 0, log_path.read_text()
+        dev.kill()
     exported = subprocess.run(
-        [str(BALREX), "export", str(datadir), "--out", str(out)], capture_output=True, text=True, timeout=120
+        [str(BALREX), "export", str(dev.datadir), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert exported.returncode == 0, exported.stderr
     metadata = json.loads((out / "chain.json").read_text())

@@ -6,9 +6,11 @@ from typing import Any
 
 from eth_keys import keys
 
+from client.blob_sidecar import make_sidecar, network_form
 from client.chain_config import Fork
 from client.dev_genesis import CHAIN_ID, dev_keys
 from client.forks import FORK_VMS
+from client.kzg import kzg_to_versioned_hash
 
 GWEI = 10**9
 BUILDER: Any = FORK_VMS[Fork.AMSTERDAM].get_transaction_builder()
@@ -69,3 +71,26 @@ def access_list_tx(account: int, nonce: int, *, gas_price: int = 2 * GWEI) -> An
 
 def raw_hex(transaction: Any) -> str:
     return "0x" + transaction.encode().hex()
+
+
+def blob_transaction(account: int, nonce: int, blobs: list[bytes], *, cell_proofs: bool) -> tuple[Any, str]:
+    """A blob transaction carrying ``blobs`` and its network form (hex) with the sidecar.
+
+    ``cell_proofs``: the Osaka-on wrapper (EIP-7594 cell proofs), else one blob proof per blob.
+    """
+    sidecar = make_sidecar(blobs, cell_proofs)
+    unsigned = BUILDER.new_unsigned_blob_transaction(
+        chain_id=CHAIN_ID,
+        nonce=nonce,
+        max_priority_fee_per_gas=GWEI,
+        max_fee_per_gas=11 * GWEI,
+        gas=21_000,
+        to=RECIPIENT,
+        value=0,
+        data=b"",
+        access_list=[],
+        max_fee_per_blob_gas=GWEI,
+        blob_versioned_hashes=[kzg_to_versioned_hash(commitment) for commitment in sidecar.commitments],
+    )
+    signed = unsigned.as_signed_transaction(KEYS[account])
+    return signed, "0x" + network_form(signed.encode(), sidecar).hex()

@@ -65,7 +65,8 @@ def chain_summary(chain: BenchChain, path: Path) -> dict[str, Any]:
         "path": str(path),
         "fork": meta.get("fork"),
         "blocks": len(chain.blocks),
-        "txs": meta.get("blocks", 0) * meta.get("txs_per_block", 0),
+        # An exported chain counts its transactions; a generated one has a fixed count per block.
+        "txs": meta.get("txs", meta.get("blocks", 0) * meta.get("txs_per_block", 0)),
         "gas": meta.get("total_gas"),
         "seed": meta.get("seed"),
         "kinds": meta.get("tx_kinds"),
