@@ -119,6 +119,8 @@ class Node:
                 return
             except (httpx.TransportError, FileNotFoundError, ValueError):
                 time.sleep(0.1)
+        self.process.kill()  # a node that never answered must not outlive the test
+        self.process.wait()
         raise RuntimeError(f"node did not answer within {timeout} s:\n{self.log()}")
 
     def log(self) -> str:
