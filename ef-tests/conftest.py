@@ -1,6 +1,6 @@
 """pytest plumbing for the EF blockchain fixture runner.
 
-    pytest ef-tests --fixtures PATH --pass merkle [--only FRAGMENT ...] [--every N]
+    pytest ef-tests --fixtures PATH --pass merkle [--only FRAGMENT ...] [--every N] [--first N]
 
 PATH is a fixture directory, one fixture JSON file, or a release archive
 (``.tar.gz``, unpacked once into ``ef-tests/vectors/``). Each test inside each
@@ -67,6 +67,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only fixture files whose path contains this fragment (repeatable)",
     )
     group.addoption("--every", type=int, default=1, help="run every N-th fixture file (CI subsets)")
+    group.addoption(
+        "--first",
+        type=int,
+        default=None,
+        help="run only the first N of the selected fixture files (the comparison with the execution specs)",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -79,7 +85,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     every = config.getoption("--every")
     if every < 1:
         raise pytest.UsageError("--every must be at least 1")
-    cases = collect_cases(Path(source), config.getoption("--only"), every)
+    first = config.getoption("--first")
+    if first is not None and first < 1:
+        raise pytest.UsageError("--first must be at least 1")
+    cases = collect_cases(Path(source), config.getoption("--only"), every, first)
     if not cases:
         raise pytest.UsageError(f"no fixture tests selected under {source}")
     pass_name = config.getoption("ef_pass")
