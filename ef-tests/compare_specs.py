@@ -19,10 +19,13 @@ sides. Each run is one process per side, timed from its start to its exit
 The sides alternate (balrex, specs, balrex, ...) ``--runs`` times. The summary
 (printed, and written as JSON, by default to ``bench-out/ef-compare-specs.json``)
 holds each side's wall times, min and median, the tests passed and failed, the
-load average at each run's start (the machine is shared), and balrex / specs
-of the mins and of the medians, against the issue's target (0.33, on the
-medians). Any failed test on either side, or sides that ran different numbers
-of tests, make the exit status 1: the times would not be of the same work.
+load average at each run's start, and balrex / specs of the mins and of the
+medians, against the issue's target (0.33, on the wall medians). On a shared
+machine the walls move with the other jobs' load, so each run's CPU seconds
+(user + system of the side's whole process tree, xdist workers included) are
+reported beside them, with their own ratio. Any failed test on either side, or
+sides that ran different numbers of tests, make the exit status 1: the times
+would not be of the same work.
 
 ``--profile FILE`` instead runs balrex's side once under cProfile and prints
 the functions with the most time of their own.
@@ -36,6 +39,7 @@ import json
 import os
 import pstats
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -68,6 +72,7 @@ class SideRun:
 
     side: str
     wall_seconds: float
+    cpu_seconds: float
     passed: int
     failed: int
     load_average: float
@@ -101,6 +106,12 @@ def specs_command(specs_python: Path, fixtures: Path, first: int, result_file: P
     ]  # fmt: skip
 
 
+def _children_cpu_seconds() -> float:
+    """User + system seconds of every finished child process (and theirs, once waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_side(side: str, fixtures: Path, first: int, specs_python: Path) -> SideRun:
     """Run one side once, in its own process, and time it from start to exit."""
     load_average = os.getloadavg()[0]
@@ -110,9 +121,11 @@ def run_side(side: str, fixtures: Path, first: int, specs_python: Path) -> SideR
             command = specs_command(specs_python, fixtures, first, result_file)
         else:
             command = balrex_command(fixtures, first, xdist=side == BALREX_XDIST)
+        cpu_before = _children_cpu_seconds()
         started = time.perf_counter()
         completed = subprocess.run(command, cwd=REPOSITORY, capture_output=True, text=True)
         wall = time.perf_counter() - started
+        cpu = _children_cpu_seconds() - cpu_before
         if side == SPECS:
             if not result_file.exists():
                 raise ComparisonError(f"the specs side wrote no result:\n{completed.stderr[-3000:]}")
@@ -122,17 +135,21 @@ def run_side(side: str, fixtures: Path, first: int, specs_python: Path) -> SideR
             passed, failed = pytest_counts(completed.stdout)
     if failed:
         print(completed.stdout[-3000:], file=sys.stderr)
-    return SideRun(side, wall, passed, failed, load_average)
+    return SideRun(side, wall, cpu, passed, failed, load_average)
 
 
 def side_summary(runs: Sequence[SideRun]) -> dict[str, Any]:
-    """Min and median wall time of one side's runs, and its counts (those of its slowest-counting run)."""
+    """Min and median wall and CPU time of one side's runs, and its counts (its worst run's)."""
     walls = [run.wall_seconds for run in runs]
+    cpus = [run.cpu_seconds for run in runs]
     return {
         "runs": len(runs),
         "wall_seconds": walls,
         "min_seconds": min(walls),
         "median_seconds": statistics.median(walls),
+        "cpu_seconds": cpus,
+        "cpu_min_seconds": min(cpus),
+        "cpu_median_seconds": statistics.median(cpus),
         "passed": min(run.passed for run in runs),
         "failed": max(run.failed for run in runs),
         "load_averages": [run.load_average for run in runs],
@@ -151,6 +168,7 @@ def summarize(runs: Sequence[SideRun], expected_tests: int, target: float = TARG
         side: {
             "min": summary["min_seconds"] / specs["min_seconds"],
             "median": summary["median_seconds"] / specs["median_seconds"],
+            "cpu_median": summary["cpu_median_seconds"] / specs["cpu_median_seconds"],
         }
         for side, summary in sides.items()
         if side != SPECS
@@ -178,8 +196,14 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
             f"  {side:15} min {data['min_seconds']:8.2f}  median {data['median_seconds']:8.2f}  "
             f"passed {data['passed']}, failed {data['failed']}  [{walls}]"
         )
+        lines.append(
+            f"  {'':15} cpu {data['cpu_min_seconds']:8.2f}  median {data['cpu_median_seconds']:8.2f}"
+        )
     for side, ratio in summary["ratio_to_specs"].items():
-        lines.append(f"  {side} / specs: min {ratio['min']:.3f}, median {ratio['median']:.3f}")
+        lines.append(
+            f"  {side} / specs: min {ratio['min']:.3f}, median {ratio['median']:.3f} "
+            f"(CPU seconds, median: {ratio['cpu_median']:.3f})"
+        )
     verdict = "met" if summary["meets_target"] else "NOT met"
     lines.append(f"  target balrex / specs <= {summary['target']} (medians): {verdict}")
     if not summary["like_for_like"]:
@@ -231,8 +255,9 @@ def main() -> int:
         for side in sides:
             run = run_side(side, fixtures, args.first, args.specs_python)
             runs.append(run)
-            print(f"  run {round_number} {side:15} {run.wall_seconds:8.2f} s  passed {run.passed}, "
-                  f"failed {run.failed}  (load {run.load_average:.2f})", flush=True)  # fmt: skip
+            print(f"  run {round_number} {side:15} {run.wall_seconds:8.2f} s (cpu {run.cpu_seconds:7.2f} s)  "
+                  f"passed {run.passed}, failed {run.failed}  (load {run.load_average:.2f})",
+                  flush=True)  # fmt: skip
 
     summary = summarize(runs, expected_tests)
     summary["files"] = [str(path.relative_to(root)) for path in files]
