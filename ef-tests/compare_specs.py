@@ -215,7 +215,7 @@ def profile_balrex(fixtures: Path, first: int, output: Path, top: int = 30) -> N
     """Run balrex's side once in this process under cProfile; print the costliest functions."""
     import pytest  # balrex's virtualenv: the runner's own dependencies
 
-    arguments = balrex_command(fixtures, first, xdist=False)[4:]  # after "python -m pytest"
+    arguments = balrex_command(fixtures, first, xdist=False)[3:]  # after "python -m pytest"
     os.chdir(REPOSITORY)
     profiler = cProfile.Profile()
     profiler.runcall(pytest.main, arguments)
