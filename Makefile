@@ -18,7 +18,7 @@ STAMP         := $(VENV)/.installed-stamp
 # Arguments for `balrex node`, e.g. make run ARGS="--datadir /tmp/d --authrpc.port 8552"
 ARGS     ?=
 
-.PHONY: install install-runtime vectors run test unit ef-ci ef-tests bench bench-prague bench-against lint typecheck clean
+.PHONY: install install-runtime vectors run test unit ef-ci ef-tests ef-compare-specs bench bench-prague bench-against lint typecheck clean
 
 install: $(STAMP)
 
@@ -138,6 +138,25 @@ bench-against: $(BENCH_CHAIN)/chain.json
 	@test -n "$(REV)" || { echo "usage: make bench-against REV=<git revision> [RUNS=3]" >&2; exit 2; }
 	$(BIN)/python -m client.tools.import_bench.against '$(REV)' --runs $(RUNS) --chain $(BENCH_CHAIN) --out $(BENCH_OUT)
 
+# balrex's EF runner against the Python execution specs (issue #17): the first FIRST for_prague
+# files, our streaming pass in one process, and the same tests through the specs' state_transition
+# in their own virtualenv (ef-tests/.specs-venv, pinned by ef-tests/specs-requirements.txt),
+# alternated RUNS times; min and median of each side and balrex / specs are printed and written to
+# bench-out/ef-compare-specs.json. COMPARE_XDIST=--xdist also times our side with -n auto.
+SPECS_VENV    := ef-tests/.specs-venv
+SPECS_STAMP   := $(SPECS_VENV)/.installed-stamp
+FIRST         ?= 40
+COMPARE_XDIST ?=
+
+$(SPECS_STAMP): ef-tests/specs-requirements.txt
+	@test -x $(SPECS_VENV)/bin/python || $(PYTHON) -m venv $(SPECS_VENV)
+	$(SPECS_VENV)/bin/pip install -q --disable-pip-version-check -r ef-tests/specs-requirements.txt
+	@touch $@
+
+ef-compare-specs: vectors $(SPECS_STAMP)
+	$(BIN)/python ef-tests/compare_specs.py --specs-python $(SPECS_VENV)/bin/python \
+	  --first $(FIRST) --runs $(RUNS) $(COMPARE_XDIST)
+
 # Style, the layers (import-linter contracts in pyproject.toml) and types.
 lint: install typecheck
 	$(BIN)/ruff check .
@@ -148,4 +167,4 @@ typecheck: install
 	$(BIN)/mypy bal storage merkle pipeline
 
 clean:
-	rm -rf $(VENV) ef-tests/vectors build *.egg-info
+	rm -rf $(VENV) $(SPECS_VENV) ef-tests/vectors build *.egg-info

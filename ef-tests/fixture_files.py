@@ -101,14 +101,30 @@ def _load_file(path: Path) -> dict[str, Any]:
         return json.load(f)
 
 
-def collect_cases(
-    source: Path, only: list[str] | None = None, every: int = 1
-) -> list[FixtureCase]:
-    """The tests of every selected file: path fragments in ``only``, then every ``every``-th file."""
+def select_files(
+    source: Path, only: list[str] | None = None, every: int = 1, first: int | None = None
+) -> tuple[Path, list[Path]]:
+    """The fixture folder and the files a run takes: path fragments in ``only``, then every
+    ``every``-th file, then the first ``first`` of those.
+
+    The one selection rule of every tool that runs fixtures, so that the runner and the
+    comparison with the execution specs (``specs_blockchain_tests.py``, which imports only
+    this module) take the same files in the same order.
+    """
     root, files = fixture_json_files(source)
     if only:
         files = [f for f in files if any(fragment in str(f) for fragment in only)]
     files = files[::every]
+    if first is not None:
+        files = files[:first]
+    return root, files
+
+
+def collect_cases(
+    source: Path, only: list[str] | None = None, every: int = 1, first: int | None = None
+) -> list[FixtureCase]:
+    """The tests of every file ``select_files`` takes, in file order."""
+    root, files = select_files(source, only, every, first)
     cases = []
     for path in files:
         with path.open() as f:
