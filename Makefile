@@ -58,9 +58,9 @@ test: vectors
 	$(MAKE) ef-ci
 
 # The fast tests only (no node subprocesses, worker pools, chain generation or long
-# property runs): under a minute.
+# property runs), on every core: under a minute.
 unit: vectors
-	$(PYTEST) tests -m "not slow and not integration"
+	$(PYTEST) $(XDIST) --dist loadfile tests -m "not slow and not integration"
 
 # The EF CI subset, keeping `make test` well inside CI's 90 minutes on 2 cores:
 # - merkle pass: the whole Amsterdam archive (about a minute);

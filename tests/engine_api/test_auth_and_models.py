@@ -52,6 +52,18 @@ def test_token_within_60s_passes_and_outside_fails() -> None:
         bearer(jwt.encode({"sub": "x"}, SECRET, algorithm="HS256")),  # no iat
         bearer(jwt.encode({"iat": int(time.time())}, None, algorithm="none")),  # unsigned
     ],
+    # Fixed ids: the tokens hold the time, and pytest-xdist's workers must collect equal ids.
+    ids=[
+        "none",
+        "empty",
+        "bearer-only",
+        "other-scheme",
+        "not-a-jwt",
+        "other-secret",
+        "other-algorithm",
+        "no-iat",
+        "unsigned",
+    ],  # fmt: skip
 )
 def test_bad_authorization_is_refused(header: bytes | None) -> None:
     with pytest.raises(Unauthorized):
