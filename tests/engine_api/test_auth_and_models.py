@@ -63,7 +63,7 @@ def test_token_within_60s_passes_and_outside_fails() -> None:
         "other-algorithm",
         "no-iat",
         "unsigned",
-    ],  # fmt: skip
+    ],
 )
 def test_bad_authorization_is_refused(header: bytes | None) -> None:
     with pytest.raises(Unauthorized):
