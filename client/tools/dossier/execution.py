@@ -14,11 +14,16 @@ executed BAL gives the keys whose value it changed. Only forks that close a
 unit per transaction (Amsterdam on) can be observed this way.
 
 :class:`ObservingBlockchain` puts this database under the pipeline's own
-execution, so a block is executed once: observed and imported together.
+execution, so a block is executed once: observed and imported together. On
+the BAL path a block's later transactions run in the later-part worker
+(EIP-7928 parallel execution, both cores busy): :class:`ObservingLaterPartWorker`
+runs them on the same database and sends their units back beside the part's
+result (:class:`ObservedPart`), so the split block is observed whole.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +35,8 @@ from bal.types import BlockAccessList
 from client.account_db import StoreAccountDB
 from client.blockchain import Blockchain
 from client.chain_config import ChainConfig
+from client.forks.amsterdam.later_part import PartResult
+from client.later_part_worker import LaterPartWorker
 from pipeline.chain import BlockExecution, LaterPart, PreparedBlock
 from pipeline.state_source import StateSource
 from storage import Store
@@ -85,6 +92,45 @@ def observing_vm(vm_class: type) -> type:
 
 
 @dataclass(frozen=True)
+class ObservedPart(PartResult):
+    """A later part's result, with what each of its units touched and its seconds in the worker."""
+
+    units: dict[int, UnitAccesses]
+    #: the worker's time for the request: decoding its transactions and running them
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SplitRun:
+    """How a block executed in two parts spent its time (the executor's span is the pipeline's ``exec``)."""
+
+    later_txs: int
+    #: seconds the executor waited for the later part after finishing its own transactions
+    wait_seconds: float
+    #: seconds the worker took for the later part (:attr:`ObservedPart.seconds`)
+    part_seconds: float
+
+
+class _TimedPart:
+    """A :class:`~pipeline.chain.LaterPart` that notes how long the executor waits for its result."""
+
+    def __init__(self, part: LaterPart) -> None:
+        self.part = part
+        self.wait_seconds = 0.0
+
+    @property
+    def first(self) -> int:
+        return self.part.first
+
+    def result(self) -> object:
+        started = time.perf_counter()
+        try:
+            return self.part.result()
+        finally:
+            self.wait_seconds += time.perf_counter() - started
+
+
+@dataclass(frozen=True)
 class ObservedBlock:
     """One executed block: its transactions, their gas, their units and the BAL execution produced."""
 
@@ -97,6 +143,8 @@ class ObservedBlock:
     block_access_list: BlockAccessList
     #: the signed transactions (py-evm's), for what can be predicted from their envelopes alone
     transactions: tuple[Any, ...] = ()
+    #: set when the block ran in two parts (its later transactions in the later-part worker)
+    split: SplitRun | None = None
 
 
 def _records_bal(vm_class: type) -> bool:
@@ -109,8 +157,8 @@ class ObservingBlockchain(Blockchain):
     Importing a block through the pipeline then executes it once, observed, and
     stores it as usual: :meth:`take_observed` gives what that execution
     touched, transaction by transaction. Blocks of earlier forks run unobserved.
-    Either path works, without later parts: a block whose later transactions ran in
-    the later-part worker would be seen only up to its split.
+    Either path works; a later part must run in :class:`ObservingLaterPartWorker`,
+    whose units complete the block's.
     """
 
     def __init__(self, store: Store, config: ChainConfig) -> None:
@@ -136,10 +184,23 @@ class ObservingBlockchain(Blockchain):
         later: LaterPart | None = None,
     ) -> BlockExecution:
         self._observed = None
-        execution = super().execute(prepared, source, with_deltas=with_deltas, later=later)
+        timed = None if later is None else _TimedPart(later)
+        execution = super().execute(prepared, source, with_deltas=with_deltas, later=timed)
         if _records_bal(prepared.vm_class):
-            self._observed = _observed_block(prepared, self._vm.state._account_db, execution)
+            units = dict(self._vm.state._account_db.observed_units)
+            split = None
+            if timed is not None:
+                part = timed.part.result()  # came back already: the execution used it
+                if not isinstance(part, ObservedPart):
+                    raise TypeError(f"a later part came back unobserved ({type(part).__name__})")
+                units.update(part.units)
+                split = SplitRun(prepared.transaction_count - timed.first, timed.wait_seconds, part.seconds)
+            self._observed = _observed_block(prepared, units, execution, split)
         return execution
+
+    def part_units(self) -> dict[int, UnitAccesses]:
+        """What each unit of the last later part run on this chain touched (in the worker)."""
+        return dict(self._vm.state._account_db.observed_units)
 
     def take_observed(self) -> ObservedBlock | None:
         """What the last execution touched (None before Amsterdam), handed over once."""
@@ -148,7 +209,10 @@ class ObservingBlockchain(Blockchain):
 
 
 def _observed_block(
-    prepared: PreparedBlock, db: ObservingAccountDB, execution: BlockExecution
+    prepared: PreparedBlock,
+    units: dict[int, UnitAccesses],
+    execution: BlockExecution,
+    split: SplitRun | None,
 ) -> ObservedBlock:
     block = prepared.block
     cumulative = [receipt.gas_used for receipt in execution.receipts]
@@ -158,7 +222,29 @@ def _observed_block(
         coinbase=block.header.coinbase,
         tx_hashes=tuple(tx.hash for tx in block.transactions),
         gas_used=tuple(after - before for before, after in zip([0] + cumulative, cumulative, strict=False)),
-        units=dict(db.observed_units),
+        units=units,
         block_access_list=execution.block_access_list,
         transactions=tuple(block.transactions),
+        split=split,
     )
+
+
+class ObservingLaterPartWorker(LaterPartWorker):
+    """The later-part worker on an :class:`ObservingBlockchain`: its answer carries the part's units."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._chain: ObservingBlockchain | None = None
+
+    def chain_for(self, store: Store, config: ChainConfig) -> Blockchain:
+        self._chain = ObservingBlockchain(store, config)
+        return self._chain
+
+    def handle(self, request: object) -> ObservedPart:
+        started = time.perf_counter()
+        result = super().handle(request)
+        assert self._chain is not None  # handle made it
+        units = self._chain.part_units()
+        return ObservedPart(
+            result.outcomes, result.recorder, result.deltas, units, time.perf_counter() - started
+        )
