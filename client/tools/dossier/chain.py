@@ -61,6 +61,8 @@ class _ChainRun:
 class BlockRun:
     """How long one observed block's execution took in this run (the pipeline's ``exec`` span)."""
 
+    #: which chain of the source (counted from 1: EF tests are one chain each)
+    chain: int
     number: int
     tx_count: int
     exec_seconds: float
@@ -93,7 +95,14 @@ class ChainViews:
 
         def source(view: str, blocks: list[BlockAccesses]) -> AccessSource:
             return AccessSource(
-                self.chain, min(numbers), max(numbers), tuple(blocks), f"{self.chain}: {view}", notes
+                self.chain,
+                min(numbers),
+                max(numbers),
+                tuple(blocks),
+                f"{self.chain}: {view}",
+                notes,
+                # chains whose blocks were all invalid or pre-Amsterdam add no block
+                chains=len({run.chain for run in self.runs}) or 1,
             )
 
         return source("execution view", self.execution), source("BAL view", self.bal)
@@ -215,6 +224,7 @@ def observe_chain(
             else:
                 views.runs.append(
                     BlockRun(
+                        views.chains,
                         observed.number,
                         len(observed.tx_hashes),
                         imported.timings.seconds("exec") or 0.0,
@@ -226,7 +236,9 @@ def observe_chain(
                 views.bal.append(block.bal)
                 dropped = dropped_keys(observed.coinbase, keep_coinbase)
                 views.oracle.append(
-                    oracle_block(observed.number, observed.transactions, block.execution, dropped)
+                    oracle_block(
+                        observed.number, observed.transactions, observed.senders, block.execution, dropped
+                    )
                 )
                 views.bal_unindexed_reads += block.bal_unindexed_reads
             if on_block is not None:

@@ -23,8 +23,9 @@ result (:class:`ObservedPart`), so the split block is observed whole.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,10 +86,31 @@ class ObservingAccountDB(StoreAccountDB):
         touched.unit, reads.unit = set(), set()
 
 
+@functools.cache
 def observing_vm(vm_class: type) -> type:
-    """``vm_class`` running on :class:`ObservingAccountDB` (its state class otherwise unchanged)."""
+    """``vm_class`` running on :class:`ObservingAccountDB` (its state class otherwise unchanged).
+
+    Run as a later part (:meth:`execute_later_part`, in the worker), it also notes the part's
+    senders (recovered by its execution: the oracle needs them) and the seconds the part took.
+    """
     state_class = vm_class._state_class.configure(account_db_class=ObservingAccountDB)  # type: ignore[attr-defined]
-    return vm_class.configure(_state_class=state_class)  # type: ignore[attr-defined,no-any-return]
+    base: Any = vm_class.configure(_state_class=state_class)  # type: ignore[attr-defined]
+
+    class ObservingVM(base):  # type: ignore[misc,valid-type]
+        later_part_seconds = 0.0
+        later_part_senders: tuple[bytes, ...] = ()
+
+        def execute_later_part(
+            self, block: Any, first: int, transactions: Sequence[Any], start: Sequence[Any]
+        ) -> Any:
+            started = time.perf_counter()
+            result = super().execute_later_part(block, first, transactions, start)
+            self.later_part_seconds = time.perf_counter() - started
+            self.later_part_senders = tuple(bytes(transaction.sender) for transaction in transactions)
+            return result
+
+    ObservingVM.__name__ = ObservingVM.__qualname__ = f"Observing{vm_class.__name__}"
+    return ObservingVM
 
 
 @dataclass(frozen=True)
@@ -96,7 +118,9 @@ class ObservedPart(PartResult):
     """A later part's result, with what each of its units touched and its seconds in the worker."""
 
     units: dict[int, UnitAccesses]
-    #: the worker's time for the request: decoding its transactions and running them
+    #: the part's senders, as its execution recovered them
+    senders: tuple[bytes, ...]
+    #: the worker's seconds running the part (from the claimed state to its end state)
     seconds: float
 
 
@@ -143,6 +167,8 @@ class ObservedBlock:
     block_access_list: BlockAccessList
     #: the signed transactions (py-evm's), for what can be predicted from their envelopes alone
     transactions: tuple[Any, ...] = ()
+    #: their senders, as the execution recovered them
+    senders: tuple[bytes, ...] = ()
     #: set when the block ran in two parts (its later transactions in the later-part worker)
     split: SplitRun | None = None
 
@@ -163,15 +189,12 @@ class ObservingBlockchain(Blockchain):
 
     def __init__(self, store: Store, config: ChainConfig) -> None:
         super().__init__(store, config)
-        self._observing_classes: dict[type, type] = {}
         self._vm: Any = None
         self._observed: ObservedBlock | None = None
 
     def block_vm(self, vm_class: type, header: BlockHeaderAPI, source: StateSource) -> Any:
         if _records_bal(vm_class):
-            if vm_class not in self._observing_classes:
-                self._observing_classes[vm_class] = observing_vm(vm_class)
-            vm_class = self._observing_classes[vm_class]
+            vm_class = observing_vm(vm_class)
         self._vm = super().block_vm(vm_class, header, source)
         return self._vm
 
@@ -189,18 +212,28 @@ class ObservingBlockchain(Blockchain):
         if _records_bal(prepared.vm_class):
             units = dict(self._vm.state._account_db.observed_units)
             split = None
+            later_senders: tuple[bytes, ...] = ()
             if timed is not None:
                 part = timed.part.result()  # came back already: the execution used it
                 if not isinstance(part, ObservedPart):
                     raise TypeError(f"a later part came back unobserved ({type(part).__name__})")
                 units.update(part.units)
+                later_senders = part.senders
                 split = SplitRun(prepared.transaction_count - timed.first, timed.wait_seconds, part.seconds)
-            self._observed = _observed_block(prepared, units, execution, split)
+            self._observed = _observed_block(prepared, units, later_senders, execution, split)
         return execution
 
-    def part_units(self) -> dict[int, UnitAccesses]:
-        """What each unit of the last later part run on this chain touched (in the worker)."""
-        return dict(self._vm.state._account_db.observed_units)
+    def observed_part(self, result: PartResult) -> ObservedPart:
+        """``result``, the last later part run on this chain (in the worker), with what it observed."""
+        vm = self._vm
+        return ObservedPart(
+            result.outcomes,
+            result.recorder,
+            result.deltas,
+            dict(vm.state._account_db.observed_units),
+            vm.later_part_senders,
+            vm.later_part_seconds,
+        )
 
     def take_observed(self) -> ObservedBlock | None:
         """What the last execution touched (None before Amsterdam), handed over once."""
@@ -211,10 +244,13 @@ class ObservingBlockchain(Blockchain):
 def _observed_block(
     prepared: PreparedBlock,
     units: dict[int, UnitAccesses],
+    later_senders: tuple[bytes, ...],
     execution: BlockExecution,
     split: SplitRun | None,
 ) -> ObservedBlock:
+    """The block as observed; ``later_senders`` are the senders of the transactions a worker ran."""
     block = prepared.block
+    here = block.transactions[: len(block.transactions) - len(later_senders)]
     cumulative = [receipt.gas_used for receipt in execution.receipts]
     assert execution.block_access_list is not None  # the fork records it
     return ObservedBlock(
@@ -225,6 +261,8 @@ def _observed_block(
         units=units,
         block_access_list=execution.block_access_list,
         transactions=tuple(block.transactions),
+        # recovered by this process's execution already (a cached property)
+        senders=tuple(bytes(transaction.sender) for transaction in here) + later_senders,
         split=split,
     )
 
@@ -241,10 +279,6 @@ class ObservingLaterPartWorker(LaterPartWorker):
         return self._chain
 
     def handle(self, request: object) -> ObservedPart:
-        started = time.perf_counter()
         result = super().handle(request)
         assert self._chain is not None  # handle made it
-        units = self._chain.part_units()
-        return ObservedPart(
-            result.outcomes, result.recorder, result.deltas, units, time.perf_counter() - started
-        )
+        return self._chain.observed_part(result)
