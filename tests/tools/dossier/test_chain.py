@@ -121,7 +121,8 @@ def test_cli_on_the_bench_chain(bench_chain: Path, tmp_path: Path) -> None:
     for row in measured["blocks"]:
         assert row["later_txs"] == TXS // 2
         assert row["measured_speedup"] == pytest.approx(row["serial_exec_ms"] / row["split_exec_ms"])
-    assert "serial exec ms" in (out / "c.md").read_text()
+    markdown = (out / "c.md").read_text()
+    assert "| serial exec ms |" in markdown and "(sum serial exec / sum split exec)" in markdown
     # Without dependencies a BAL's ceiling is at least what the execution view's dependencies allow.
     for free, bound in zip(
         report["bal_ceiling"]["worker_simulation"], report["execution"]["worker_simulation"], strict=True
