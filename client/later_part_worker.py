@@ -23,6 +23,7 @@ import rlp
 
 from pipeline.later_part import MIN_TRANSACTIONS, LaterPartPool, LaterPartRequest
 from pipeline.state_source import StateSource
+from storage import Store
 from storage.rocks import Follower
 
 from .blockchain import Blockchain
@@ -42,7 +43,7 @@ class LaterPartWorker:
         if not isinstance(request.config, ChainConfig):
             raise TypeError(f"a later part needs a ChainConfig, got {type(request.config).__name__}")
         store, _ = self.follower.store_for(request.db_path)
-        blockchain = Blockchain(store, request.config)
+        blockchain = self.chain_for(store, request.config)
         decoded = blockchain.decode(request.block_rlp, body=False)
         builder = decoded.vm_class.get_transaction_builder()
         # Only this part's transactions: the block's other half never runs here.
@@ -54,6 +55,10 @@ class LaterPartWorker:
         vm = blockchain.block_vm(decoded.vm_class, decoded.block.header, source)
         result: PartResult = vm.execute_later_part(decoded.block, request.first, transactions, request.start)
         return result
+
+    def chain_for(self, store: Store, config: ChainConfig) -> Blockchain:
+        """The chain that runs a part; a subclass may give one that also watches the execution."""
+        return Blockchain(store, config)
 
     def close(self) -> None:
         self.follower.close()

@@ -17,6 +17,7 @@ import json
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,10 +26,11 @@ from client.chain_config import UnsupportedChainConfig, config_from_fixture
 from client.genesis import build_genesis, parse_hex_bytes
 from client.tools.bench_chain import BenchChainError, load_chain
 from client.tools.bench_chain.chain_files import METADATA_FILE
-from pipeline import BlockRejected, MerkleWorkerPool, UnknownParent, import_block_sync
+from pipeline import BlockRejected, LaterPartPool, MerkleWorkerPool, UnknownParent, import_block_sync
+from pipeline.gc_tuning import freeze_live_objects
 from storage import MemoryStore, RocksStore
 
-from .execution import ObservingBlockchain
+from .execution import ObservingBlockchain, ObservingLaterPartWorker, SplitRun
 from .model import AccessSource, BlockAccesses
 from .oracle import oracle_block
 from .views import block_views, dropped_keys
@@ -48,9 +50,24 @@ class _ChainRun:
     #: (a worker process) computes the state root beside the observed execution
     bals: list[BlockAccessList | None] | None = None
     merkleizer: MerkleWorkerPool | None = None
+    #: runs each BAL block's later transactions in an observing worker process
+    later_parts: LaterPartPool | None = None
 
     def blocks_and_bals(self) -> Iterator[tuple[bytes, BlockAccessList | None]]:
         return zip(self.blocks, self.bals or [None] * len(self.blocks), strict=True)
+
+
+@dataclass(frozen=True)
+class BlockRun:
+    """How long one observed block's execution took in this run (the pipeline's ``exec`` span)."""
+
+    #: which chain of the source (counted from 1: EF tests are one chain each)
+    chain: int
+    number: int
+    tx_count: int
+    exec_seconds: float
+    #: the block ran in two parts; None when it ran whole (too small, or the split failed)
+    split: SplitRun | None
 
 
 @dataclass
@@ -68,6 +85,8 @@ class ChainViews:
     unobservable_blocks: int = 0
     #: wall seconds inside the block imports (observed execution included), as import-bench times a run
     import_seconds: float = 0.0
+    #: per observed block, in the order of ``execution``
+    runs: list[BlockRun] = field(default_factory=list)
 
     def sources(self) -> tuple[AccessSource, AccessSource]:
         """The execution view and the BAL view as sources for :func:`.dossier.build_dossier`."""
@@ -76,7 +95,14 @@ class ChainViews:
 
         def source(view: str, blocks: list[BlockAccesses]) -> AccessSource:
             return AccessSource(
-                self.chain, min(numbers), max(numbers), tuple(blocks), f"{self.chain}: {view}", notes
+                self.chain,
+                min(numbers),
+                max(numbers),
+                tuple(blocks),
+                f"{self.chain}: {view}",
+                notes,
+                # chains whose blocks were all invalid or pre-Amsterdam add no block
+                chains=len({run.chain for run in self.runs}) or 1,
             )
 
         return source("execution view", self.execution), source("BAL view", self.bal)
@@ -96,25 +122,38 @@ def _bench_chain(path: Path) -> Iterator[_ChainRun]:
     """The bench chain imported on the BAL path, into a throw-away RocksDB store.
 
     Its blocks carry their BALs, so the state root is computed in a merkleizer worker
-    process while the block executes, observed, in this one (the later part stays here:
-    a worker's transactions would escape the observation).
+    process while the block executes, and the later half of each block's transactions
+    runs, observed too, in the later-part worker. Both workers start (a Python process
+    each, seconds of imports) on the other core while this one loads the chain and
+    builds its genesis.
     """
-    try:
-        chain = load_chain(path)
-    except BenchChainError as exc:
-        raise ChainSourceError(str(exc)) from None
-    genesis = build_genesis(chain.genesis)
-    with tempfile.TemporaryDirectory(prefix="balrex-dossier-") as directory:
-        store = RocksStore(Path(directory) / "chaindata")
-        pool = MerkleWorkerPool(1)
+    merkleizer = MerkleWorkerPool(1)
+    later_parts = LaterPartPool(ObservingLaterPartWorker)
+    with ThreadPoolExecutor(max_workers=2) as starter:
+        started = [starter.submit(pool.start) for pool in (merkleizer, later_parts)]
         try:
-            blockchain = ObservingBlockchain(store, genesis.config)
-            blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
-            pool.start()
-            yield _ChainRun(blockchain, chain.blocks, list(chain.bals), pool)
+            try:
+                chain = load_chain(path)
+            except BenchChainError as exc:
+                raise ChainSourceError(str(exc)) from None
+            genesis = build_genesis(chain.genesis)
+            with tempfile.TemporaryDirectory(prefix="balrex-dossier-") as directory:
+                store = RocksStore(Path(directory) / "chaindata")
+                try:
+                    blockchain = ObservingBlockchain(store, genesis.config)
+                    blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
+                    for future in started:
+                        future.result()
+                    # What is alive now lives to the end: keep the collector's walks off it (as import-bench).
+                    freeze_live_objects()
+                    yield _ChainRun(blockchain, chain.blocks, list(chain.bals), merkleizer, later_parts)
+                finally:
+                    store.close()
         finally:
-            pool.close()
-            store.close()
+            for future in started:
+                future.cancel()
+            for pool in (merkleizer, later_parts):
+                pool.close()
 
 
 def _fixture_runs(path: Path, only: str | None) -> Iterator[_ChainRun]:
@@ -168,7 +207,12 @@ def observe_chain(
             done += 1
             started = time.perf_counter()
             try:
-                import_block_sync(run.blockchain, block_rlp, bal, merkleizer=run.merkleizer)
+                imported = import_block_sync(
+                    run.blockchain, block_rlp, bal, merkleizer=run.merkleizer, later_parts=run.later_parts
+                )
+                # The imported block becomes the head (as import-bench and a node's fork choice do):
+                # the flat state follows it, and its child reads the flat state, not the tries.
+                run.blockchain.set_forkchoice(imported.block_hash)
             except (BlockRejected, UnknownParent):
                 views.invalid_blocks += 1
                 continue
@@ -178,12 +222,23 @@ def observe_chain(
             if observed is None:
                 views.unobservable_blocks += 1
             else:
+                views.runs.append(
+                    BlockRun(
+                        views.chains,
+                        observed.number,
+                        len(observed.tx_hashes),
+                        imported.timings.seconds("exec") or 0.0,
+                        observed.split,
+                    )
+                )
                 block = block_views(observed, keep_coinbase)
                 views.execution.append(block.execution)
                 views.bal.append(block.bal)
                 dropped = dropped_keys(observed.coinbase, keep_coinbase)
                 views.oracle.append(
-                    oracle_block(observed.number, observed.transactions, block.execution, dropped)
+                    oracle_block(
+                        observed.number, observed.transactions, observed.senders, block.execution, dropped
+                    )
                 )
                 views.bal_unindexed_reads += block.bal_unindexed_reads
             if on_block is not None:

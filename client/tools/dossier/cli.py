@@ -16,8 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .analysis import analyze_block
 from .ceiling import bal_ceiling
 from .chain import ChainSourceError, observe_chain
-from .dossier import DEFAULT_WORKERS, Dossier, build_dossier
-from .measured import MeasuredError, MeasuredRuns, load_measured, measured_vs_predicted
+from .dossier import DEFAULT_WORKERS, Dossier, build_dossier, range_title
+from .measured import MeasuredError, MeasuredRuns, load_measured, measured_in_run, measured_vs_predicted
 from .oracle import oracle_quality
 from .report_chain import chain_parts, parts_html, parts_markdown
 from .report_html import render_html
@@ -102,7 +102,7 @@ def _print_summary(dossier: Dossier) -> None:
     fields = dossier.fields
     gas_ceiling = fields["theoretical_parallelism_ceiling_by_gas"]
     typer.echo(
-        f"{fields['chain']} blocks {fields['start_block']}-{fields['end_block']}: {fields['tx_count']} txs, "
+        f"{range_title(dossier)}: {fields['tx_count']} txs, "
         f"{fields['conflict_pair_count']} conflict pairs ({fields['conflict_percentage']:.2f}%), "
         f"{fields['wave_count']} waves, ceiling {fields['theoretical_parallelism_ceiling_by_tx']:.2f}x by txs"
         + ("" if gas_ceiling is None else f", {gas_ceiling:.2f}x by gas")
@@ -137,7 +137,7 @@ def _print_chain_extras(
     )
     if measured is not None and measured["measured_speedup"] is not None:
         typer.echo(
-            f"  measured split speedup {measured['measured_speedup']:.2f}x "
+            f"  measured split speedup ({measured['method']}) {measured['measured_speedup']:.2f}x "
             f"over {measured['split_blocks']} blocks; "
             f"balrex's split at best {measured['predicted_split_speedup']:.2f}x"
         )
@@ -217,8 +217,9 @@ def chain(
 ) -> None:
     """Execute the blocks with balrex and compare the execution view with the BAL view (Amsterdam blocks).
 
-    Also: the BAL ceiling, the pre-execution oracle's precision and recall, and, given both
-    --bench-split and --bench-whole, balrex's measured split speedup per block beside the predictions.
+    Also: the BAL ceiling, the pre-execution oracle's precision and recall, and balrex's measured
+    split speedup per block beside the predictions: from this run (a bench chain is imported on the
+    split BAL path), or, given both --bench-split and --bench-whole, from those two import-bench runs.
     """
     counts = parse_workers(workers)
     drawn = _trace_workers(counts, trace_workers, workers)
@@ -250,11 +251,13 @@ def chain(
     ]
     oracle = oracle_quality(oracle_graphs, execution.graphs)
     measured = None
-    if runs is not None:
-        try:
+    try:
+        if runs is not None:
             measured = measured_vs_predicted(execution.graphs, runs)
-        except MeasuredError as exc:
-            _fail(str(exc))
+        elif any(run.split is not None for run in views.runs):
+            measured = measured_in_run(execution.graphs, views.runs)
+    except MeasuredError as exc:
+        _fail(str(exc))
     _print_summary(execution)
     typer.echo(
         f"  BAL view: {bal.fields['conflict_pair_count']} conflict pairs, {bal.fields['wave_count']} waves; "

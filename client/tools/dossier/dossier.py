@@ -69,6 +69,21 @@ def _ablation_interpretation(strategy: str, workers: int, makespan: int, canonic
     return f"{strategy} lengthens the canonical-order schedule by {change:.1f}%"
 
 
+def range_title(dossier: Dossier) -> str:
+    """What the reports are about: the source and its block range, or its chains when several.
+
+    Blocks of several chains (EF tests) share their numbers: their range alone ("blocks 1-2")
+    would read as two blocks.
+    """
+    source, fields = dossier.source, dossier.fields
+    numbers = f"{fields['start_block']}-{fields['end_block']}"
+    if source.chains > 1:
+        return (
+            f"{fields['chain']}: {fields['block_count']} blocks of {source.chains} chains (numbers {numbers})"
+        )
+    return f"{fields['chain']} blocks {numbers}"
+
+
 def build_dossier(
     source: AccessSource,
     workers: Sequence[int] = DEFAULT_WORKERS,

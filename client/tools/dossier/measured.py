@@ -2,16 +2,25 @@
 
 balrex's BAL path splits a block in two: the node's process runs the first
 part of its transactions while the later-part worker runs the rest from the
-state the BAL claims at the split. The measured speedup of a block is
+state the BAL claims at the split. Two ways to measure what that gains:
 
-    exec ms of the block on the BAL path run whole (``import-bench --with-bal --no-parallel``)
-    / exec ms of the same block on the BAL path split (``import-bench --with-bal``),
+* **this run** (the default for a bench chain): the dossier imports the chain
+  on that split path itself, so its own run gives both sides of every block:
 
-both taken from import-bench's per-block timings, so warmer, merkleizer
-worker and checks are the same on both sides and only the split differs.
-``exec`` is the executor's whole span (first transaction to last check, the
-later part's hand-over and merge included). Two runs on a shared machine
-carry noise; a block's figure is one sample.
+      serial exec ms = exec ms - ms waiting for the later part + the later part's ms in the worker
+      measured speedup = serial exec ms / exec ms
+
+  ``exec`` is the executor's whole span (first transaction to last check, the
+  later part's hand-over and merge included); serial is what the same executor
+  would have spent had it run the later part's transactions itself, by the same
+  run's clocks (the merge, which a whole run does not have, stays in).
+* **two runs** (``--bench-split`` and ``--bench-whole``): exec ms of the block on
+  the BAL path run whole (``import-bench --with-bal --no-parallel``) / exec ms
+  of the same block split (``import-bench --with-bal``), from import-bench's
+  per-block timings; warmer, merkleizer worker and checks are the same on
+  both sides and only the split differs.
+
+A block's figure is one sample (per side) on a shared machine.
 
 Beside it, for the same block: the best case of balrex's own split (gas of
 the block over the larger part's gas), the BAL ceiling for 2 workers (any
@@ -29,6 +38,7 @@ from typing import Any
 
 from .analysis import BlockGraph
 from .ceiling import independent, split_speedup
+from .chain import BlockRun
 from .dossier import ratio
 from .schedule import simulate
 
@@ -90,36 +100,79 @@ def _over(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
 
+@dataclass(frozen=True)
+class BlockTiming:
+    """One block's exec ms without the split (``baseline_ms``) and split."""
+
+    later_txs: int
+    #: whether the block ran split (a fallback ran it whole again after its later part failed)
+    was_split: bool
+    baseline_ms: float
+    split_ms: float
+
+
 def measured_vs_predicted(graphs: Sequence[BlockGraph], runs: MeasuredRuns) -> dict[str, Any]:
-    """Per block and in total: measured speedup of the split, and the three 2-worker predictions.
+    """Two runs: per block and in total, whole exec over split exec, and the three 2-worker predictions.
 
     Blocks too small to be split (no later part) are listed without a measured speedup and left
     out of the totals.
     """
-    split, whole = runs.split, runs.whole
-    split_rows, whole_rows = runs.split_rows, runs.whole_rows
-    blocks = []
-    whole_ms = split_ms = 0.0
-    gas = larger_part_gas = 0
+    timings = []
     for graph in graphs:
         number = graph.block.number
-        split_row = _row(number, split_rows, graph, split)
-        whole_row = _row(number, whole_rows, graph, whole)
+        split_row = _row(number, runs.split_rows, graph, runs.split)
+        whole_row = _row(number, runs.whole_rows, graph, runs.whole)
         if whole_row.get("later_txs"):
-            raise MeasuredError(f"{whole}: block {number} ran split; make that run with --no-parallel")
+            raise MeasuredError(f"{runs.whole}: block {number} ran split; make that run with --no-parallel")
         later_txs = split_row.get("later_txs") or 0
         was_split = later_txs > 0 and not split_row.get("fallback")
-        first_later = graph.tx_count - later_txs
+        timings.append(BlockTiming(later_txs, was_split, whole_row["exec_ms"], split_row["exec_ms"]))
+    return _compare(
+        graphs, timings, "two runs", "whole_exec_ms", {"split": str(runs.split), "whole": str(runs.whole)}
+    )
+
+
+def measured_in_run(graphs: Sequence[BlockGraph], runs: Sequence[BlockRun]) -> dict[str, Any]:
+    """This run: per block and in total, serial exec over split exec, and the three 2-worker predictions."""
+    timings = []
+    for graph, run in zip(graphs, runs, strict=True):
+        if run.number != graph.block.number or run.tx_count != graph.tx_count:
+            raise MeasuredError(f"block {run.number}'s timing does not belong to block {graph.block.number}")
+        exec_ms = 1000 * run.exec_seconds
+        split = run.split
+        if split is None:
+            timings.append(BlockTiming(0, False, exec_ms, exec_ms))
+        else:
+            serial_ms = exec_ms + 1000 * (split.part_seconds - split.wait_seconds)
+            timings.append(BlockTiming(split.later_txs, True, serial_ms, exec_ms))
+    return _compare(
+        graphs, timings, "this run", "serial_exec_ms", {"split": "this run", "serial": "this run"}
+    )
+
+
+def _compare(
+    graphs: Sequence[BlockGraph],
+    timings: Sequence[BlockTiming],
+    method: str,
+    baseline_name: str,
+    sources: dict[str, str],
+) -> dict[str, Any]:
+    blocks = []
+    baseline_ms = split_ms = 0.0
+    gas = larger_part_gas = 0
+    for graph, timing in zip(graphs, timings, strict=True):
+        was_split = timing.was_split
+        first_later = graph.tx_count - timing.later_txs
         durations = graph.durations
         total = sum(durations)
         blocks.append(
             {
-                "block_number": number,
+                "block_number": graph.block.number,
                 "tx_count": graph.tx_count,
-                "later_txs": later_txs,
-                "whole_exec_ms": whole_row["exec_ms"],
-                "split_exec_ms": split_row["exec_ms"],
-                "measured_speedup": _over(whole_row["exec_ms"], split_row["exec_ms"]) if was_split else None,
+                "later_txs": timing.later_txs,
+                baseline_name: timing.baseline_ms,
+                "split_exec_ms": timing.split_ms,
+                "measured_speedup": _over(timing.baseline_ms, timing.split_ms) if was_split else None,
                 "predicted_split_speedup": split_speedup(durations, first_later) if was_split else None,
                 "bal_ceiling_speedup": ratio(
                     total, simulate(independent(graph), WORKERS, "canonical").makespan
@@ -128,16 +181,17 @@ def measured_vs_predicted(graphs: Sequence[BlockGraph], runs: MeasuredRuns) -> d
             }
         )
         if was_split:
-            whole_ms += whole_row["exec_ms"]
-            split_ms += split_row["exec_ms"]
+            baseline_ms += timing.baseline_ms
+            split_ms += timing.split_ms
             gas += total
             larger_part_gas += max(sum(durations[:first_later]), sum(durations[first_later:]))
     split_blocks = [block for block in blocks if block["measured_speedup"] is not None]
     return {
         "workers": WORKERS,
+        "method": method,
         "split_blocks": len(split_blocks),
-        "measured_speedup": _over(whole_ms, split_ms) if split_blocks else None,
+        "measured_speedup": _over(baseline_ms, split_ms) if split_blocks else None,
         "predicted_split_speedup": ratio(gas, larger_part_gas) if split_blocks else None,
         "blocks": blocks,
-        "sources": {"split": str(split), "whole": str(whole)},
+        "sources": sources,
     }

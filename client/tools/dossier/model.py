@@ -53,6 +53,8 @@ class AccessSource:
     blocks: tuple[BlockAccesses, ...]
     provenance: str = ""
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    #: independent chains the blocks come from (EF tests: one per test, block numbers repeat)
+    chains: int = 1
 
     @property
     def gas_complete(self) -> bool:

@@ -55,9 +55,13 @@ def _listed(transaction: Any, field: str) -> Sequence[Any]:
         return ()
 
 
-def predicted_accesses(transaction: Any) -> tuple[set[Key], set[Key]]:
-    """(reads, writes) the envelope of ``transaction`` (py-evm's signed transaction) announces."""
-    sender = bytes(transaction.sender)
+def predicted_accesses(transaction: Any, sender: bytes | None = None) -> tuple[set[Key], set[Key]]:
+    """(reads, writes) the envelope of ``transaction`` (py-evm's signed transaction) announces.
+
+    ``sender``: the sender the execution recovered, when known (recovering it again costs a
+    signature recovery and the envelope's signing hash per transaction).
+    """
+    sender = bytes(transaction.sender) if sender is None else sender
     writes = {account_key(sender)}
     reads: set[Key] = set()
     if transaction.to:
@@ -75,12 +79,16 @@ def predicted_accesses(transaction: Any) -> tuple[set[Key], set[Key]]:
 
 
 def oracle_block(
-    number: int, transactions: Iterable[Any], exact: BlockAccesses, dropped: set[Key]
+    number: int,
+    transactions: Sequence[Any],
+    senders: Sequence[bytes],
+    exact: BlockAccesses,
+    dropped: set[Key],
 ) -> BlockAccesses:
     """The oracle's view of a block, aligned with its execution view ``exact`` (same hashes and gas)."""
     predicted = []
-    for transaction, seen in zip(transactions, exact.transactions, strict=True):
-        announced_reads, announced_writes = predicted_accesses(transaction)
+    for transaction, sender, seen in zip(transactions, senders, exact.transactions, strict=True):
+        announced_reads, announced_writes = predicted_accesses(transaction, sender)
         reads, writes = frozenset(announced_reads - dropped), frozenset(announced_writes - dropped)
         predicted.append(
             TxAccesses(seen.tx_index, seen.tx_hash, seen.gas_used, reads, writes, len(reads | writes))

@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 from .analysis import BlockGraph
-from .dossier import Dossier, ratio
+from .dossier import Dossier, range_title, ratio
 from .schedule import STRATEGIES
 
 WAVE_BLOCKS = 6
@@ -244,7 +244,7 @@ def render_html(dossier: Dossier, appendix: str = "") -> str:
     )
     concentration = fields["contention_concentration"]
     warnings = "".join(f"<li>{escape(text)}</li>" for text in fields["warnings"])
-    title = f"Parallelism dossier: {fields['chain']} blocks {fields['start_block']}-{fields['end_block']}"
+    title = f"Parallelism dossier: {range_title(dossier)}"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title><style>{_STYLE}</style></head>
 <body><h1>{escape(title)}</h1><p class=note>{escape(fields["provenance"])}</p>

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .dossier import Dossier
+from .dossier import Dossier, range_title
 
 
 def _value(value: Any, digits: int = 3) -> str:
@@ -25,7 +25,7 @@ def render_markdown(dossier: Dossier) -> str:
     """A Markdown document of ``dossier`` (numbers to three decimals; the JSON keeps them exact)."""
     fields = dossier.fields
     lines = [
-        f"# Parallelism dossier: {fields['chain']} blocks {fields['start_block']}-{fields['end_block']}",
+        f"# Parallelism dossier: {range_title(dossier)}",
         "",
     ]
     if fields["provenance"]:

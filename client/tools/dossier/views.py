@@ -105,6 +105,11 @@ def block_views(observed: ObservedBlock, keep_coinbase: bool = False) -> BlockVi
     )
 
 
+def _key_order(key: Key) -> tuple[str, str]:
+    """Account keys first within an address, then its slots."""
+    return key[0], key[1] or ""
+
+
 def compare_views(
     execution: tuple[BlockGraph, ...], bal: tuple[BlockGraph, ...], bal_unindexed_reads: int
 ) -> dict[str, Any]:
@@ -117,7 +122,8 @@ def compare_views(
                 ("execution", mine.keys, theirs.keys),
                 ("bal", theirs.keys, mine.keys),
             ):
-                for key in keys - missing:
+                # sorted: the examples are the same on every run (set order follows string hashing)
+                for key in sorted(keys - missing, key=_key_order):
                     kind = "account" if key[1] is None else "storage"
                     access = (
                         "write" if key in (mine.writes if side == "execution" else theirs.writes) else "read"

@@ -15,9 +15,9 @@ from client.genesis import build_genesis
 from client.tools.bench_chain import load_chain
 from client.tools.bench_chain.generate import ChainSettings, generate_chain
 from client.tools.dossier.chain import observe_chain
-from client.tools.dossier.dossier import build_dossier
+from client.tools.dossier.dossier import build_dossier, range_title
 from client.tools.dossier.execution import ObservingBlockchain
-from client.tools.dossier.views import compare_views
+from client.tools.dossier.views import block_views, compare_views
 from pipeline import import_block_sync
 from storage import MemoryStore
 
@@ -80,6 +80,23 @@ def test_views_of_a_bench_chain(bench_chain: Path) -> None:
     assert difference["account_read_keys_execution_only"] > 0  # contract code reads the BAL cannot place
 
 
+def test_split_run_observes_what_a_whole_run_does(bench_chain: Path) -> None:
+    """The later half of each block runs in the observing worker: its units and senders come back."""
+    split = observe_chain(bench_chain)
+    assert [run.split.later_txs if run.split else None for run in split.runs] == [TXS // 2] * BLOCKS
+    chain = load_chain(bench_chain)
+    genesis = build_genesis(chain.genesis)
+    blockchain = ObservingBlockchain(MemoryStore(), genesis.config)  # no later parts: every block whole
+    blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
+    for block_rlp, seen in zip(chain.blocks, split.execution, strict=True):
+        import_block_sync(blockchain, block_rlp)
+        observed = blockchain.take_observed()
+        assert observed is not None and observed.split is None
+        assert block_views(observed).execution == seen
+        assert observed.senders == tuple(bytes(transaction.sender) for transaction in observed.transactions)
+    assert len(split.oracle) == BLOCKS
+
+
 def test_keeping_the_coinbase_serializes_every_block(bench_chain: Path) -> None:
     views = observe_chain(bench_chain, keep_coinbase=True)
     fields = build_dossier(views.sources()[0], (1, 2)).fields
@@ -98,7 +115,14 @@ def test_cli_on_the_bench_chain(bench_chain: Path, tmp_path: Path) -> None:
     report = json.loads((out / "c.json").read_text())
     assert set(report) == {"source", "execution", "bal", "difference", "bal_ceiling", "oracle", "measured"}
     assert report["execution"]["workers"] == [1, 2, 4]
-    assert report["measured"] is None  # no import-bench JSON given
+    # No import-bench JSON given: the speedup balrex's split measured in this very run.
+    measured = report["measured"]
+    assert (measured["method"], measured["split_blocks"]) == ("this run", BLOCKS)
+    for row in measured["blocks"]:
+        assert row["later_txs"] == TXS // 2
+        assert row["measured_speedup"] == pytest.approx(row["serial_exec_ms"] / row["split_exec_ms"])
+    markdown = (out / "c.md").read_text()
+    assert "| serial exec ms |" in markdown and "(sum serial exec / sum split exec)" in markdown
     # Without dependencies a BAL's ceiling is at least what the execution view's dependencies allow.
     for free, bound in zip(
         report["bal_ceiling"]["worker_simulation"], report["execution"]["worker_simulation"], strict=True
@@ -121,6 +145,10 @@ def test_ef_fixture_reads_the_bal_cannot_place(tmp_path: Path) -> None:
     difference = compare_views(execution.graphs, bal.graphs, views.bal_unindexed_reads)
     assert difference["storage_read_keys_execution_only"] > 0
     assert difference["bal_unindexed_read_keys"] > 0
+    chains = len({run.chain for run in views.runs})
+    assert execution_source.chains == chains
+    if chains > 1:
+        assert f"of {chains} chains" in range_title(execution)
 
 
 def test_not_a_chain_source(tmp_path: Path) -> None:

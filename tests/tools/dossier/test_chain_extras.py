@@ -15,8 +15,11 @@ from eth_keys import keys
 
 from client.tools.dossier.analysis import BlockGraph, analyze_block
 from client.tools.dossier.ceiling import bal_ceiling, split_speedup
-from client.tools.dossier.measured import MeasuredError, load_measured, measured_vs_predicted
-from client.tools.dossier.model import BlockAccesses, Key, TxAccesses
+from client.tools.dossier.chain import BlockRun
+from client.tools.dossier.dossier import build_dossier, range_title
+from client.tools.dossier.execution import SplitRun
+from client.tools.dossier.measured import MeasuredError, load_measured, measured_in_run, measured_vs_predicted
+from client.tools.dossier.model import AccessSource, BlockAccesses, Key, TxAccesses
 from client.tools.dossier.oracle import oracle_quality, predicted_accesses
 from client.tools.dossier.views import account_key, storage_key
 
@@ -128,6 +131,27 @@ def test_measured_speedup_is_whole_exec_over_split_exec(tmp_path: Path) -> None:
     assert measured["split_blocks"] == 1
 
 
+def test_measured_in_this_run_is_serial_exec_over_split_exec() -> None:
+    key = account_key(TOKEN)
+    block = graph(tx(0, set(), {key}, gas=3), tx(1, set(), {key}, gas=5), tx(2, set(), set(), gas=2))
+    # The executor's span was 0.100 s, 0.030 s of it waiting; the worker ran the part in 0.050 s:
+    # run alone the executor would have taken 0.100 - 0.030 + 0.050 = 0.120 s.
+    split = BlockRun(1, 1, 3, 0.100, SplitRun(later_txs=2, wait_seconds=0.030, part_seconds=0.050))
+    measured = measured_in_run([block], [split])
+    row = measured["blocks"][0]
+    assert measured["method"] == "this run"
+    assert row["serial_exec_ms"] == pytest.approx(120.0) and row["split_exec_ms"] == pytest.approx(100.0)
+    assert row["measured_speedup"] == pytest.approx(1.2) == measured["measured_speedup"]
+    assert row["predicted_split_speedup"] == pytest.approx(10 / 7)
+    # A block that ran whole is listed, with no speedup, and left out of the totals.
+    whole = BlockRun(1, 1, 3, 0.080, None)
+    measured = measured_in_run([block, block], [split, whole])
+    assert measured["split_blocks"] == 1 and measured["measured_speedup"] == pytest.approx(1.2)
+    assert measured["blocks"][1]["measured_speedup"] is None
+    with pytest.raises(MeasuredError, match="does not belong"):
+        measured_in_run([block], [BlockRun(1, 2, 3, 0.1, None)])
+
+
 @pytest.mark.parametrize(
     ("split_row", "whole_row", "message"),
     [
@@ -153,3 +177,12 @@ def test_a_json_without_bal_path_block_rows_is_named(tmp_path: Path) -> None:
     (tmp_path / "baseline.json").write_text(json.dumps({"runs": {"baseline": {"blocks": []}}}))
     with pytest.raises(MeasuredError, match="no BAL-path run"):
         load_measured(tmp_path / "baseline.json", tmp_path / "baseline.json")
+
+
+def test_the_title_names_the_chains_when_block_numbers_repeat() -> None:
+    """EF tests are one chain each: 3 chains of blocks 1-2 are six blocks, not "blocks 1-2"."""
+    blocks = tuple(BlockAccesses(number, (tx(0, set(), set()),)) for _ in range(3) for number in (1, 2))
+    several = build_dossier(AccessSource("ef-fixtures t", 1, 2, blocks, chains=3), (1,))
+    assert range_title(several) == "ef-fixtures t: 6 blocks of 3 chains (numbers 1-2)"
+    one = build_dossier(AccessSource("bench-chain c", 1, 2, blocks[:2]), (1,))
+    assert range_title(one) == "bench-chain c blocks 1-2"
