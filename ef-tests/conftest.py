@@ -23,11 +23,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from engine_pass import SHARED_NODE  # noqa: E402
 from execution_passes import close_worker_pools  # noqa: E402
 from fixture_files import collect_cases  # noqa: E402
 from known_issues import known_issue_for, load_known_issues  # noqa: E402
 from outcomes import Outcomes  # noqa: E402
-from passes import PASSES  # noqa: E402
+from passes import PASS_GROUPS, PASSES  # noqa: E402
 
 _outcomes = Outcomes()
 # xdist workers whose counts reached the controller, and those that never sent any (crashed)
@@ -79,10 +80,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     every = config.getoption("--every")
     if every < 1:
         raise pytest.UsageError("--every must be at least 1")
-    cases = collect_cases(Path(source), config.getoption("--only"), every)
+    pass_name = config.getoption("ef_pass")
+    cases = collect_cases(Path(source), config.getoption("--only"), every, PASS_GROUPS.get(pass_name))
     if not cases:
         raise pytest.UsageError(f"no fixture tests selected under {source}")
-    pass_name = config.getoption("ef_pass")
     issues = load_known_issues()
     params = []
     for case in cases:
@@ -104,6 +105,7 @@ def outcomes() -> Outcomes:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     close_worker_pools()
+    SHARED_NODE.close()
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: its counts go to the controller
         workeroutput["ef_outcomes"] = _outcomes.to_wire()

@@ -18,7 +18,14 @@ from typing import Any
 
 import pytest
 import rlp
-from engine_pass import EnginePassError, engine_test_calls, fixture_genesis, run_engine_pass
+from engine_pass import (
+    SHARED_NODE,
+    EnginePassError,
+    engine_test_calls,
+    fixture_genesis,
+    node_group,
+    run_engine_pass,
+)
 from fixture_files import first_test
 from outcomes import Outcomes
 
@@ -124,3 +131,40 @@ def test_engine_pass_runs_both_formats_and_fails_a_wrong_head(tmp_path: Path) ->
     wrong_head["lastblockhash"] = wrong_head["genesisBlockHeader"]["hash"]
     with pytest.raises(EnginePassError, match="lastblockhash"):
         run_engine_pass(wrong_head, Outcomes())
+
+
+def test_tests_of_one_genesis_are_one_group_and_another_config_is_another() -> None:
+    test = first_test(*TWO_BLOCKS)
+    same = copy.deepcopy(test)
+    same["blocks"] = same["blocks"][:1]
+    same["lastblockhash"] = same["blocks"][0]["blockHeader"]["hash"]
+    assert node_group(same) == node_group(test)
+    other_chain = copy.deepcopy(test)
+    other_chain["config"]["chainid"] = "0x2"
+    assert node_group(other_chain) != node_group(test)
+
+
+@pytest.mark.integration
+def test_a_shared_node_serves_each_test_from_the_genesis_and_a_failure_retires_it() -> None:
+    """Two blocks, then block 1 alone (a reorg back to its head), then the two again: one node.
+
+    A test that fails (a wrong ``lastblockhash``) stops the node; the next test starts another.
+    """
+    two_blocks = first_test(*TWO_BLOCKS)
+    one_block = copy.deepcopy(two_blocks)
+    one_block["blocks"] = one_block["blocks"][:1]
+    one_block["lastblockhash"] = one_block["blocks"][0]["blockHeader"]["hash"]
+    outcomes = Outcomes()
+    try:
+        for test in (two_blocks, one_block, two_blocks):
+            run_engine_pass(test, outcomes)
+        assert outcomes.node_starts == 1
+        assert outcomes.valid_blocks == 5
+        wrong_head = copy.deepcopy(one_block)
+        wrong_head["lastblockhash"] = two_blocks["lastblockhash"]
+        with pytest.raises(EnginePassError, match="lastblockhash"):
+            run_engine_pass(wrong_head, outcomes)
+        run_engine_pass(two_blocks, outcomes)
+        assert outcomes.node_starts == 2
+    finally:
+        SHARED_NODE.close()
