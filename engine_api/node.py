@@ -131,35 +131,92 @@ def run_node(
     # The event loop competes for the interpreter with the import's threads: a shorter switch
     # interval lets it take the lock back sooner (5 ms by default) to answer requests.
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    # Each worker process imports py-evm: the slow part of start-up. Both pools' processes start
+    # now, side by side, and import while this process builds the genesis and opens the store.
+    pool = MerkleWorkerPool()
+    later_parts = later_part_pool()
+    log.info("starting %d merkleizer worker(s)", pool.size)
+    pool.launch()
+    log.info("starting the later-part worker")
+    later_parts.launch()
+    try:
+        _serve_node(
+            datadir,
+            host,
+            port,
+            jwt_secret,
+            genesis_path,
+            limits,
+            public,
+            producer,
+            pool,
+            later_parts,
+            started,
+        )
+    finally:
+        pool.close()
+        later_parts.close()
+        log.info("stopped; worker processes stopped")
+
+
+def _serve_node(
+    datadir: Path,
+    host: str,
+    port: int,
+    jwt_secret: Path | None,
+    genesis_path: Path | None,
+    limits: HttpLimits,
+    public: PublicRpcOptions | None,
+    producer: DevProducerOptions | None,
+    pool: MerkleWorkerPool,
+    later_parts: LaterPartPool,
+    started: float,
+) -> None:
+    """:func:`run_node` once the worker processes are launched: store, readiness, servers."""
     genesis = build_genesis(load_genesis(genesis_path))
     datadir.mkdir(parents=True, exist_ok=True)
     secret_path = jwt_secret if jwt_secret is not None else datadir / "jwt.hex"
     secret, created = load_or_create_secret(secret_path)
     log.info("jwt secret %s path=%s", "created" if created else "loaded", secret_path.resolve())
     blockchain, store = open_chain(datadir, genesis)
-    head = blockchain.chain.head_hash()
-    head_header = blockchain.header(head) if head else None
-    log.info(
-        "chain chain_id=%d genesis=0x%s head=0x%s number=%s",
-        genesis.config.chain_id,
-        genesis.block_hash.hex(),
-        head.hex() if head else "-",
-        head_header.block_number if head_header else "-",
-    )
+    try:
+        head = blockchain.chain.head_hash()
+        head_header = blockchain.header(head) if head else None
+        log.info(
+            "chain chain_id=%d genesis=0x%s head=0x%s number=%s",
+            genesis.config.chain_id,
+            genesis.block_hash.hex(),
+            head.hex() if head else "-",
+            head_header.block_number if head_header else "-",
+        )
+        log.info("store opened at %.1f s", time.monotonic() - started)
+        pool.start()
+        log.info("merkleizer workers=%d ready at %.1f s", pool.size, time.monotonic() - started)
+        later_parts.start()
+        log.info("later-part workers=1 ready at %.1f s", time.monotonic() - started)
+        freeze_live_objects()
+        _serve_apis(
+            blockchain, genesis, secret, host, port, limits, public, producer, pool, later_parts, started
+        )
+    finally:
+        store.close()
+        log.info("store closed")
 
-    log.info("store opened at %.1f s", time.monotonic() - started)
 
-    # Each worker process imports py-evm and opens its own store handle: the slow part of start-up.
-    pool = MerkleWorkerPool()
-    log.info("starting %d merkleizer worker(s)", pool.size)
-    pool.start()
-    log.info("merkleizer workers=%d ready at %.1f s", pool.size, time.monotonic() - started)
-    later_parts = later_part_pool()
-    log.info("starting the later-part worker")
-    later_parts.start()
-    log.info("later-part workers=1 ready at %.1f s", time.monotonic() - started)
-    freeze_live_objects()
-
+def _serve_apis(
+    blockchain: Blockchain,
+    genesis: Genesis,
+    secret: bytes,
+    host: str,
+    port: int,
+    limits: HttpLimits,
+    public: PublicRpcOptions | None,
+    producer: DevProducerOptions | None,
+    pool: MerkleWorkerPool,
+    later_parts: LaterPartPool,
+    started: float,
+) -> None:
+    """The Engine API server (and the public one, and the dev producer) until SIGINT/SIGTERM."""
     tx_pool = TxPool(genesis.config.chain_id, public.pool if public is not None else None)
     api = EngineApi(blockchain, pool, later_parts, tx_pool)
 
@@ -186,10 +243,4 @@ def run_node(
                 nursery.start_soon(dev.run, stopped)
                 log.info("dev block producer: one block every %s s", producer.slot_seconds)
 
-    try:
-        trio.run(main)
-    finally:
-        pool.close()
-        later_parts.close()
-        store.close()
-        log.info("stopped; store closed, worker processes stopped")
+    trio.run(main)
