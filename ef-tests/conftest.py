@@ -68,6 +68,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only fixture files whose path contains this fragment (repeatable)",
     )
     group.addoption("--every", type=int, default=1, help="run every N-th fixture file (CI subsets)")
+    group.addoption(
+        "--node-start",
+        choices=("zygote", "process"),
+        default="zygote",
+        help="engine pass: fork nodes from a process that imported balrex once, or start each anew",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("node_start", "zygote") == "process":
+        SHARED_NODE.zygote = None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -105,7 +116,7 @@ def outcomes() -> Outcomes:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     close_worker_pools()
-    SHARED_NODE.close()
+    SHARED_NODE.shut_down()
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: its counts go to the controller
         workeroutput["ef_outcomes"] = _outcomes.to_wire()

@@ -27,8 +27,9 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from node_zygote import Zygote
 from outcomes import Outcomes
 
 from client.tools.payloads import SendError, json_rpc, post_request
@@ -54,11 +55,26 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class NodeHandle(Protocol):
+    """What the pass needs of a node's process: a ``subprocess.Popen`` or a zygote's ``ForkedNode``."""
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def poll(self) -> int | None: ...
+
+    def send_signal(self, signum: int) -> None: ...
+
+    def kill(self) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
 @dataclass
 class NodeProcess:
     """A ``balrex node`` subprocess answering on ``url`` with ``secret``."""
 
-    process: subprocess.Popen[bytes]
+    process: NodeHandle
     url: str
     secret: bytes
     log_path: Path
@@ -82,8 +98,12 @@ class NodeProcess:
 
 
 @contextmanager
-def running_node(genesis: dict[str, Any]) -> Iterator[NodeProcess]:
-    """Start a node on a fresh data dir with ``genesis``; stop it (SIGTERM, then SIGKILL) at the end."""
+def running_node(genesis: dict[str, Any], zygote: Zygote | None = None) -> Iterator[NodeProcess]:
+    """Start a node on a fresh data dir with ``genesis``; stop it (SIGTERM, then SIGKILL) at the end.
+
+    With a ``zygote`` the node is forked from it (``node_zygote``), else it is
+    a ``balrex node`` subprocess of this process.
+    """
     with tempfile.TemporaryDirectory(prefix="balrex-engine-pass-") as tmp:
         root = Path(tmp)
         genesis_path = root / "genesis.json"
@@ -96,8 +116,12 @@ def running_node(genesis: dict[str, Any]) -> Iterator[NodeProcess]:
             "--authrpc.jwtsecret", str(root / "jwt.hex"), "--genesis", str(genesis_path),
         ]  # fmt: skip
         started = time.monotonic()
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        process: NodeHandle
+        if zygote is not None:
+            process = zygote.fork_node(command[1:], log_path)
+        else:
+            with log_path.open("wb") as log:
+                process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         node = NodeProcess(process, f"http://127.0.0.1:{port}", secret, log_path, 0.0)
         try:
             _wait_until_answering(node, started)
@@ -119,7 +143,7 @@ def _wait_until_answering(node: NodeProcess, started: float) -> None:
     raise EnginePassError(f"node did not answer within {START_TIMEOUT_S:.0f} s:\n{node.log_tail()}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def _stop(process: NodeHandle) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
@@ -132,10 +156,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 class SharedNode:
     """At most one live node in this process, kept for the next test with the same genesis."""
 
-    def __init__(self) -> None:
+    def __init__(self, zygote: Zygote | None = None) -> None:
+        """``zygote``: where nodes are forked from (``node_zygote``); None: ``balrex node`` processes."""
         self._key: str | None = None
         self._node: NodeProcess | None = None
         self._stack = ExitStack()
+        self.zygote = zygote
 
     def node_for(self, genesis: dict[str, Any], outcomes: Outcomes) -> NodeProcess:
         """The live node started with ``genesis``: the kept one, or a new one in its place (counted)."""
@@ -143,7 +169,7 @@ class SharedNode:
         if self._node is not None and self._key == key and self._node.alive():
             return self._node
         self.close()
-        node = self._stack.enter_context(running_node(genesis))
+        node = self._stack.enter_context(running_node(genesis, self.zygote))
         self._key, self._node = key, node
         outcomes.node_starts += 1
         outcomes.node_start_seconds += node.start_seconds
@@ -153,3 +179,9 @@ class SharedNode:
         """Stop the kept node, if any (after a failed test, and at the end of the session)."""
         self._key, self._node = None, None
         self._stack.close()
+
+    def shut_down(self) -> None:
+        """Stop the kept node and the zygote (the end of the session)."""
+        self.close()
+        if self.zygote is not None:
+            self.zygote.close()

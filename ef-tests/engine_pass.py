@@ -33,8 +33,8 @@ Two fixture formats are read:
 
 Either way the node's head at the end must be the fixture's ``lastblockhash``.
 ``blockchain_test`` files do not carry a block's execution requests (EIP-7685),
-only their hash: a valid block that commits to non-empty requests cannot be
-sent, and the test is skipped with that reason.
+only their hash: the harness derives them by executing the chain in-process
+(``fixture_requests``) and sends them only if they match the commitment.
 """
 
 from __future__ import annotations
@@ -43,19 +43,21 @@ import atexit
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from engine_nodes import EnginePassError, NodeProcess, SharedNode, genesis_key
 from exception_map import check_rejection
+from fixture_requests import executed_requests
+from node_zygote import Zygote
 from outcomes import Outcomes
 
 from client.chain_config import config_from_fixture, fork_schedule
 from client.engine_versions import forkchoice_version, new_payload_version
-from client.tools.payloads import PayloadSourceError, fixture_block_payload, forkchoice_call
+from client.tools.payloads import EnginePayload, PayloadSourceError, fixture_block_payload, forkchoice_call
 
-# The node of this process, kept for the next test of the same genesis (``engine_nodes``);
+# The node of this process, kept for the next test of the same genesis (``engine_nodes``) and
+# forked from a zygote (``node_zygote``; the runner's --node-start process turns that off);
 # stopped at the session's end (ef-tests/conftest.py), or at exit when a caller did not.
-SHARED_NODE = SharedNode()
-atexit.register(SHARED_NODE.close)
+SHARED_NODE = SharedNode(Zygote())
+atexit.register(SHARED_NODE.shut_down)
 
 
 def fixture_genesis(test: dict[str, Any]) -> dict[str, Any]:
@@ -101,22 +103,39 @@ class EngineCall:
 
 
 def blockchain_test_calls(test: dict[str, Any]) -> list[EngineCall]:
-    """The calls of a ``blockchain_test``; pytest.skip when a valid block's requests are not in the file."""
+    """The calls of a ``blockchain_test``, with execution requests derived where the header commits to some.
+
+    The file holds no requests: a block whose header's ``requestsHash`` is not
+    that of no requests gets the ones balrex's own execution of it collects
+    (``fixture_requests``). A valid block's must hash to its header's
+    commitment, else the harness fails the test; a block expected invalid is
+    sent with them if it executes at all, else with none (the node then names
+    the hash mismatch).
+    """
     config = config_from_fixture(test["network"], test["config"])
+    payloads: list[EnginePayload | PayloadSourceError] = []
+    for block in test["blocks"]:
+        try:
+            payloads.append(fixture_block_payload(config, block))
+        except PayloadSourceError as exc:
+            payloads.append(exc)
+    if any(isinstance(p, EnginePayload) and not p.requests_match for p in payloads):
+        for position, requests in enumerate(executed_requests(test)):
+            payload = payloads[position]
+            if isinstance(payload, EnginePayload) and not payload.requests_match and requests is not None:
+                payloads[position] = fixture_block_payload(config, test["blocks"][position], requests)
     calls = []
-    for position, block in enumerate(test["blocks"], start=1):
+    for position, (block, payload) in enumerate(zip(test["blocks"], payloads, strict=True), start=1):
         label = f"block {position}"
         expected = block.get("expectException")
-        try:
-            payload = fixture_block_payload(config, block)
-        except PayloadSourceError as exc:
+        if isinstance(payload, PayloadSourceError):
             if expected is None:
-                raise EnginePassError(f"{label}: valid block has no payload form: {exc}") from None
+                raise EnginePassError(f"{label}: valid block has no payload form: {payload}")
             calls.append(EngineCall(label, None, "", None, expected))  # nothing a CL could send
             continue
         if not payload.requests_match and expected is None:
-            pytest.skip(
-                f"{label} commits to execution requests (EIP-7685) that a blockchain_test does not carry"
+            raise EnginePassError(
+                f"{label}: the execution requests its execution collects do not hash to its requestsHash"
             )
         calls.append(
             EngineCall(
