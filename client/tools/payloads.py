@@ -208,11 +208,14 @@ def payload_for_block(
     return build_payload(block_rlp, fork, bal_rlp, requests, check_bal_hash)
 
 
-def fixture_block_payload(config: ChainConfig, block: dict[str, Any]) -> EnginePayload:
+def fixture_block_payload(
+    config: ChainConfig, block: dict[str, Any], requests: Sequence[bytes] = ()
+) -> EnginePayload:
     """One block of an EF ``blockchain_test``: its ``rlp`` and, from Amsterdam on, its BAL.
 
     A block the fixture expects invalid keeps its BAL in ``rlp_decoded`` and may
-    carry one that does not hash to its header: it is sent as it is.
+    carry one that does not hash to its header: it is sent as it is. The file
+    has no execution requests: ``requests`` are the caller's candidates.
     """
     expect_invalid = "expectException" in block
     bal_json = block.get("blockAccessList", block.get("rlp_decoded", {}).get("blockAccessList"))
@@ -226,7 +229,7 @@ def fixture_block_payload(config: ChainConfig, block: dict[str, Any]) -> EngineP
         block_rlp = bytes.fromhex(block["rlp"].removeprefix("0x"))
     except (KeyError, ValueError) as exc:
         raise PayloadSourceError(f"no block RLP: {exc}") from None
-    return payload_for_block(config, block_rlp, bal_rlp, check_bal_hash=not expect_invalid)
+    return payload_for_block(config, block_rlp, bal_rlp, requests, check_bal_hash=not expect_invalid)
 
 
 @dataclass(frozen=True)
