@@ -45,7 +45,7 @@ from typing import Any
 
 from engine_nodes import EnginePassError, NodeProcess, SharedNode, genesis_key
 from exception_map import check_rejection
-from fixture_requests import executed_requests
+from fixture_requests import RequestsNotDerived, executed_requests
 from node_zygote import Zygote
 from outcomes import Outcomes
 
@@ -120,7 +120,11 @@ def blockchain_test_calls(test: dict[str, Any]) -> list[EngineCall]:
         except PayloadSourceError as exc:
             payloads.append(exc)
     if any(isinstance(p, EnginePayload) and not p.requests_match for p in payloads):
-        for position, requests in enumerate(executed_requests(test)):
+        try:
+            derived = executed_requests(test)
+        except RequestsNotDerived as exc:
+            raise EnginePassError(f"execution requests: {exc}") from None
+        for position, requests in enumerate(derived):
             payload = payloads[position]
             if isinstance(payload, EnginePayload) and not payload.requests_match and requests is not None:
                 payloads[position] = fixture_block_payload(config, test["blocks"][position], requests)

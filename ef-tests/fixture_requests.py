@@ -28,6 +28,10 @@ from pipeline.state_source import StateSource
 from storage import MemoryStore
 
 
+class RequestsNotDerived(AssertionError):
+    """A block the fixture expects valid does not execute here: the harness has no requests to send."""
+
+
 def executed_requests(test: dict[str, Any]) -> list[list[bytes] | None]:
     """Per block, the non-empty requests its execution collects; None where it cannot execute.
 
@@ -37,17 +41,17 @@ def executed_requests(test: dict[str, Any]) -> list[list[bytes] | None]:
     chain = Blockchain(MemoryStore(), config_from_fixture(test["network"], test["config"]))
     chain.init_genesis(test["pre"], to_bytes(hexstr=test["genesisRLP"]))
     found: list[list[bytes] | None] = []
-    for block in test["blocks"]:
+    for position, block in enumerate(test["blocks"], start=1):
         block_rlp = to_bytes(hexstr=block["rlp"])
+        valid = "expectException" not in block
         try:
             found.append(_requests_of(chain, block_rlp))
-        except (BlockRejected, UnknownParent, ValidationError, VMError):
-            if "expectException" not in block:
-                raise
+            if valid:
+                chain.set_forkchoice(import_block_sync(chain, block_rlp).block_hash)
+        except (BlockRejected, UnknownParent, ValidationError, VMError) as exc:
+            if valid:
+                raise RequestsNotDerived(f"block {position} does not execute here: {exc}") from None
             found.append(None)
-        if "expectException" not in block:
-            imported = import_block_sync(chain, block_rlp)
-            chain.set_forkchoice(imported.block_hash)
     return found
 
 
