@@ -46,8 +46,9 @@ EXPECTED_RULES: dict[str, frozenset[Rule]] = {
         _TX + "TYPE_3_TX_INVALID_BLOB_VERSIONED_HASH": {Rule.TX_INVALID_BLOB_VERSIONED_HASH},
         # one transaction's blobs above the block's maximum (checked per transaction and per block)
         _TX + "TYPE_3_TX_MAX_BLOB_GAS_ALLOWANCE_EXCEEDED": {Rule.BLOB_GAS_ABOVE_LIMIT},
-        # blobs in a block's transaction list do not decode: only the network form carries them
-        _TX + "TYPE_3_TX_WITH_FULL_BLOBS": {Rule.MALFORMED_BLOCK},
+        # blobs in a block's transaction list do not decode: only the network form carries them;
+        # a payload's transactions are decoded one by one (engine pass): a malformed transaction
+        _TX + "TYPE_3_TX_WITH_FULL_BLOBS": {Rule.MALFORMED_BLOCK, Rule.MALFORMED_TRANSACTION},
         _TX + "TYPE_3_TX_ZERO_BLOBS": {Rule.TX_NO_BLOBS},
         _TX + "TYPE_4_EMPTY_AUTHORIZATION_LIST": {Rule.TX_EMPTY_AUTHORIZATION_LIST},
         _TX + "TYPE_4_TX_CONTRACT_CREATION": {Rule.TX_CONTRACT_CREATION_NOT_ALLOWED},

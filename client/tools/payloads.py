@@ -46,6 +46,7 @@ _BASE_FEE, _BLOB_GAS_USED, _EXCESS_BLOB_GAS, _BEACON_ROOT = 15, 17, 18, 19
 _REQUESTS_HASH, _BAL_HASH, _SLOT_NUMBER = 20, 21, 22
 _BLOB_TX_TYPE = 3
 _BLOB_HASHES_FIELD = 10  # blob_versioned_hashes in an EIP-4844 transaction
+_NETWORK_FORM_FIELDS = 4  # an EIP-4844 transaction with its blobs, commitments and proofs
 ZERO_HASH_HEX = "0x" + "00" * 32
 
 
@@ -130,10 +131,7 @@ def build_payload(
         raise PayloadSourceError(f"not a block RLP with withdrawals: {exc}") from None
     transactions = [tx if isinstance(tx, bytes) else rlp.encode(tx) for tx in raw_transactions]
     versioned_hashes = [
-        blob_hash
-        for tx in transactions
-        if tx[0] == _BLOB_TX_TYPE
-        for blob_hash in rlp.decode(tx[1:])[_BLOB_HASHES_FIELD]
+        blob_hash for tx in transactions if tx[0] == _BLOB_TX_TYPE for blob_hash in _blob_hashes(tx)
     ]
     block_hash = keccak(rlp.encode(header))
     payload: dict[str, Any] = {
@@ -186,6 +184,20 @@ def build_payload(
         requests=list(requests) if has_requests else None,
         requests_match=not has_requests or requests_hash(requests) == header[_REQUESTS_HASH],
     )
+
+
+def _blob_hashes(blob_tx: bytes) -> list[bytes]:
+    """An EIP-4844 transaction's versioned hashes, also from its network form.
+
+    A block may (invalidly) hold the network form, ``[tx, blobs, commitments,
+    proofs]``: a consensus client would still send it, with the hashes the
+    wrapped transaction names, and the node must refuse it.
+    """
+    fields = rlp.decode(blob_tx[1:])
+    if len(fields) == _NETWORK_FORM_FIELDS and isinstance(fields[0], list):
+        fields = fields[0]
+    hashes: list[bytes] = fields[_BLOB_HASHES_FIELD]
+    return hashes
 
 
 def block_timestamp(block_rlp: bytes) -> int:
