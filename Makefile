@@ -67,13 +67,18 @@ unit: vectors
 # - streaming and bal passes: all of amsterdam/eip7928 and every CI_EVERY_AMS-th
 #   Amsterdam fixture file;
 # - streaming pass: every CI_EVERY-th Prague and Cancun fixture file;
-# - engine pass (a balrex node per test, over HTTP): every CI_EVERY_ENGINE_AMS-th file of
-#   amsterdam/eip7928 and every CI_EVERY_ENGINE_PRAGUE-th Prague file (node start-up
-#   dominates: several seconds a test).
+# - engine pass (real balrex nodes over HTTP; consecutive tests of one genesis share a node,
+#   nodes are forked from a zygote that imported balrex once, and a chain without Amsterdam
+#   starts no worker process): all of for_transitions, every CI_EVERY_ENGINE-th Prague and
+#   Cancun file and every CI_EVERY_ENGINE_AMS-th file of amsterdam/eip7928 (about 5 min on a
+#   loaded machine). Whole archives on both cores (make ef-tests PASS=engine, loaded machine):
+#   for_transitions 52 s, for_cancun 3.7 min, for_prague 2.6 min. A node start costs 0.17 s of
+#   CPU before Amsterdam and 2.5 s with Amsterdam (its two worker processes), so for_amsterdam
+#   (about 2,600 geneses) takes about 2.7 h; ef-tests/known_issues.md has the numbers.
 CI_EVERY ?= 3
 CI_EVERY_AMS ?= 4
-CI_EVERY_ENGINE_AMS ?= 20
-CI_EVERY_ENGINE_PRAGUE ?= 80
+CI_EVERY_ENGINE_AMS ?= 5
+CI_EVERY_ENGINE ?= 10
 # for_transitions whole (18 files); every CI_EVERY_OSAKA-th for_osaka file (the whole archive: make ef-tests).
 CI_EVERY_OSAKA ?= 10
 AMS := $(FIXTURES)/for_amsterdam.tar.gz
@@ -88,8 +93,10 @@ ef-ci: vectors
 	$(EF) --fixtures $(FIXTURES)/for_cancun.tar.gz --pass streaming --every $(CI_EVERY)
 	$(EF) --fixtures $(FIXTURES)/for_transitions.tar.gz --pass streaming
 	$(EF) --fixtures $(FIXTURES)/for_osaka.tar.gz --pass streaming --every $(CI_EVERY_OSAKA)
-	$(PYTEST) -q ef-tests --fixtures $(AMS) --pass engine --only amsterdam/eip7928_block_level_access_lists --every $(CI_EVERY_ENGINE_AMS)
-	$(PYTEST) -q ef-tests --fixtures $(FIXTURES)/for_prague.tar.gz --pass engine --every $(CI_EVERY_ENGINE_PRAGUE)
+	$(EF) --fixtures $(FIXTURES)/for_transitions.tar.gz --pass engine
+	$(EF) --fixtures $(FIXTURES)/for_prague.tar.gz --pass engine --every $(CI_EVERY_ENGINE)
+	$(EF) --fixtures $(FIXTURES)/for_cancun.tar.gz --pass engine --every $(CI_EVERY_ENGINE)
+	$(EF) --fixtures $(AMS) --pass engine --only amsterdam/eip7928_block_level_access_lists --every $(CI_EVERY_ENGINE_AMS)
 
 # Whole archives through one pass: make ef-tests PASS=merkle|streaming|bal|paths|pyevm|engine
 ARCHIVES_merkle    := for_amsterdam
@@ -97,7 +104,8 @@ ARCHIVES_paths     := for_amsterdam
 ARCHIVES_streaming := for_amsterdam for_prague for_cancun for_osaka for_transitions
 ARCHIVES_bal       := for_amsterdam
 ARCHIVES_pyevm     := for_prague for_cancun
-ARCHIVES_engine    := for_amsterdam for_prague for_cancun for_osaka for_transitions
+# smallest first: a failure in the small archives shows before the long ones run
+ARCHIVES_engine    := for_transitions for_cancun for_prague for_amsterdam for_osaka
 
 ef-tests: vectors
 	@test -n "$(ARCHIVES_$(PASS))" || { echo "unknown PASS=$(PASS)" >&2; exit 2; }

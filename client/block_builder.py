@@ -205,7 +205,7 @@ def build_block(
         transactions=transactions,
         withdrawals=list(attributes.withdrawals),
     )
-    vm = blockchain.block_vm(_keeping_requests(vm_class), draft.header, source())
+    vm = blockchain.block_vm(keeping_requests(vm_class), draft.header, source())
     try:
         execution: BlockExecution = vm.execute_block(draft)
     except (ValidationError, VMError) as exc:
@@ -352,5 +352,6 @@ class _KeepsRequests:
 
 
 @functools.cache
-def _keeping_requests(vm_class: type) -> type:
+def keeping_requests(vm_class: type) -> type:
+    """``vm_class`` keeping the requests of the block it post-processes (``block_requests``)."""
     return type(f"Building{vm_class.__name__}", (_KeepsRequests, vm_class), {})

@@ -23,11 +23,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from engine_pass import SHARED_NODE  # noqa: E402
 from execution_passes import close_worker_pools  # noqa: E402
 from fixture_files import collect_cases  # noqa: E402
 from known_issues import known_issue_for, load_known_issues  # noqa: E402
 from outcomes import Outcomes  # noqa: E402
-from passes import PASSES  # noqa: E402
+from passes import PASS_GROUPS, PASSES  # noqa: E402
 
 # The unpacked archives (about 2,700 folders) hold no test modules; walking them took two
 # of the five CPU seconds collecting the first 40 for_prague files took.
@@ -77,6 +78,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="run only the first N of the selected fixture files (the comparison with the execution specs)",
     )
+    group.addoption(
+        "--node-start",
+        choices=("zygote", "process"),
+        default="zygote",
+        help="engine pass: fork nodes from a process that imported balrex once, or start each anew",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("node_start", "zygote") == "process":
+        SHARED_NODE.zygote = None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -92,10 +104,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     first = config.getoption("--first")
     if first is not None and first < 1:
         raise pytest.UsageError("--first must be at least 1")
-    cases = collect_cases(Path(source), config.getoption("--only"), every, first)
+    pass_name = config.getoption("ef_pass")
+    cases = collect_cases(
+        Path(source), config.getoption("--only"), every, first, group_of=PASS_GROUPS.get(pass_name)
+    )
     if not cases:
         raise pytest.UsageError(f"no fixture tests selected under {source}")
-    pass_name = config.getoption("ef_pass")
     issues = load_known_issues()
     params = []
     for case in cases:
@@ -117,6 +131,7 @@ def outcomes() -> Outcomes:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     close_worker_pools()
+    SHARED_NODE.shut_down()
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: its counts go to the controller
         workeroutput["ef_outcomes"] = _outcomes.to_wire()

@@ -6,12 +6,16 @@ models, payload -> block, the version-per-fork rules, the memory of invalid
 payloads, fork choice), so a fixture that passes ``bal`` but fails here points
 at the Engine API layer.
 
-For each test a node is started on a fresh data dir with the test's genesis
-(a geth-style genesis from ``pre``, the genesis header and the network's fork
-schedule) on a free loopback port, and stopped at the end. Start-up (worker
-processes importing py-evm) takes several seconds and dominates; a node cannot
-be shared between tests since each has its own genesis, and tests of one genesis
-would need a reorg across branches, which the node does not do yet.
+A node runs on a fresh data dir with the test's genesis (a geth-style genesis
+from ``pre``, the genesis header and the network's fork schedule) on a free
+loopback port. Start-up takes seconds, so consecutive tests of the same
+genesis share the node (``engine_nodes``; the runner puts them next to each
+other, :func:`node_group`): each test first moves the head back to the genesis
+with ``forkchoiceUpdated`` and then builds its own branch. A block an earlier
+test already sent is the same block (its hash covers its parent and contents):
+``VALID`` is then answered from the store and ``INVALID`` from the memory of
+invalid payloads, with the verdict of the first time, and both are checked
+exactly as a fresh import's would be.
 
 Two fixture formats are read:
 
@@ -29,48 +33,31 @@ Two fixture formats are read:
 
 Either way the node's head at the end must be the fixture's ``lastblockhash``.
 ``blockchain_test`` files do not carry a block's execution requests (EIP-7685),
-only their hash: a valid block that commits to non-empty requests cannot be
-sent, and the test is skipped with that reason.
+only their hash: the harness derives them by executing the chain in-process
+(``fixture_requests``) and sends them only if they match the commitment.
 """
 
 from __future__ import annotations
 
-import json
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import atexit
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import pytest
+from engine_nodes import EnginePassError, NodeProcess, SharedNode, genesis_key
 from exception_map import check_rejection
+from fixture_requests import RequestsNotDerived, executed_requests
+from node_zygote import Zygote
 from outcomes import Outcomes
 
 from client.chain_config import config_from_fixture, fork_schedule
-from client.engine_versions import new_payload_version
-from client.tools.payloads import (
-    PayloadSourceError,
-    SendError,
-    fixture_block_payload,
-    forkchoice_call,
-    json_rpc,
-    post_request,
-)
-from engine_api.auth import load_or_create_secret, make_token
+from client.engine_versions import forkchoice_version, new_payload_version
+from client.tools.payloads import EnginePayload, PayloadSourceError, fixture_block_payload, forkchoice_call
 
-BALREX = Path(sys.executable).with_name("balrex")
-START_TIMEOUT_S = 120.0
-STOP_TIMEOUT_S = 20.0
-
-
-class EnginePassError(AssertionError):
-    """The node answered other than the fixture expects (an AssertionError, so pytest reports it as such)."""
+# The node of this process, kept for the next test of the same genesis (``engine_nodes``) and
+# forked from a zygote (``node_zygote``; the runner's --node-start process turns that off);
+# stopped at the session's end (ef-tests/conftest.py), or at exit when a caller did not.
+SHARED_NODE = SharedNode(Zygote())
+atexit.register(SHARED_NODE.shut_down)
 
 
 def fixture_genesis(test: dict[str, Any]) -> dict[str, Any]:
@@ -98,84 +85,6 @@ def fixture_genesis(test: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class NodeProcess:
-    """A ``balrex node`` subprocess answering on ``url`` with ``secret``."""
-
-    process: subprocess.Popen[bytes]
-    url: str
-    secret: bytes
-    log_path: Path
-    start_seconds: float
-
-    def call(self, method: str, params: list[Any]) -> dict[str, Any]:
-        """The whole JSON-RPC answer (``result`` or ``error``)."""
-        return post_request(self.url, json_rpc(1, method, params), make_token(self.secret))
-
-    def result(self, method: str, params: list[Any]) -> Any:
-        answer = self.call(method, params)
-        if "error" in answer:
-            raise EnginePassError(f"{method}: JSON-RPC error {answer['error']}")
-        return answer["result"]
-
-    def log_tail(self, lines: int = 20) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-@contextmanager
-def running_node(genesis: dict[str, Any]) -> Iterator[NodeProcess]:
-    """Start a node on a fresh data dir with ``genesis``; stop it (SIGTERM, then SIGKILL) at the end."""
-    with tempfile.TemporaryDirectory(prefix="balrex-engine-pass-") as tmp:
-        root = Path(tmp)
-        genesis_path = root / "genesis.json"
-        genesis_path.write_text(json.dumps(genesis))
-        secret, _ = load_or_create_secret(root / "jwt.hex")
-        port = _free_port()
-        log_path = root / "node.log"
-        command = [
-            str(BALREX), "node", "--datadir", str(root / "data"), "--authrpc.port", str(port),
-            "--authrpc.jwtsecret", str(root / "jwt.hex"), "--genesis", str(genesis_path),
-        ]  # fmt: skip
-        started = time.monotonic()
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        node = NodeProcess(process, f"http://127.0.0.1:{port}", secret, log_path, 0.0)
-        try:
-            _wait_until_answering(node, started)
-            node.start_seconds = time.monotonic() - started
-            yield node
-        finally:
-            _stop(process)
-
-
-def _wait_until_answering(node: NodeProcess, started: float) -> None:
-    while time.monotonic() - started < START_TIMEOUT_S:
-        if node.process.poll() is not None:
-            raise EnginePassError(f"node exited with {node.process.returncode}:\n{node.log_tail()}")
-        try:
-            node.call("eth_chainId", [])
-            return
-        except SendError:
-            time.sleep(0.1)
-    raise EnginePassError(f"node did not answer within {START_TIMEOUT_S:.0f} s:\n{node.log_tail()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @dataclass(frozen=True)
 class EngineCall:
     """One payload to send and what the fixture expects of it."""
@@ -194,22 +103,43 @@ class EngineCall:
 
 
 def blockchain_test_calls(test: dict[str, Any]) -> list[EngineCall]:
-    """The calls of a ``blockchain_test``; pytest.skip when a valid block's requests are not in the file."""
+    """The calls of a ``blockchain_test``, with execution requests derived where the header commits to some.
+
+    The file holds no requests: a block whose header's ``requestsHash`` is not
+    that of no requests gets the ones balrex's own execution of it collects
+    (``fixture_requests``). A valid block's must hash to its header's
+    commitment, else the harness fails the test; a block expected invalid is
+    sent with them if it executes at all, else with none (the node then names
+    the hash mismatch).
+    """
     config = config_from_fixture(test["network"], test["config"])
+    payloads: list[EnginePayload | PayloadSourceError] = []
+    for block in test["blocks"]:
+        try:
+            payloads.append(fixture_block_payload(config, block))
+        except PayloadSourceError as exc:
+            payloads.append(exc)
+    if any(isinstance(p, EnginePayload) and not p.requests_match for p in payloads):
+        try:
+            derived = executed_requests(test)
+        except RequestsNotDerived as exc:
+            raise EnginePassError(f"execution requests: {exc}") from None
+        for position, requests in enumerate(derived):
+            payload = payloads[position]
+            if isinstance(payload, EnginePayload) and not payload.requests_match and requests is not None:
+                payloads[position] = fixture_block_payload(config, test["blocks"][position], requests)
     calls = []
-    for position, block in enumerate(test["blocks"], start=1):
+    for position, (block, payload) in enumerate(zip(test["blocks"], payloads, strict=True), start=1):
         label = f"block {position}"
         expected = block.get("expectException")
-        try:
-            payload = fixture_block_payload(config, block)
-        except PayloadSourceError as exc:
+        if isinstance(payload, PayloadSourceError):
             if expected is None:
-                raise EnginePassError(f"{label}: valid block has no payload form: {exc}") from None
+                raise EnginePassError(f"{label}: valid block has no payload form: {payload}")
             calls.append(EngineCall(label, None, "", None, expected))  # nothing a CL could send
             continue
         if not payload.requests_match and expected is None:
-            pytest.skip(
-                f"{label} commits to execution requests (EIP-7685) that a blockchain_test does not carry"
+            raise EnginePassError(
+                f"{label}: the execution requests its execution collects do not hash to its requestsHash"
             )
         calls.append(
             EngineCall(
@@ -295,17 +225,35 @@ def _send(node: NodeProcess, call: EngineCall, outcomes: Outcomes) -> None:
     outcomes.valid_blocks += 1
 
 
+def node_group(test: dict[str, Any]) -> str:
+    """Tests of one group can share a node: the digest of the genesis the node starts with."""
+    return genesis_key(fixture_genesis(test))
+
+
 def run_engine_pass(test: dict[str, Any], outcomes: Outcomes) -> None:
     calls = engine_test_calls(test) if "engineNewPayloads" in test else blockchain_test_calls(test)
-    with running_node(fixture_genesis(test)) as node:
-        genesis = node.result("eth_getBlockByNumber", ["0x0", False])
-        want_genesis = test["genesisBlockHeader"]["hash"]
-        if genesis["hash"] != want_genesis:
-            raise EnginePassError(
-                f"genesis: the node built {genesis['hash']}, the fixture has {want_genesis}"
-            )
-        for call in calls:
-            _send(node, call, outcomes)
-        head = node.result("eth_getBlockByNumber", ["latest", False])["hash"]
-        if head != test["lastblockhash"]:
-            raise EnginePassError(f"head is {head}, the fixture's lastblockhash is {test['lastblockhash']}")
+    node = SHARED_NODE.node_for(fixture_genesis(test), outcomes)
+    try:
+        _run_calls(node, test, calls, outcomes)
+    except BaseException:
+        SHARED_NODE.close()  # whatever the failure left in the node, the next test does not meet it
+        raise
+
+
+def _run_calls(node: NodeProcess, test: dict[str, Any], calls: list[EngineCall], outcomes: Outcomes) -> None:
+    """The test's calls on a node of its genesis, from the genesis as head to its ``lastblockhash``."""
+    want_genesis = test["genesisBlockHeader"]["hash"]
+    genesis = node.result("eth_getBlockByNumber", ["0x0", False])
+    if genesis["hash"] != want_genesis:
+        raise EnginePassError(f"genesis: the node built {genesis['hash']}, the fixture has {want_genesis}")
+    # An earlier test of this genesis may have left its own branch as the head: back to the root.
+    config = config_from_fixture(test["network"], test["config"])
+    genesis_fork = config.fork_at(int(test["genesisBlockHeader"]["timestamp"], 16))
+    reset = node.result(*forkchoice_call(forkchoice_version(genesis_fork), want_genesis))["payloadStatus"]
+    if reset["status"] != "VALID" or reset["latestValidHash"] != want_genesis:
+        raise EnginePassError(f"forkchoiceUpdated to the genesis answered {reset}")
+    for call in calls:
+        _send(node, call, outcomes)
+    head = node.result("eth_getBlockByNumber", ["latest", False])["hash"]
+    if head != test["lastblockhash"]:
+        raise EnginePassError(f"head is {head}, the fixture's lastblockhash is {test['lastblockhash']}")

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,14 +122,28 @@ def select_files(
 
 
 def collect_cases(
-    source: Path, only: list[str] | None = None, every: int = 1, first: int | None = None
+    source: Path,
+    only: list[str] | None = None,
+    every: int = 1,
+    first: int | None = None,
+    group_of: Callable[[dict[str, Any]], str] | None = None,
 ) -> list[FixtureCase]:
-    """The tests of every file ``select_files`` takes, in file order."""
+    """The tests of every file ``select_files`` takes, in file order.
+
+    ``group_of`` (a test's group) reorders each file's tests so that those of one
+    group run one after the other, groups in the order of their first test: the
+    ``engine`` pass's tests of one genesis then share a node.
+    """
     root, files = select_files(source, only, every, first)
     cases = []
     for path in files:
         with path.open() as f:
-            names = list(json.load(f))
+            tests: dict[str, Any] = json.load(f)
+        names = list(tests)
+        if group_of is not None:
+            first_of_group: dict[str, int] = {}
+            groups = [first_of_group.setdefault(group_of(tests[n]), i) for i, n in enumerate(names)]
+            names = [name for _, name in sorted(zip(groups, names, strict=True), key=lambda g: g[0])]
         rel = path.relative_to(root)
         for name in names:
             variant = name[name.find("[") :] if "[" in name else name

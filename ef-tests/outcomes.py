@@ -27,6 +27,9 @@ class Outcomes:
     warm: list[int] = field(default_factory=lambda: [0, 0])
     # valid blocks executed in two parts (BAL path, EIP-7928 parallel execution)
     split_blocks: int = 0
+    # engine pass: the node processes started and the seconds spent waiting for them to answer
+    node_starts: int = 0
+    node_start_seconds: float = 0.0
 
     def add_timings(self, timings: StageTimings) -> None:
         """Add a block's wall time split: prepare, exec, merkle drain (what exec did not hide), store."""
@@ -89,6 +92,11 @@ class Outcomes:
             lines.append(f"  warm cache: {100 * self.warm[0] / sum(self.warm):.1f}% of the executor's reads")
         if self.split_blocks:
             lines.append(f"  split in two parts (later transactions in a worker): {self.split_blocks} blocks")
+        if self.node_starts:
+            lines.append(
+                f"  nodes started: {self.node_starts}, {self.node_start_seconds:.1f} s until they answered "
+                f"({self.node_start_seconds / self.node_starts:.2f} s each)"
+            )
         for rule, count in _by_count(self.rejected):
             lines.append(f"  rejected by {rule}: {count}")
         for exception, count in _by_count(self.left_to_execution):

@@ -24,6 +24,7 @@ from hypercorn.config import Config
 from hypercorn.trio import serve
 
 from client.blockchain import Blockchain
+from client.chain_config import FORK_ORDER, ChainConfig, Fork, config_from_geth_genesis
 from client.dev_genesis import dev_genesis
 from client.genesis import Genesis, build_genesis
 from client.later_part_worker import later_part_pool
@@ -110,6 +111,48 @@ async def serve_engine_api(
         await serve(app, config, shutdown_trigger=stop, task_status=task_status)  # type: ignore[arg-type]
 
 
+class WorkerPools:
+    """The BAL path's worker processes (merkleizer, later part); none for a chain that never takes it.
+
+    Only Amsterdam blocks (newPayloadV5, with a BAL) use them: a chain whose
+    config schedules no such fork would start processes, each importing py-evm
+    for seconds of CPU, that no block can ever call.
+    """
+
+    def __init__(self, config: ChainConfig) -> None:
+        self.merkleizer: MerkleWorkerPool | None = None
+        self.later_parts: LaterPartPool | None = None
+        if not any(
+            FORK_ORDER.index(fork) >= FORK_ORDER.index(Fork.AMSTERDAM) for fork, _ in config.fork_times
+        ):
+            log.info("no worker processes: the chain schedules no fork with block access lists")
+            return
+        # Both pools' processes start now, side by side, and import while the node builds the
+        # genesis and opens the store; wait_ready waits for them.
+        self.merkleizer = MerkleWorkerPool()
+        log.info("starting %d merkleizer worker(s)", self.merkleizer.size)
+        self.merkleizer.launch()
+        self.later_parts = later_part_pool()
+        log.info("starting the later-part worker")
+        self.later_parts.launch()
+
+    def wait_ready(self, started: float) -> None:
+        """Wait until every worker answers (else the first block would pay for starting Python)."""
+        if self.merkleizer is not None:
+            self.merkleizer.start()
+            log.info(
+                "merkleizer workers=%d ready at %.1f s", self.merkleizer.size, time.monotonic() - started
+            )
+        if self.later_parts is not None:
+            self.later_parts.start()
+            log.info("later-part workers=1 ready at %.1f s", time.monotonic() - started)
+
+    def close(self) -> None:
+        for pool in (self.merkleizer, self.later_parts):
+            if pool is not None:
+                pool.close()
+
+
 def run_node(
     datadir: Path,
     host: str,
@@ -131,65 +174,74 @@ def run_node(
     # The event loop competes for the interpreter with the import's threads: a shorter switch
     # interval lets it take the lock back sooner (5 ms by default) to answer requests.
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    genesis = build_genesis(load_genesis(genesis_path))
-    datadir.mkdir(parents=True, exist_ok=True)
-    secret_path = jwt_secret if jwt_secret is not None else datadir / "jwt.hex"
-    secret, created = load_or_create_secret(secret_path)
-    log.info("jwt secret %s path=%s", "created" if created else "loaded", secret_path.resolve())
-    blockchain, store = open_chain(datadir, genesis)
-    head = blockchain.chain.head_hash()
-    head_header = blockchain.header(head) if head else None
-    log.info(
-        "chain chain_id=%d genesis=0x%s head=0x%s number=%s",
-        genesis.config.chain_id,
-        genesis.block_hash.hex(),
-        head.hex() if head else "-",
-        head_header.block_number if head_header else "-",
-    )
-
-    log.info("store opened at %.1f s", time.monotonic() - started)
-
-    # Each worker process imports py-evm and opens its own store handle: the slow part of start-up.
-    pool = MerkleWorkerPool()
-    log.info("starting %d merkleizer worker(s)", pool.size)
-    pool.start()
-    log.info("merkleizer workers=%d ready at %.1f s", pool.size, time.monotonic() - started)
-    later_parts = later_part_pool()
-    log.info("starting the later-part worker")
-    later_parts.start()
-    log.info("later-part workers=1 ready at %.1f s", time.monotonic() - started)
-    freeze_live_objects()
-
-    tx_pool = TxPool(genesis.config.chain_id, public.pool if public is not None else None)
-    api = EngineApi(blockchain, pool, later_parts, tx_pool)
-
-    async def main() -> None:
-        stopped = trio.Event()
-
-        async def engine_server(task_status: trio.TaskStatus[list[str]]) -> None:
-            await serve_engine_api(
-                blockchain, secret, host, port, limits, pool, later_parts, task_status, api=api
-            )
-            stopped.set()  # SIGINT/SIGTERM: the public server follows
-
-        async with trio.open_nursery() as nursery:
-            log.info("starting the HTTP server on %s:%d", host, port)
-            binds = await nursery.start(engine_server)
-            log.info(
-                "engine api listening on %s; started in %.1f s", " ".join(binds), time.monotonic() - started
-            )
-            if public is not None:
-                public_binds = await nursery.start(serve_public_api, api, public, stopped)
-                log.info("json-rpc (eth_, no auth) listening on %s", " ".join(public_binds))
-            if producer is not None:
-                dev = DevProducer(binds[0], secret, genesis.config, producer)
-                nursery.start_soon(dev.run, stopped)
-                log.info("dev block producer: one block every %s s", producer.slot_seconds)
-
+    genesis_json = load_genesis(genesis_path)
+    workers = WorkerPools(config_from_geth_genesis(genesis_json.get("config", {})))
     try:
-        trio.run(main)
+        genesis = build_genesis(genesis_json)
+        datadir.mkdir(parents=True, exist_ok=True)
+        secret_path = jwt_secret if jwt_secret is not None else datadir / "jwt.hex"
+        secret, created = load_or_create_secret(secret_path)
+        log.info("jwt secret %s path=%s", "created" if created else "loaded", secret_path.resolve())
+        blockchain, store = open_chain(datadir, genesis)
+        try:
+            head = blockchain.chain.head_hash()
+            head_header = blockchain.header(head) if head else None
+            log.info(
+                "chain chain_id=%d genesis=0x%s head=0x%s number=%s",
+                genesis.config.chain_id,
+                genesis.block_hash.hex(),
+                head.hex() if head else "-",
+                head_header.block_number if head_header else "-",
+            )
+            log.info("store opened at %.1f s", time.monotonic() - started)
+            workers.wait_ready(started)
+            freeze_live_objects()
+            tx_pool = TxPool(genesis.config.chain_id, public.pool if public is not None else None)
+            api = EngineApi(blockchain, workers.merkleizer, workers.later_parts, tx_pool)
+            trio.run(_serve_apis, api, genesis, secret, host, port, limits, public, producer, started)
+        finally:
+            store.close()
     finally:
-        pool.close()
-        later_parts.close()
-        store.close()
+        workers.close()
         log.info("stopped; store closed, worker processes stopped")
+
+
+async def _serve_apis(
+    api: EngineApi,
+    genesis: Genesis,
+    secret: bytes,
+    host: str,
+    port: int,
+    limits: HttpLimits,
+    public: PublicRpcOptions | None,
+    producer: DevProducerOptions | None,
+    started: float,
+) -> None:
+    """The Engine API server (and the public one, and the dev producer) until SIGINT/SIGTERM."""
+    stopped = trio.Event()
+
+    async def engine_server(task_status: trio.TaskStatus[list[str]]) -> None:
+        await serve_engine_api(
+            api.context.blockchain,
+            secret,
+            host,
+            port,
+            limits,
+            api.context.merkleizer,
+            api.context.later_parts,
+            task_status,
+            api=api,
+        )
+        stopped.set()  # SIGINT/SIGTERM: the public server follows
+
+    async with trio.open_nursery() as nursery:
+        log.info("starting the HTTP server on %s:%d", host, port)
+        binds = await nursery.start(engine_server)
+        log.info("engine api listening on %s; started in %.1f s", " ".join(binds), time.monotonic() - started)
+        if public is not None:
+            public_binds = await nursery.start(serve_public_api, api, public, stopped)
+            log.info("json-rpc (eth_, no auth) listening on %s", " ".join(public_binds))
+        if producer is not None:
+            dev = DevProducer(binds[0], secret, genesis.config, producer)
+            nursery.start_soon(dev.run, stopped)
+            log.info("dev block producer: one block every %s s", producer.slot_seconds)

@@ -18,6 +18,7 @@ from typing import Any
 import rlp
 from eth.abc import BlockAPI, SignedTransactionAPI
 from eth.constants import EMPTY_UNCLE_HASH
+from eth.exceptions import UnrecognizedTransactionType
 from eth.vm.forks.cancun.constants import BLOB_TX_TYPE
 from eth.vm.forks.shanghai.withdrawals import Withdrawal
 from eth_hash.auto import keccak
@@ -43,6 +44,11 @@ def decode_transactions(block_class: type, raw: Sequence[bytes]) -> list[SignedT
     for index, tx in enumerate(raw):
         try:
             transactions.append(builder.decode(tx))
+        except UnrecognizedTransactionType as exc:  # a type the fork does not have, as Blockchain.decode says
+            raise BlockRejected(
+                Rule.UNSUPPORTED_TRANSACTION_TYPE,
+                f"transaction {index}: type {exc.args[0]} is not of this fork",
+            ) from None
         except Exception as exc:  # py-evm raises several kinds for undecodable input
             raise BlockRejected(Rule.MALFORMED_TRANSACTION, f"transaction {index}: {exc}") from None
     return transactions

@@ -90,8 +90,12 @@ class LaterPartPool:
             self._worker = WorkerProcess("balrex-later-part", self.handler_class)
         return self._worker
 
+    def launch(self) -> None:
+        """Start the worker process without waiting for it (its imports overlap the caller's work)."""
+        self._live()
+
     def start(self) -> None:
-        """Start the worker and wait until it answers (else the first block pays for starting Python)."""
+        """Start the worker (unless launched) and wait until it answers (else the first block pays for it)."""
         self._live().wait_ready()
 
     @property

@@ -104,8 +104,13 @@ class MerkleWorkerPool:
     def _spawn(index: int) -> WorkerProcess:
         return WorkerProcess(f"balrex-merkle-{index}", MerkleWorker, niceness=NICENESS)
 
+    def launch(self) -> None:
+        """Start every worker process without waiting for it (its imports overlap the caller's work)."""
+        for index in range(self.size):
+            self._worker(index)
+
     def start(self) -> None:
-        """Start every worker and wait until each has imported its code and answers.
+        """Start every worker (unless launched) and wait until each has imported its code and answers.
 
         Else the first block would pay for starting Python in every worker.
         """

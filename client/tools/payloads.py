@@ -46,6 +46,7 @@ _BASE_FEE, _BLOB_GAS_USED, _EXCESS_BLOB_GAS, _BEACON_ROOT = 15, 17, 18, 19
 _REQUESTS_HASH, _BAL_HASH, _SLOT_NUMBER = 20, 21, 22
 _BLOB_TX_TYPE = 3
 _BLOB_HASHES_FIELD = 10  # blob_versioned_hashes in an EIP-4844 transaction
+_NETWORK_FORM_FIELDS = 4  # an EIP-4844 transaction with its blobs, commitments and proofs
 ZERO_HASH_HEX = "0x" + "00" * 32
 
 
@@ -130,10 +131,7 @@ def build_payload(
         raise PayloadSourceError(f"not a block RLP with withdrawals: {exc}") from None
     transactions = [tx if isinstance(tx, bytes) else rlp.encode(tx) for tx in raw_transactions]
     versioned_hashes = [
-        blob_hash
-        for tx in transactions
-        if tx[0] == _BLOB_TX_TYPE
-        for blob_hash in rlp.decode(tx[1:])[_BLOB_HASHES_FIELD]
+        blob_hash for tx in transactions if tx[0] == _BLOB_TX_TYPE for blob_hash in _blob_hashes(tx)
     ]
     block_hash = keccak(rlp.encode(header))
     payload: dict[str, Any] = {
@@ -188,6 +186,20 @@ def build_payload(
     )
 
 
+def _blob_hashes(blob_tx: bytes) -> list[bytes]:
+    """An EIP-4844 transaction's versioned hashes, also from its network form.
+
+    A block may (invalidly) hold the network form, ``[tx, blobs, commitments,
+    proofs]``: a consensus client would still send it, with the hashes the
+    wrapped transaction names, and the node must refuse it.
+    """
+    fields = rlp.decode(blob_tx[1:])
+    if len(fields) == _NETWORK_FORM_FIELDS and isinstance(fields[0], list):
+        fields = fields[0]
+    hashes: list[bytes] = fields[_BLOB_HASHES_FIELD]
+    return hashes
+
+
 def block_timestamp(block_rlp: bytes) -> int:
     """The header timestamp of a block RLP (what picks its fork)."""
     try:
@@ -208,11 +220,14 @@ def payload_for_block(
     return build_payload(block_rlp, fork, bal_rlp, requests, check_bal_hash)
 
 
-def fixture_block_payload(config: ChainConfig, block: dict[str, Any]) -> EnginePayload:
+def fixture_block_payload(
+    config: ChainConfig, block: dict[str, Any], requests: Sequence[bytes] = ()
+) -> EnginePayload:
     """One block of an EF ``blockchain_test``: its ``rlp`` and, from Amsterdam on, its BAL.
 
     A block the fixture expects invalid keeps its BAL in ``rlp_decoded`` and may
-    carry one that does not hash to its header: it is sent as it is.
+    carry one that does not hash to its header: it is sent as it is. The file
+    has no execution requests: ``requests`` are the caller's candidates.
     """
     expect_invalid = "expectException" in block
     bal_json = block.get("blockAccessList", block.get("rlp_decoded", {}).get("blockAccessList"))
@@ -226,7 +241,7 @@ def fixture_block_payload(config: ChainConfig, block: dict[str, Any]) -> EngineP
         block_rlp = bytes.fromhex(block["rlp"].removeprefix("0x"))
     except (KeyError, ValueError) as exc:
         raise PayloadSourceError(f"no block RLP: {exc}") from None
-    return payload_for_block(config, block_rlp, bal_rlp, check_bal_hash=not expect_invalid)
+    return payload_for_block(config, block_rlp, bal_rlp, requests, check_bal_hash=not expect_invalid)
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,20 @@ from typing import Any
 
 import pytest
 import rlp
-from engine_pass import EnginePassError, engine_test_calls, fixture_genesis, run_engine_pass
+from engine_pass import (
+    SHARED_NODE,
+    EnginePassError,
+    blockchain_test_calls,
+    engine_test_calls,
+    fixture_genesis,
+    node_group,
+    run_engine_pass,
+)
 from fixture_files import first_test
 from outcomes import Outcomes
 
 from client.chain_config import config_from_fixture
+from client.requests import requests_hash
 from client.tools.payloads import build_payload, fixture_block_payload
 
 TWO_BLOCKS = (
@@ -124,3 +133,74 @@ def test_engine_pass_runs_both_formats_and_fails_a_wrong_head(tmp_path: Path) ->
     wrong_head["lastblockhash"] = wrong_head["genesisBlockHeader"]["hash"]
     with pytest.raises(EnginePassError, match="lastblockhash"):
         run_engine_pass(wrong_head, Outcomes())
+
+
+def test_tests_of_one_genesis_are_one_group_and_another_config_is_another() -> None:
+    test = first_test(*TWO_BLOCKS)
+    same = copy.deepcopy(test)
+    same["blocks"] = same["blocks"][:1]
+    same["lastblockhash"] = same["blocks"][0]["blockHeader"]["hash"]
+    assert node_group(same) == node_group(test)
+    other_chain = copy.deepcopy(test)
+    other_chain["config"]["chainid"] = "0x2"
+    assert node_group(other_chain) != node_group(test)
+
+
+@pytest.mark.integration
+def test_a_shared_node_serves_each_test_from_the_genesis_and_a_failure_retires_it() -> None:
+    """Two blocks, then block 1 alone (a reorg back to its head), then the two again: one node.
+
+    A test that fails (a wrong ``lastblockhash``) stops the node; the next test starts another.
+    """
+    two_blocks = first_test(*TWO_BLOCKS)
+    one_block = copy.deepcopy(two_blocks)
+    one_block["blocks"] = one_block["blocks"][:1]
+    one_block["lastblockhash"] = one_block["blocks"][0]["blockHeader"]["hash"]
+    outcomes = Outcomes()
+    try:
+        for test in (two_blocks, one_block, two_blocks):
+            run_engine_pass(test, outcomes)
+        assert outcomes.node_starts == 1
+        assert outcomes.valid_blocks == 5
+        wrong_head = copy.deepcopy(one_block)
+        wrong_head["lastblockhash"] = two_blocks["lastblockhash"]
+        with pytest.raises(EnginePassError, match="lastblockhash"):
+            run_engine_pass(wrong_head, outcomes)
+        run_engine_pass(two_blocks, outcomes)
+        assert outcomes.node_starts == 2
+    finally:
+        SHARED_NODE.close()
+
+
+@pytest.mark.parametrize(
+    ("relative", "request_type"),
+    [
+        ("for_prague/prague/eip6110_deposits/eip_mainnet/eip_6110.json", 0),
+        ("for_prague/prague/eip7002_el_triggerable_withdrawals/eip_mainnet/eip_7002.json", 1),
+        ("for_prague/prague/eip7251_consolidations/eip_mainnet/eip_7251.json", 2),
+    ],
+)
+def test_requests_a_blockchain_test_commits_to_are_derived_and_sent(relative: str, request_type: int) -> None:
+    """No skip: the block's requests come from executing it here, and they hash to its requestsHash."""
+    test = first_test("for_prague.tar.gz", relative)
+    calls = blockchain_test_calls(test)
+    sent = [c.new_payload[1][3] for c in calls if c.new_payload is not None]
+    assert any(sent), "the fixture's blocks commit to no requests: pick another"
+    types = {int(request[2:4], 16) for requests in sent for request in requests}
+    assert request_type in types
+    for call, block in zip(calls, test["blocks"], strict=True):
+        assert call.new_payload is not None
+        requests = [bytes.fromhex(r[2:]) for r in call.new_payload[1][3]]
+        assert "0x" + requests_hash(requests).hex() == block["blockHeader"]["requestsHash"]
+
+
+def test_requests_that_do_not_match_the_commitment_fail_the_harness() -> None:
+    test = copy.deepcopy(
+        first_test("for_prague.tar.gz", "for_prague/prague/eip6110_deposits/eip_mainnet/eip_6110.json")
+    )
+    header_items = rlp.decode(bytes.fromhex(test["blocks"][0]["rlp"][2:]))
+    header_items[0][20] = b"\x22" * 32  # requestsHash: no execution can give this
+    test["blocks"][0]["rlp"] = "0x" + rlp.encode(header_items).hex()
+    # balrex's own import refuses the block (its requests hash differs): the harness fails the test
+    with pytest.raises(EnginePassError, match="execution requests: block 1 does not execute here"):
+        blockchain_test_calls(test)

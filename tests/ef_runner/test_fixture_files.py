@@ -59,3 +59,18 @@ def test_selection_by_fragment_and_every_nth_file(tmp_path: Path) -> None:
     thinned = collect_cases(tmp_path, only=["keep"], every=2)
     assert [c.path.name for c in thinned][::2] == ["f1.json", "f5.json"]
     assert thinned[0].short_id == "keep/f1[case1a]"
+
+
+def test_group_of_puts_each_files_tests_of_a_group_together_in_first_seen_order(tmp_path: Path) -> None:
+    tests = {
+        "t[a1]": {"g": "a"},
+        "t[b1]": {"g": "b"},
+        "t[a2]": {"g": "a"},
+        "t[c1]": {"g": "c"},
+        "t[b2]": {"g": "b"},
+    }
+    (tmp_path / "f.json").write_text(json.dumps(tests))
+    natural = [c.name for c in collect_cases(tmp_path)]
+    assert natural == list(tests)
+    grouped = [c.name for c in collect_cases(tmp_path, group_of=lambda test: test["g"])]
+    assert grouped == ["t[a1]", "t[a2]", "t[b1]", "t[b2]", "t[c1]"]

@@ -66,6 +66,9 @@ def test_default_dev_genesis_node(start_node: Any) -> None:
 def test_prague_payload_on_a_cancun_node_is_unsupported_fork(start_node: Any) -> None:
     test = load_fixture(*TEN_BLOCKS)
     node = start_node(genesis_from_fixture(test))
+    # only Amsterdam blocks take the BAL path: a Cancun chain starts no worker process
+    assert not node.children()
+    assert "no worker processes: the chain schedules no fork with block access lists" in node.log()
     method, params = Payload(test["blocks"][0]["rlp"]).new_payload()
     assert method == "engine_newPayloadV3"
     try:

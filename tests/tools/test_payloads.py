@@ -177,3 +177,16 @@ def test_cli_writes_jsonl_and_refuses_what_is_not_a_chain(tmp_path: Path) -> Non
     not_a_chain.write_text('{"x": {"no": "blocks"}}')
     result = runner.invoke(app, ["payloads", str(not_a_chain), "--out", str(out)])
     assert result.exit_code == 1 and "not an EF blockchain_test fixture" in result.output
+
+
+def test_a_blob_transaction_in_network_form_is_sent_with_the_hashes_it_wraps() -> None:
+    """The block is invalid (blobs in a block), but a consensus client would send it: the node refuses it."""
+    test = first_test(
+        "for_cancun.tar.gz",
+        "for_cancun/cancun/eip4844_blobs/blob_txs_full/reject_valid_full_blob_in_block_rlp.json",
+    )
+    block = test["blocks"][0]
+    assert "expectException" in block
+    payload = fixture_block_payload(config_from_fixture(test["network"], test["config"]), block)
+    assert payload.versioned_hashes, "the wrapped transaction's blob hashes"
+    assert all(h[0] == 1 for h in payload.versioned_hashes)  # KZG version byte
