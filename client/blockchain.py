@@ -158,7 +158,7 @@ class Blockchain:
             encoded.number,
             encoded.header_rlp,
             encoded.body_rlp,
-            rlp.encode([receipt.encode() for receipt in execution.receipts]),
+            rlp.encode(list(execution.encoded_receipts)),
             bal_rlp=execution.block_access_list_rlp,
             transaction_hashes=tuple(tx.hash for tx in prepared.block.transactions),
         )

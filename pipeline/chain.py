@@ -17,6 +17,7 @@ block (:class:`PreparedBlock`), what executing it produced
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI
@@ -25,6 +26,7 @@ from bal import BlockAccessList, encode_bal
 from bal.deltas import AccountDelta
 from storage import EncodedBlock, FlatChanges, StateWrites, Store
 
+from .receipts import encode_receipt
 from .state_source import StateSource
 from .timings import StageTimings
 
@@ -65,6 +67,11 @@ class BlockExecution:
     def block_access_list_rlp(self) -> bytes | None:
         """The executed BAL's RLP (``encode_bal`` encodes a BAL once and keeps it on the BAL)."""
         return None if self.block_access_list is None else encode_bal(self.block_access_list)
+
+    @cached_property
+    def encoded_receipts(self) -> tuple[bytes, ...]:
+        """Each receipt's ``encode()``, computed once for the receipts root and the store (``receipts``)."""
+        return tuple(map(encode_receipt, self.receipts))
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def check_execution_results(header: BlockHeaderAPI, execution: BlockExecution) -
         Rule.GAS_USED_MISMATCH,
         f"execution used {execution.gas_used}, header says {header.gas_used}",
     )
-    receipts_root = ordered_trie_root(receipt.encode() for receipt in execution.receipts)
+    receipts_root = ordered_trie_root(execution.encoded_receipts)
     require(receipts_root == header.receipt_root, Rule.RECEIPTS_ROOT_MISMATCH, "")
     require(execution.bloom == header.bloom, Rule.LOGS_BLOOM_MISMATCH, "")
     if execution.blob_gas_used is not None:

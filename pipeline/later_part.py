@@ -7,9 +7,15 @@ execution is Python, and threads share one interpreter lock (pipeline.md §4).
 With the merkleizer's worker that makes three busy processes on two cores for
 part of each block; the operating system shares the cores, and the split
 point (:attr:`LaterPartPool.first_share` of the transactions stay here, the
-rest, the *later part*, go) is a measured choice, not a derived one: the node's process also
-runs the system calls, withdrawals and checks, and the worker has to decode
-the block and catch its store up first.
+rest, the *later part*, go) is measured, block by block: the worker has to
+decode the block and catch its store up first and reads the state without
+the warmer, the node's process shares its interpreter with the warmer, and
+how fast each side runs depends on what else the machine runs. After each
+split block the pool moves the share towards the one at which both parts
+would have finished together (:func:`balanced_share`, from the two parts'
+measured rates), so the node's process neither waits for the worker nor
+keeps it waiting. The split never changes a verdict (the merged BAL is
+checked like a single run's), only when the parts finish.
 
 :class:`RemotePart` is the bridge: a trio task sends the request and waits
 for the reply, the executor's thread (which cannot await) blocks on
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from dataclasses import dataclass
 
 from bal import BlockAccessList, synthesize_deltas
@@ -39,6 +46,25 @@ from .processes import Handler, WorkerProcess
 # Below this many transactions a block runs in one part: the round trip and the
 # worker's decoding would cost about what the split saves.
 MIN_TRANSACTIONS = 8
+# The share of a block's transactions the node's process runs moves this far towards the
+# balanced one after each split block (one slow block on a shared machine does not swing it)...
+SHARE_SMOOTHING = 0.3
+# ... and stays within these bounds, so neither side is ever left with (almost) nothing.
+MIN_FIRST_SHARE = 0.2
+MAX_FIRST_SHARE = 0.8
+
+
+def balanced_share(first: int, first_seconds: float, later: int, later_seconds: float) -> float | None:
+    """The share of transactions the first part should take for both parts to end together.
+
+    Each part's rate (transactions per second) is measured from when the block
+    started to when the part was done; None if a part took no measurable time.
+    """
+    if first_seconds <= 0 or later_seconds <= 0 or first <= 0 or later <= 0:
+        return None
+    first_rate = first / first_seconds
+    later_rate = later / later_seconds
+    return first_rate / (first_rate + later_rate)
 
 
 @dataclass(frozen=True)
@@ -84,6 +110,14 @@ class LaterPartPool:
         if count < self.min_transactions or not isinstance(chain.store, RocksStore):
             return None
         return min(count - 1, max(1, round(count * self.first_share)))
+
+    def observe(self, first: int, first_seconds: float, later: int, later_seconds: float) -> None:
+        """Move :attr:`first_share` towards the balanced share of the block just split."""
+        balanced = balanced_share(first, first_seconds, later, later_seconds)
+        if balanced is None:
+            return
+        moved = self.first_share + SHARE_SMOOTHING * (balanced - self.first_share)
+        self.first_share = min(MAX_FIRST_SHARE, max(MIN_FIRST_SHARE, moved))
 
     def _live(self) -> WorkerProcess:
         if self._worker is None or not self._worker.alive():
@@ -142,6 +176,11 @@ class RemotePart:
         self._done = threading.Event()
         self._result: object | None = None
         self._error: BaseException | None = None
+        # For the pool's next split: when the part was sent, when it came back, how many it ran.
+        self._pool: LaterPartPool | None = None
+        self._sent = 0.0
+        self._returned = 0.0
+        self._later_count = 0
 
     async def fetch(
         self,
@@ -152,15 +191,25 @@ class RemotePart:
         bal: BlockAccessList,
     ) -> None:
         """The trio task: run the part; keep its error for the executor instead of raising it."""
+        self._pool = pool
+        self._later_count = prepared.transaction_count - self.first
+        self._sent = time.perf_counter()
         try:
             self._result = await pool.run(chain, prepared, block_rlp, bal, self.first)
+            self._returned = time.perf_counter()
         except Exception as exc:
             self._error = exc
         finally:
             self._done.set()
 
     def result(self) -> object:
+        """The part's answer, once the executor's own part is done (it tells the pool both parts' times)."""
+        first_done = time.perf_counter()
         self._done.wait()
         if self._result is None:
             raise LaterPartFailed(f"the later part did not come back: {self._error or 'cancelled'}")
+        if self._pool is not None:
+            self._pool.observe(
+                self.first, first_done - self._sent, self._later_count, self._returned - self._sent
+            )
         return self._result

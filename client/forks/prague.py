@@ -24,12 +24,13 @@ from eth_utils.toolz import merge
 
 from ..requests import deposit_requests
 from .creates import CREATE_OPCODES
+from .jump_analysis import SharedJumpAnalysis
 from .precompiles import NATIVE_PRAGUE_PRECOMPILES
 from .store_mixins import OriginIsDepthZero, StoreExecution, StoreState, with_header
 from .system_calls import SystemCalls
 
 
-class PragueStoreComputation(OriginIsDepthZero, PragueComputation):
+class PragueStoreComputation(SharedJumpAnalysis, OriginIsDepthZero, PragueComputation):
     _precompiles = merge(PragueComputation.get_precompiles(), NATIVE_PRAGUE_PRECOMPILES)
     opcodes = merge(PRAGUE_OPCODES, CREATE_OPCODES)
 

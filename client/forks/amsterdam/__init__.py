@@ -33,6 +33,7 @@ from bal.deltas import AccountDelta
 from bal.recorder import BalRecorder
 from pipeline.chain import LaterPart
 
+from ...senders import recover_senders
 from ..osaka import BalrexOsakaVM
 from .headers import AmsterdamBlock
 from .later_part import BlockGas, PartResult, TransactionOutcome
@@ -111,6 +112,7 @@ class BalrexAmsterdamVM(BalrexOsakaVM):
         recorder = BalRecorder(after_index=first)
         db.start_recording(recorder)
         db.apply_deltas(start)
+        recover_senders(transactions)
         outcomes = tuple(
             self._run_transaction(index, transaction) for index, transaction in enumerate(transactions, first)
         )
