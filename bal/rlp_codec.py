@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 
 import rlp
 from eth_hash.auto import keccak
-from rlp.codec import encode_raw, length_prefix
 from rlp.exceptions import DecodingError
 
 from .errors import (
@@ -32,6 +31,7 @@ from .errors import (
     NonCanonicalInteger,
     WrongShape,
 )
+from .rlp_items import rlp_int, rlp_list, rlp_string
 from .types import (
     ADDRESS_BYTES,
     INDEX_BYTES,
@@ -52,43 +52,27 @@ T = TypeVar("T")
 # --- encoding -------------------------------------------------------------------
 
 
-# Written out by hand rather than through ``rlp.encode``: pyrlp infers a sedes
-# for every integer, which made encoding a 200-transaction BAL take 26 ms.
-
-
-def _int(value: int) -> bytes:
-    if value == 0:
-        return b"\x80"
-    if value < 0x80:
-        return bytes((value,))
-    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
-    return bytes((0x80 + len(raw),)) + raw  # at most 32 bytes
-
-
-def _list(items: list[bytes]) -> bytes:
-    payload = b"".join(items)
-    prefix: bytes = length_prefix(len(payload), 0xC0)  # pyrlp is untyped
-    return prefix + payload
+# Written out directly (``bal.rlp_items``), not through ``rlp.encode``.
 
 
 def _pair(index: int, payload: bytes) -> bytes:
-    return _list([_int(index), payload])
+    return rlp_list([rlp_int(index), payload])
 
 
 def _slot_changes(slot_changes: SlotChanges) -> bytes:
-    changes = [_pair(c.block_access_index, _int(c.post_value)) for c in slot_changes.changes]
-    return _list([_int(slot_changes.slot), _list(changes)])
+    changes = [_pair(c.block_access_index, rlp_int(c.post_value)) for c in slot_changes.changes]
+    return rlp_list([rlp_int(slot_changes.slot), rlp_list(changes)])
 
 
 def _encode_account(account: AccountChanges) -> bytes:
-    return _list(
+    return rlp_list(
         [
-            encode_raw(account.address),
-            _list([_slot_changes(sc) for sc in account.storage_changes]),
-            _list([_int(slot) for slot in account.storage_reads]),
-            _list([_pair(c.block_access_index, _int(c.post_balance)) for c in account.balance_changes]),
-            _list([_pair(c.block_access_index, _int(c.post_nonce)) for c in account.nonce_changes]),
-            _list([_pair(c.block_access_index, encode_raw(c.new_code)) for c in account.code_changes]),
+            rlp_string(account.address),
+            rlp_list([_slot_changes(sc) for sc in account.storage_changes]),
+            rlp_list([rlp_int(slot) for slot in account.storage_reads]),
+            rlp_list([_pair(c.block_access_index, rlp_int(c.post_balance)) for c in account.balance_changes]),
+            rlp_list([_pair(c.block_access_index, rlp_int(c.post_nonce)) for c in account.nonce_changes]),
+            rlp_list([_pair(c.block_access_index, rlp_string(c.new_code)) for c in account.code_changes]),
         ]
     )
 
@@ -101,7 +85,7 @@ def encode_bal(bal: BlockAccessList) -> bytes:
     """
     encoded = bal._rlp
     if encoded is None:
-        encoded = _list([_encode_account(a) for a in bal.accounts])
+        encoded = rlp_list([_encode_account(a) for a in bal.accounts])
         object.__setattr__(bal, "_rlp", encoded)  # the dataclass is frozen; its cache is not
     return encoded
 
@@ -144,9 +128,7 @@ def _as_address(item: Any, where: str) -> bytes:
     return raw
 
 
-def _indexed(
-    items: Any, where: str, build: Callable[[int, Any, str], T]
-) -> tuple[T, ...]:
+def _indexed(items: Any, where: str, build: Callable[[int, Any, str], T]) -> tuple[T, ...]:
     """Decode a list of ``[blockAccessIndex, payload]`` pairs."""
     out = []
     for i, pair in enumerate(_as_list(items, where)):

@@ -13,49 +13,31 @@ the bytes against py-evm's ``receipt.encode()``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from eth.abc import ReceiptAPI
-from rlp.codec import length_prefix
 
-STRING_OFFSET = 0x80
-LIST_OFFSET = 0xC0
+from bal.rlp_items import rlp_list, rlp_string
+
 BLOOM_BYTES = 256
 TOPIC_BYTES = 32
 
 
-def _string(value: bytes) -> bytes:
-    """RLP of a byte string."""
-    if len(value) == 1 and value[0] < STRING_OFFSET:
-        return value
-    prefix: bytes = length_prefix(len(value), STRING_OFFSET)
-    return prefix + value
-
-
-def _list(encoded_items: Iterable[bytes]) -> bytes:
-    """RLP of a list whose items are already encoded."""
-    payload = b"".join(encoded_items)
-    prefix: bytes = length_prefix(len(payload), LIST_OFFSET)
-    return prefix + payload
-
-
 def _topic(topic: int) -> bytes:
     # py-evm's topics are 32-byte big-endian integers (sedes uint32, fixed length).
-    return _string(topic.to_bytes(TOPIC_BYTES, "big"))
+    return rlp_string(topic.to_bytes(TOPIC_BYTES, "big"))
 
 
 def encode_receipt(receipt: ReceiptAPI) -> bytes:
     """``receipt.encode()``: the type byte of a typed receipt, then the RLP of its fields."""
     gas = receipt.gas_used
-    logs = _list(
-        _list((_string(log.address), _list(map(_topic, log.topics)), _string(log.data)))
+    logs = rlp_list(
+        rlp_list((rlp_string(log.address), rlp_list(map(_topic, log.topics)), rlp_string(log.data)))
         for log in receipt.logs
     )
-    body = _list(
+    body = rlp_list(
         (
-            _string(receipt.state_root),
-            _string(gas.to_bytes((gas.bit_length() + 7) // 8, "big")),
-            _string(receipt.bloom.to_bytes(BLOOM_BYTES, "big")),
+            rlp_string(receipt.state_root),
+            rlp_string(gas.to_bytes((gas.bit_length() + 7) // 8, "big")),
+            rlp_string(receipt.bloom.to_bytes(BLOOM_BYTES, "big")),
             logs,
         )
     )

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from rlp.codec import length_prefix
+from bal.rlp_items import LIST_OFFSET, STRING_OFFSET, rlp_list, rlp_string
 
 from .state import EMPTY_ROOT, AccountRecord, StateWrites, int_bytes, storage_key
 from .store import Space, Store, WriteBatch
@@ -87,15 +87,15 @@ class FlatChanges:
     def encode(self) -> bytes:
         """``rlp([[space, key, value] or [space, key] for a delete, ...], [cleared address, ...])``.
 
-        Written out directly (``_string``/``_list``): through pyrlp's sedes a
+        Written out directly (``bal.rlp_items``): through pyrlp's sedes a
         10,000-account genesis took seconds to encode and decode. The list's
         length tells a write from a delete.
         """
-        items = b"".join(
-            _list(_string(space) + _string(key) + (b"" if value is None else _string(value)))
+        items = (
+            rlp_list(map(rlp_string, (space, key) if value is None else (space, key, value)))
             for space, key, value in self.writes
         )
-        return _list(_list(items) + _list(b"".join(map(_string, self.cleared))))
+        return rlp_list((rlp_list(items), rlp_list(map(rlp_string, self.cleared))))
 
     @classmethod
     def decode(cls, data: bytes) -> FlatChanges:
@@ -124,19 +124,6 @@ class FlatChangesCorrupt(ValueError):
 
 
 _SPACES = {space.value: space for space in Space}
-_STRING, _LIST = 0x80, 0xC0
-
-
-def _string(value: bytes) -> bytes:
-    if len(value) == 1 and value[0] < _STRING:
-        return value
-    prefix: bytes = length_prefix(len(value), _STRING)  # pyrlp is untyped
-    return prefix + value
-
-
-def _list(payload: bytes) -> bytes:
-    prefix: bytes = length_prefix(len(payload), _LIST)
-    return prefix + payload
 
 
 def _payload(data: bytes, position: int, limit: int, is_list: bool) -> tuple[int, int]:
@@ -163,14 +150,14 @@ def _item(data: bytes, position: int, limit: int) -> tuple[bool, int, int]:
     if position >= limit:
         raise FlatChangesCorrupt("an RLP item is cut off")
     first = data[position]
-    if first < _STRING:
+    if first < STRING_OFFSET:
         start, end, is_list = position, position + 1, False
-    elif first < _LIST:
+    elif first < LIST_OFFSET:
         is_list, short = False, first < 0xB8
-        start, end = _bounds(data, position, first - _STRING if short else first - 0xB7, short)
+        start, end = _bounds(data, position, first - STRING_OFFSET if short else first - 0xB7, short)
     else:
         is_list, short = True, first < 0xF8
-        start, end = _bounds(data, position, first - _LIST if short else first - 0xF7, short)
+        start, end = _bounds(data, position, first - LIST_OFFSET if short else first - 0xF7, short)
     if end > limit:
         raise FlatChangesCorrupt("an RLP item runs past its list")
     return is_list, start, end
