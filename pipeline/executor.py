@@ -62,9 +62,10 @@ def _execute(
     # With a BAL given, its deltas drive the merkleizer: execution's are not needed.
     execution = chain.execute(prepared, source, with_deltas=given is None, later=later)
     check_executed_bal(header, execution, given)
-    check_execution_results(header, execution)
     if given is not None and execution.block_access_list is not None:
         # The check made the executed BAL the given one: keep the given, whose RLP
         # prepare already has (it hashed it), rather than encode the same list to store it.
+        # Replaced before the result checks, so the receipts they encode stay cached for the store.
         execution = replace(execution, block_access_list=given)
+    check_execution_results(header, execution)
     return execution
