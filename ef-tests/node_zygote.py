@@ -6,8 +6,9 @@ starts hundreds of nodes. The zygote imports what ``balrex node`` imports,
 once, while it has one thread and no event loop, then for each request forks
 a child that redirects its output to the node's log and runs the same entry
 point (``client.cli.app``) with the node's argv. Each child is a real node
-process: its own data dir, port, trio loop and spawned worker processes
-(those are fresh interpreters, as always); only the import is shared.
+process: its own data dir, port, trio loop and worker processes (forked by
+the node itself while it has one thread, as every node does:
+``pipeline.processes``); only the import is shared.
 
 Protocol (text lines on the zygote's stdin and stdout): a request is a JSON
 object ``{"argv": [...], "log": path}``; the answer is the child's pid.

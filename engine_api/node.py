@@ -115,8 +115,9 @@ class WorkerPools:
     """The BAL path's worker processes (merkleizer, later part); none for a chain that never takes it.
 
     Only Amsterdam blocks (newPayloadV5, with a BAL) use them: a chain whose
-    config schedules no such fork would start processes, each importing py-evm
-    for seconds of CPU, that no block can ever call.
+    config schedules no such fork would start processes that no block can ever
+    call. They are launched first thing, while the node has one thread, so they
+    are forked (``pipeline.processes``) and ready in a fraction of a second.
     """
 
     def __init__(self, config: ChainConfig) -> None:

@@ -25,6 +25,7 @@ import os
 import pickle
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Protocol
 
 import trio
@@ -112,14 +113,31 @@ def serve(conn: Connection, handler_class: type[Handler], niceness: int) -> None
         handler.close()
 
 
+def _can_fork() -> bool:
+    """Whether this process has a single thread (OS threads, not only Python's): then fork, else spawn.
+
+    A spawned worker starts a fresh interpreter and imports py-evm: one to two
+    seconds of CPU before it answers, which dominated a node's start-up. A
+    forked one has the parent's imports at once. Forking is only safe when no
+    other thread can hold a lock the child would inherit (RocksDB's background
+    threads, an executor's threads, a running event loop), hence the count.
+    The node launches its pools first thing, single-threaded; anything started
+    later, or beside an open store, is spawned as before.
+    """
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # not Linux: never guess
+        return False
+
+
 class WorkerProcess:
-    """One worker process running ``handler_class`` (spawned: no state inherited from the node)."""
+    """One worker process running ``handler_class`` (forked when that is safe, else spawned)."""
 
     def __init__(self, name: str, handler_class: type[Handler], *, niceness: int = 0) -> None:
         """``niceness``: added to the worker's scheduling niceness (a lower priority for work with slack)."""
-        context = multiprocessing.get_context("spawn")
+        context = multiprocessing.get_context("fork") if _can_fork() else multiprocessing.get_context("spawn")
         self.conn, child = context.Pipe()
-        self.process = context.Process(
+        self.process: BaseProcess = context.Process(
             target=serve, args=(child, handler_class, niceness), name=name, daemon=True
         )
         self.process.start()

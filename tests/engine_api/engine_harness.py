@@ -170,15 +170,16 @@ class Node:
     def children(self) -> dict[int, str]:
         """The node's live worker processes (merkleizer, later part): pid -> /proc state letter.
 
-        Workers are the node's children started by multiprocessing's ``spawn_main``
-        (its resource tracker, another child, is not a worker and ends with the node).
+        Workers are the node's children, forked (the node's own command line) or
+        started by multiprocessing's ``spawn_main``; a spawn's resource tracker, another
+        child, is not a worker and ends with the node.
         """
         assert self.process is not None
         found = {}
         for stat_file in Path("/proc").glob("[0-9]*/stat"):
             try:
                 fields = stat_file.read_text().rsplit(")", 1)[1].split()
-                if b"spawn_main" not in (stat_file.parent / "cmdline").read_bytes():
+                if b"resource_tracker" in (stat_file.parent / "cmdline").read_bytes():
                     continue
             except OSError:
                 continue  # the process ended while we looked
