@@ -36,6 +36,8 @@ from client.tools.payloads import SendError, json_rpc, post_request
 from engine_api.auth import load_or_create_secret, make_token
 
 BALREX = Path(sys.executable).with_name("balrex")
+# The free port is chosen before the node binds it: another process may take it meanwhile.
+PORT_ATTEMPTS = 3
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 20.0
 
@@ -109,32 +111,49 @@ def running_node(genesis: dict[str, Any], zygote: Zygote | None = None) -> Itera
         genesis_path = root / "genesis.json"
         genesis_path.write_text(json.dumps(genesis))
         secret, _ = load_or_create_secret(root / "jwt.hex")
-        port = _free_port()
         log_path = root / "node.log"
-        command = [
-            str(BALREX), "node", "--datadir", str(root / "data"), "--authrpc.port", str(port),
-            "--authrpc.jwtsecret", str(root / "jwt.hex"), "--genesis", str(genesis_path),
-        ]  # fmt: skip
-        started = time.monotonic()
-        process: NodeHandle
-        if zygote is not None:
-            process = zygote.fork_node(command[1:], log_path)
-        else:
-            with log_path.open("wb") as log:
-                process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        node = NodeProcess(process, f"http://127.0.0.1:{port}", secret, log_path, 0.0)
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            port = _free_port()
+            command = [
+                str(BALREX), "node", "--datadir", str(root / "data"), "--authrpc.port", str(port),
+                "--authrpc.jwtsecret", str(root / "jwt.hex"), "--genesis", str(genesis_path),
+            ]  # fmt: skip
+            started = time.monotonic()
+            process: NodeHandle
+            if zygote is not None:
+                process = zygote.fork_node(command[1:], log_path)
+            else:
+                with log_path.open("ab") as log:
+                    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            node = NodeProcess(process, f"http://127.0.0.1:{port}", secret, log_path, 0.0)
+            try:
+                _wait_until_answering(node, started)
+            except PortTaken:
+                _stop(process)
+                if attempt == PORT_ATTEMPTS:
+                    raise
+                continue
+            except BaseException:
+                _stop(process)
+                raise
+            break
         try:
-            _wait_until_answering(node, started)
             node.start_seconds = time.monotonic() - started
             yield node
         finally:
             _stop(process)
 
 
+class PortTaken(EnginePassError):
+    """Another process bound the free port between our choosing it and the node binding it."""
+
+
 def _wait_until_answering(node: NodeProcess, started: float) -> None:
     while time.monotonic() - started < START_TIMEOUT_S:
         if not node.alive():
-            raise EnginePassError(f"node exited with {node.process.returncode}:\n{node.log_tail()}")
+            tail = node.log_tail()
+            error = PortTaken if "Address already in use" in tail else EnginePassError
+            raise error(f"node exited with {node.process.returncode}:\n{tail}")
         try:
             node.call("eth_chainId", [])
             return

@@ -46,7 +46,6 @@ _BASE_FEE, _BLOB_GAS_USED, _EXCESS_BLOB_GAS, _BEACON_ROOT = 15, 17, 18, 19
 _REQUESTS_HASH, _BAL_HASH, _SLOT_NUMBER = 20, 21, 22
 _BLOB_TX_TYPE = 3
 _BLOB_HASHES_FIELD = 10  # blob_versioned_hashes in an EIP-4844 transaction
-_NETWORK_FORM_FIELDS = 4  # an EIP-4844 transaction with its blobs, commitments and proofs
 ZERO_HASH_HEX = "0x" + "00" * 32
 
 
@@ -190,14 +189,16 @@ def _blob_hashes(blob_tx: bytes) -> list[bytes]:
     """An EIP-4844 transaction's versioned hashes, also from its network form.
 
     A block may (invalidly) hold the network form, ``[tx, blobs, commitments,
-    proofs]``: a consensus client would still send it, with the hashes the
-    wrapped transaction names, and the node must refuse it.
+    proofs]`` (EIP-4844) or ``[tx, wrapper version, blobs, commitments, cell
+    proofs]`` (EIP-7594): a consensus client would still send it, with the
+    hashes the wrapped transaction names, and the node must refuse it. A
+    transaction too short to name any is sent with none, for the node to judge.
     """
     fields = rlp.decode(blob_tx[1:])
-    if len(fields) == _NETWORK_FORM_FIELDS and isinstance(fields[0], list):
+    if fields and isinstance(fields[0], list):  # a network form: the transaction comes first
         fields = fields[0]
-    hashes: list[bytes] = fields[_BLOB_HASHES_FIELD]
-    return hashes
+    hashes = fields[_BLOB_HASHES_FIELD] if len(fields) > _BLOB_HASHES_FIELD else []
+    return hashes if isinstance(hashes, list) else []
 
 
 def block_timestamp(block_rlp: bytes) -> int:

@@ -179,11 +179,15 @@ def test_cli_writes_jsonl_and_refuses_what_is_not_a_chain(tmp_path: Path) -> Non
     assert result.exit_code == 1 and "not an EF blockchain_test fixture" in result.output
 
 
-def test_a_blob_transaction_in_network_form_is_sent_with_the_hashes_it_wraps() -> None:
+@pytest.mark.parametrize(
+    "archive",
+    ["for_cancun", "for_osaka"],  # EIP-4844's network form, and EIP-7594's with its wrapper version
+)
+def test_a_blob_transaction_in_network_form_is_sent_with_the_hashes_it_wraps(archive: str) -> None:
     """The block is invalid (blobs in a block), but a consensus client would send it: the node refuses it."""
     test = first_test(
-        "for_cancun.tar.gz",
-        "for_cancun/cancun/eip4844_blobs/blob_txs_full/reject_valid_full_blob_in_block_rlp.json",
+        f"{archive}.tar.gz",
+        f"{archive}/cancun/eip4844_blobs/blob_txs_full/reject_valid_full_blob_in_block_rlp.json",
     )
     block = test["blocks"][0]
     assert "expectException" in block
