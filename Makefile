@@ -72,8 +72,9 @@ unit: vectors
 #   starts no worker process): all of for_transitions, every CI_EVERY_ENGINE-th Prague and
 #   Cancun file and every CI_EVERY_ENGINE_AMS-th file of amsterdam/eip7928 (about 5 min on a
 #   loaded machine). Whole archives on both cores (make ef-tests PASS=engine, loaded machine):
-#   for_transitions 41 s, for_cancun 3.2 min, for_osaka 14 min, for_amsterdam 19 min (its nodes
-#   fork their worker processes: 0.43 s a node until it answers); ef-tests/known_issues.md.
+#   for_transitions 41 s, for_cancun 3.2 min, for_prague 1.7 min, for_osaka 10.9 min, for_amsterdam
+#   11.5 min (its nodes fork their worker processes: 0.26 s a node until it answers);
+#   ef-tests/known_issues.md.
 CI_EVERY ?= 3
 CI_EVERY_AMS ?= 4
 CI_EVERY_ENGINE_AMS ?= 5
