@@ -83,8 +83,16 @@ def _crossable(exc: Exception) -> Exception:
     return WorkerFailed(f"{type(exc).__name__}: {exc}")
 
 
-def serve(conn: Connection, handler_class: type[Handler], niceness: int) -> None:
-    """The worker's main loop (the process target)."""
+def serve(
+    conn: Connection, handler_class: type[Handler], niceness: int, parent_end: Connection | None = None
+) -> None:
+    """The worker's main loop (the process target).
+
+    ``parent_end``: a forked worker's copy of the node's end of its pipe, closed at
+    once: else the node's death would never reach the worker as end of file.
+    """
+    if parent_end is not None:
+        parent_end.close()
     os.nice(niceness)
     handler = handler_class()
     # What outlives start-up and each request is the worker's long-lived state:
@@ -135,10 +143,14 @@ class WorkerProcess:
 
     def __init__(self, name: str, handler_class: type[Handler], *, niceness: int = 0) -> None:
         """``niceness``: added to the worker's scheduling niceness (a lower priority for work with slack)."""
-        context = multiprocessing.get_context("fork") if _can_fork() else multiprocessing.get_context("spawn")
+        forked = _can_fork()
+        context = multiprocessing.get_context("fork") if forked else multiprocessing.get_context("spawn")
         self.conn, child = context.Pipe()
         self.process: BaseProcess = context.Process(
-            target=serve, args=(child, handler_class, niceness), name=name, daemon=True
+            target=serve,
+            args=(child, handler_class, niceness, self.conn if forked else None),
+            name=name,
+            daemon=True,
         )
         self.process.start()
         child.close()
