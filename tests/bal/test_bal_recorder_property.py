@@ -18,14 +18,13 @@ import pytest
 from bal_strategies import FUZZ
 from hypothesis import example, given
 from hypothesis import strategies as st
+from state_world import committed_state, new_db
 
 from bal.deltas import AccountDelta
 from bal.recorder import BalRecorder
 from bal.validation import validate_structure
 from client.account_db import StoreAccountDB
-from merkle import merkleize
-from pipeline.state_source import StateSource
-from storage import EMPTY_ROOT, FlatState, MemoryStore, WriteBatch
+from storage import MemoryStore
 
 A, B, C, D = b"\x0a" * 20, b"\x0b" * 20, b"\x0c" * 20, b"\x0d" * 20
 ADDRESSES = (A, B, C, D)
@@ -35,16 +34,12 @@ CODES = (b"", b"\x60\x01\x60\x00\x55", b"\x00")
 
 @pytest.fixture(scope="module")
 def parent() -> tuple[MemoryStore, bytes]:
-    store = MemoryStore()
-    genesis = [
-        AccountDelta(A, balance=100, nonce=3, code=CODES[1], storage={1: 1, 2: 2}),
-        AccountDelta(D, balance=5),
-    ]
-    writes = merkleize(store, EMPTY_ROOT, genesis)
-    batch = WriteBatch()
-    writes.stage(batch, FlatState(store))
-    store.commit(batch)
-    return store, writes.state_root
+    return committed_state(
+        [
+            AccountDelta(A, balance=100, nonce=3, code=CODES[1], storage={1: 1, 2: 2}),
+            AccountDelta(D, balance=5),
+        ]
+    )
 
 
 address = st.sampled_from(ADDRESSES)
@@ -86,8 +81,7 @@ def snapshot(db: StoreAccountDB) -> dict[tuple[bytes, str], object]:
 # a write, a nested revert and a transaction start inside one unit
 @example(ops=[("sstore", A, 3, 1), ("record",), ("balance", B, 2), ("discard",), ("lock",), ("sload", A, 3)])
 def test_recorded_changes_match_state_snapshots(parent: Any, ops: list[tuple[Any, ...]]) -> None:
-    store, root = parent
-    db = StoreAccountDB(StateSource(store, root, parent_has_flat_state=True), root)
+    db = new_db(parent)
     recorder = BalRecorder()
     db.start_recording(recorder)
     snapshots = [snapshot(db)]

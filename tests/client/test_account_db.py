@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from eth_hash.auto import keccak
+from state_world import committed_state, new_db
 
 from bal.deltas import AccountDelta
 from bal.recorder import BalRecorder
-from client.account_db import StateRootNotHere, StoreAccountDB
+from client.account_db import StateRootNotHere
 from merkle import merkleize
-from pipeline.state_source import StateSource
-from storage import EMPTY_CODE_HASH, EMPTY_ROOT, FlatState, MemoryStore, WriteBatch
+from storage import EMPTY_CODE_HASH, EMPTY_ROOT, MemoryStore
 
 A, B, C = b"\x0a" * 20, b"\x0b" * 20, b"\x0c" * 20
 CODE = b"\x60\x01\x60\x00\x55"
@@ -19,18 +19,7 @@ CODE = b"\x60\x01\x60\x00\x55"
 @pytest.fixture
 def parent() -> tuple[MemoryStore, bytes]:
     """A committed parent state: A has balance, nonce, code and two slots; B is absent."""
-    store = MemoryStore()
-    genesis = AccountDelta(A, balance=100, nonce=3, code=CODE, storage={1: 11, 2: 22})
-    writes = merkleize(store, EMPTY_ROOT, [genesis])
-    batch = WriteBatch()
-    writes.stage(batch, FlatState(store))
-    store.commit(batch)
-    return store, writes.state_root
-
-
-def new_db(parent: tuple[MemoryStore, bytes]) -> StoreAccountDB:
-    store, root = parent
-    return StoreAccountDB(StateSource(store, root, parent_has_flat_state=True), root)
+    return committed_state([AccountDelta(A, balance=100, nonce=3, code=CODE, storage={1: 11, 2: 22})])
 
 
 def test_reads_come_from_the_parent_state(parent: tuple[MemoryStore, bytes]) -> None:
