@@ -38,7 +38,7 @@ from bal import (
     validate_structure,
 )
 from merkle import ordered_trie_root
-from pipeline.chain import BlockExecution, LaterPart, PreparedBlock
+from pipeline.chain import BlockExecution, BlockOutline, LaterPart, PreparedBlock
 from pipeline.state_source import StateSource
 from pipeline.verdicts import BlockRejected, Rule, UnknownParent, require
 from storage import (
@@ -105,6 +105,23 @@ class Blockchain:
             chaindb=StoreChainDB(self.chain, source),
             chain_context=ChainContext(self.config.chain_id),
             consensus_context=None,
+        )
+
+    def outline(self, block_rlp: bytes) -> BlockOutline | None:
+        """The block's parent state and transaction count, from its header and stored parent only."""
+        try:
+            encoded = split_block(block_rlp)
+            header = decode_header(encoded.header_rlp)
+        except (MalformedBlock, RLPException):
+            return None
+        parent_rlp = self.chain.header_rlp(header.parent_hash)
+        if parent_rlp is None:
+            return None
+        return BlockOutline(
+            parent_state_root=decode_header(parent_rlp).state_root,
+            parent_has_flat_state=header.parent_hash == self.chain.pointer(FLAT_STATE_BLOCK),
+            transaction_count=encoded.transaction_count,
+            block_access_list_hash=getattr(header, "block_access_list_hash", None),
         )
 
     def prepare(self, block_rlp: bytes, bal: BlockAccessList | None) -> PreparedBlock:

@@ -1,9 +1,10 @@
 """One block through the pipeline: prepare, run the tasks, join, store once (pipeline.md §2).
 
 * **BAL path** (a BAL is given): the BAL's deltas are synthesized before any
-  task starts; then one nursery runs the **warmer** (thread: parent state into
-  the executor's cache), the **merkleizer** (worker process, or inline for
-  in-memory stores: storage roots, state trie, root from the BAL alone) and the
+  task starts; then one nursery runs the **merkleizer** (worker process, or
+  inline for in-memory stores: storage roots, state trie, root from the BAL
+  alone), started from the block's outline while the block is prepared, the
+  **warmer** (thread: parent state into the executor's cache) and the
   **executor** (thread: runs the block, records its BAL, checks it). Given a
   :class:`~pipeline.later_part.LaterPartPool`, a large enough block's later
   part (its later transactions) runs in its worker process meanwhile (EIP-7928 parallel
@@ -31,21 +32,21 @@ from functools import partial
 
 import trio
 
-from bal import BlockAccessList, synthesize_deltas
+from bal import BlockAccessList, bal_hash, synthesize_deltas
 from bal.deltas import AccountDelta
 from merkle import merkleize
 from merkle.optimistic import MerkleResult
 from merkle.stages import state_writes
 from storage import FlatChanges, StateWrites
 
-from .chain import BlockExecution, ChainCore, ImportedBlock, PreparedBlock
+from .chain import BlockExecution, BlockOutline, ChainCore, ImportedBlock, PreparedBlock
 from .checks import check_state_root
 from .executor import execute
 from .later_part import LaterPartPool, RemotePart
 from .merkle_workers import InlineMerkleizer, Merkleizer
 from .state_source import StateSource
 from .timings import StageTimings
-from .verdicts import BlockRejected
+from .verdicts import BlockRejected, UnknownParent
 from .warmer import warm, warm_plan
 
 
@@ -66,26 +67,16 @@ async def import_block(
     """
     timings = StageTimings()
     # Every CPU-heavy step runs in a worker thread: the event loop keeps answering requests.
-    with timings.span("prepare"):
-        prepared, deltas = await trio.to_thread.run_sync(_prepare, chain, block_rlp, bal)
-    timings.flat_state = prepared.parent_has_flat_state
-    source = StateSource(
-        chain.store, prepared.parent.state_root, parent_has_flat_state=prepared.parent_has_flat_state
-    )
     if bal is None:
+        with timings.span("prepare"):
+            prepared = await trio.to_thread.run_sync(chain.prepare, block_rlp, None)
+        source = _parent_state(chain, prepared.outline)
         execution, writes = await _streaming(chain, prepared, source, timings)
     else:
-        execution, writes = await _with_bal(
-            chain,
-            prepared,
-            block_rlp,
-            source,
-            bal,
-            deltas,
-            merkleizer or InlineMerkleizer(),
-            later_parts,
-            timings,
+        prepared, source, execution, writes = await _with_bal(
+            chain, block_rlp, bal, merkleizer or InlineMerkleizer(), later_parts, timings
         )
+    timings.flat_state = prepared.parent_has_flat_state
     check_state_root(prepared.block.header, writes.state_root)
     with timings.span("store"):
         await trio.to_thread.run_sync(_store, chain, prepared, writes, execution, source)
@@ -100,10 +91,10 @@ async def import_block(
     )
 
 
-def _prepare(
-    chain: ChainCore, block_rlp: bytes, bal: BlockAccessList | None
-) -> tuple[PreparedBlock, Sequence[AccountDelta]]:
-    return chain.prepare(block_rlp, bal), () if bal is None else synthesize_deltas(bal)
+def _parent_state(chain: ChainCore, outline: BlockOutline) -> StateSource:
+    return StateSource(
+        chain.store, outline.parent_state_root, parent_has_flat_state=outline.parent_has_flat_state
+    )
 
 
 def _store(
@@ -142,63 +133,106 @@ async def _streaming(
     return execution, writes
 
 
+def _early_outline(
+    chain: ChainCore, block_rlp: bytes, bal: BlockAccessList
+) -> tuple[BlockOutline | None, Sequence[AccountDelta]]:
+    """The block's outline if its header commits to ``bal`` (else None), and the BAL's deltas."""
+    outline = chain.outline(block_rlp)
+    if outline is not None and outline.block_access_list_hash != bal_hash(bal):
+        outline = None
+    return outline, synthesize_deltas(bal)
+
+
 async def _with_bal(
     chain: ChainCore,
-    prepared: PreparedBlock,
     block_rlp: bytes,
-    source: StateSource,
     bal: BlockAccessList,
-    deltas: Sequence[AccountDelta],
     merkleizer: Merkleizer,
     later_parts: LaterPartPool | None,
     timings: StageTimings,
-) -> tuple[BlockExecution, StateWrites]:
-    first = None if later_parts is None else later_parts.split_point(chain, prepared)
-    later = None if first is None else RemotePart(first)
-    stop_warming = threading.Event()
+) -> tuple[PreparedBlock, StateSource, BlockExecution, StateWrites]:
+    """The BAL path: merkleizer and later part from the outline, then prepare, warm and execute.
+
+    The worker processes need only the block's outline (its parent's state
+    root, its transaction count) and the BAL, so when the header commits to the
+    given BAL they start before the block is decoded and checked: their start
+    (the later part's catch-up and decoding, the merkleizer's first reads)
+    overlaps ``prepare`` on the other core instead of following it. If prepare
+    then rejects the block, the workers finish their part (one block's work)
+    and stay alive for the next block; the rejection is what the caller gets.
+    A block without an outline, or committing to another BAL, is prepared
+    first (prepare rejects it) and nothing starts early.
+    """
+    prepare_started = timings.now()
+    outline, deltas = await trio.to_thread.run_sync(_early_outline, chain, block_rlp, bal)
     merkled: list[MerkleResult] = []
-    warm_started = timings.now()
-    head, rest = warm_plan(bal)
-    warm(source, head)  # here, before any thread competes for the interpreter lock
+    stop_warming = threading.Event()
+    rejection: BlockRejected | UnknownParent | None = None
+    ran: tuple[PreparedBlock, StateSource, BlockExecution] | None = None
 
-    async def warmer() -> None:
-        try:
-            await trio.to_thread.run_sync(warm, source, rest, stop_warming)
-        finally:
-            timings.record("warmer", warm_started)
-
-    async def merkleize_bal() -> None:
+    async def merkleize_bal(parent_state_root: bytes) -> None:
         with timings.span("merkle"):
-            merkled.append(
-                await merkleizer.merkleize(chain.store, prepared.parent.state_root, deltas)
-            )
+            merkled.append(await merkleizer.merkleize(chain.store, parent_state_root, deltas))
 
-    async def run_later_part() -> None:
-        assert later_parts is not None and later is not None
-        timings.later_txs = prepared.transaction_count - later.first
+    async def run_later_part(later: RemotePart, outline: BlockOutline) -> None:
+        assert later_parts is not None
+        timings.later_txs = outline.transaction_count - later.first
         with timings.span("later"):
-            await later.fetch(later_parts, chain, prepared, block_rlp, bal)
+            await later.fetch(later_parts, chain, outline, block_rlp, bal)
+
+    def start_workers(nursery: trio.Nursery, outline: BlockOutline) -> RemotePart | None:
+        first = None if later_parts is None else later_parts.split_point(chain, outline)
+        later = None if first is None else RemotePart(first)
+        if later is not None:
+            nursery.start_soon(run_later_part, later, outline)
+        nursery.start_soon(merkleize_bal, outline.parent_state_root)
+        return later
+
+    async def execute_prepared(
+        nursery: trio.Nursery, prepared: PreparedBlock, later: RemotePart | None
+    ) -> tuple[PreparedBlock, StateSource, BlockExecution]:
+        source = _parent_state(chain, prepared.outline)
+        warm_started = timings.now()
+        head, rest = warm_plan(bal)
+        warm(source, head)  # here, before the warmer's thread competes for the interpreter lock
+
+        async def warmer() -> None:
+            try:
+                await trio.to_thread.run_sync(warm, source, rest, stop_warming)
+            finally:
+                timings.record("warmer", warm_started)
+
+        nursery.start_soon(warmer)
+        try:
+            execution = await trio.to_thread.run_sync(execute, chain, prepared, source, bal, timings, later)
+        except BaseException:
+            stop_warming.set()  # the block is dead: no more prefetching for it
+            raise
+        return prepared, source, execution
 
     try:
         async with trio.open_nursery() as nursery:
-            if later is not None:
-                nursery.start_soon(run_later_part)
-            nursery.start_soon(warmer)
-            nursery.start_soon(merkleize_bal)
+            later = None if outline is None else start_workers(nursery, outline)
             try:
-                execution = await trio.to_thread.run_sync(
-                    execute, chain, prepared, source, bal, timings, later
-                )
-            except BaseException:
-                stop_warming.set()  # the block is dead: no more prefetching for it
-                raise
+                prepared = await trio.to_thread.run_sync(chain.prepare, block_rlp, bal)
+            except (BlockRejected, UnknownParent) as exc:
+                rejection = exc  # the nursery waits for the workers' part, then it is raised
+            else:
+                if outline is None:
+                    later = start_workers(nursery, prepared.outline)
+                timings.record("prepare", prepare_started)
+                ran = await execute_prepared(nursery, prepared, later)
     except BaseExceptionGroup as group:
-        raise _the_cause(group) from None
+        raise (rejection or _the_cause(group)) from None
     finally:
         stop_warming.set()
+    if rejection is not None:
+        raise rejection
+    assert ran is not None  # no rejection and no exception: execution ran
+    prepared, source, execution = ran
     timings.warm_hits, timings.warm_misses = source.stats.hits, source.stats.misses
     result = merkled[0]
-    return execution, state_writes(result.state_root, result.nodes, deltas, result.accounts)
+    return prepared, source, execution, state_writes(result.state_root, result.nodes, deltas, result.accounts)
 
 
 def _the_cause(group: BaseExceptionGroup) -> BaseException:

@@ -32,6 +32,24 @@ from .timings import StageTimings
 
 
 @dataclass(frozen=True)
+class BlockOutline:
+    """What a block's header and its stored parent say, read before the block is decoded and checked.
+
+    Enough to start the BAL path's worker processes while the block is being
+    prepared (the merkleizer needs the parent's state root, the later part the
+    transaction count): their work overlaps the block's decoding instead of
+    waiting for it. An outline is no verdict: :meth:`ChainCore.prepare` still
+    runs every check, in its order.
+    """
+
+    parent_state_root: bytes
+    parent_has_flat_state: bool
+    transaction_count: int
+    #: the header's commitment to the block's BAL (None before Amsterdam)
+    block_access_list_hash: bytes | None
+
+
+@dataclass(frozen=True)
 class PreparedBlock:
     """A decoded block that passed every check that needs no execution."""
 
@@ -48,6 +66,16 @@ class PreparedBlock:
     @property
     def transaction_count(self) -> int:
         return len(self.block.transactions)
+
+    @property
+    def outline(self) -> BlockOutline:
+        """The block's outline, as :meth:`ChainCore.outline` reads it before decoding."""
+        return BlockOutline(
+            parent_state_root=self.parent.state_root,
+            parent_has_flat_state=self.parent_has_flat_state,
+            transaction_count=self.transaction_count,
+            block_access_list_hash=getattr(self.block.header, "block_access_list_hash", None),
+        )
 
 
 @dataclass(frozen=True)
@@ -113,6 +141,14 @@ class ChainCore(Protocol):
     @property
     def config(self) -> object:
         """What a worker process needs, besides the store, to run this chain's blocks (picklable)."""
+        ...
+
+    def outline(self, block_rlp: bytes) -> BlockOutline | None:
+        """The block's outline, or None if its RLP or header does not read or its parent is not stored.
+
+        Cheap (the header and the list of transactions, not the transactions),
+        and never a verdict: :meth:`prepare` rejects what is wrong.
+        """
         ...
 
     def prepare(self, block_rlp: bytes, bal: BlockAccessList | None) -> PreparedBlock:

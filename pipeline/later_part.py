@@ -40,7 +40,7 @@ from bal import BlockAccessList, synthesize_deltas
 from bal.deltas import AccountDelta
 from storage import RocksStore
 
-from .chain import ChainCore, PreparedBlock
+from .chain import BlockOutline, ChainCore
 from .processes import Handler, WorkerProcess
 
 # Below this many transactions a block runs in one part: the round trip and the
@@ -104,9 +104,9 @@ class LaterPartPool:
         self.first_share = first_share
         self._worker: WorkerProcess | None = None
 
-    def split_point(self, chain: ChainCore, prepared: PreparedBlock) -> int | None:
+    def split_point(self, chain: ChainCore, outline: BlockOutline) -> int | None:
         """The index of the first transaction to run in the worker, or None to run the block here."""
-        count = prepared.transaction_count
+        count = outline.transaction_count
         if count < self.min_transactions or not isinstance(chain.store, RocksStore):
             return None
         return min(count - 1, max(1, round(count * self.first_share)))
@@ -143,7 +143,7 @@ class LaterPartPool:
     async def run(
         self,
         chain: ChainCore,
-        prepared: PreparedBlock,
+        outline: BlockOutline,
         block_rlp: bytes,
         bal: BlockAccessList,
         first: int,
@@ -156,7 +156,7 @@ class LaterPartPool:
             db_path=str(store.path),
             config=chain.config,
             block_rlp=block_rlp,
-            parent_has_flat_state=prepared.parent_has_flat_state,
+            parent_has_flat_state=outline.parent_has_flat_state,
             first=first,
             start=tuple(synthesize_deltas(bal, through_index=first)),
         )
@@ -186,16 +186,16 @@ class RemotePart:
         self,
         pool: LaterPartPool,
         chain: ChainCore,
-        prepared: PreparedBlock,
+        outline: BlockOutline,
         block_rlp: bytes,
         bal: BlockAccessList,
     ) -> None:
         """The trio task: run the part; keep its error for the executor instead of raising it."""
         self._pool = pool
-        self._later_count = prepared.transaction_count - self.first
+        self._later_count = outline.transaction_count - self.first
         self._sent = time.perf_counter()
         try:
-            self._result = await pool.run(chain, prepared, block_rlp, bal, self.first)
+            self._result = await pool.run(chain, outline, block_rlp, bal, self.first)
             self._returned = time.perf_counter()
         except Exception as exc:
             self._error = exc

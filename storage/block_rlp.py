@@ -24,6 +24,7 @@ class EncodedBlock:
     number: int
     header_rlp: bytes
     body_rlp: bytes
+    transaction_count: int
 
 
 def split_block(raw: bytes) -> EncodedBlock:
@@ -36,10 +37,13 @@ def split_block(raw: bytes) -> EncodedBlock:
     header = items[0]
     if len(header) < 15 or not isinstance(header[8], bytes):
         raise MalformedBlock(f"header has {len(header)} fields")
+    if not isinstance(items[1], list):
+        raise MalformedBlock("the block's transactions are not a list")
     header_rlp = rlp.encode(header)
     return EncodedBlock(
         block_hash=keccak(header_rlp),
         number=int.from_bytes(header[8], "big"),
         header_rlp=header_rlp,
         body_rlp=rlp.encode(items[1:]),
+        transaction_count=len(items[1]),
     )

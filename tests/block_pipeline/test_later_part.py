@@ -105,8 +105,8 @@ def test_small_blocks_and_memory_stores_are_not_split(
     block_rlp, bal = block_and_bal(test_case)
     prepared = chain.prepare(block_rlp, bal)
     # A new pool (the fixture's has adapted its share to the blocks it split).
-    assert later_part_pool(min_transactions=2).split_point(chain, prepared) == 2
-    assert later_part_pool(min_transactions=4).split_point(chain, prepared) is None
+    assert later_part_pool(min_transactions=2).split_point(chain, prepared.outline) == 2
+    assert later_part_pool(min_transactions=4).split_point(chain, prepared.outline) is None
     in_memory = Blockchain(MemoryStore(), chain.config)
     in_memory.init_genesis(test_case["pre"], parse_hex_bytes(test_case["genesisRLP"]))
-    assert later_part_workers.split_point(in_memory, in_memory.prepare(block_rlp, bal)) is None
+    assert later_part_workers.split_point(in_memory, in_memory.prepare(block_rlp, bal).outline) is None
