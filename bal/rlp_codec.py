@@ -227,6 +227,8 @@ def decode_bal(data: bytes) -> BlockAccessList:
 
     Only the encoding is checked here (shapes, canonical integers, widths);
     ordering and the other EIP-7928 rules are :func:`bal.validation.validate_structure`'s job.
+    RLP that :func:`bal.rlp_items.read_rlp` refuses, lists nested deeper than its
+    ``MAX_DEPTH`` included, is :class:`MalformedRlp`.
     """
     if not isinstance(data, (bytes, bytearray)):
         raise WrongShape(f"expected bytes, got {type(data).__name__}")
