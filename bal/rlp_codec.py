@@ -18,20 +18,20 @@ header hash a commitment to one BAL.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
-import rlp
 from eth_hash.auto import keccak
-from rlp.exceptions import DecodingError
 
 from .errors import (
     BadAddress,
+    BalDecodeError,
     IntegerTooWide,
     MalformedRlp,
     NonCanonicalInteger,
     WrongShape,
 )
-from .rlp_items import rlp_int, rlp_list, rlp_string
+from .rlp_items import RlpDecodeError, RlpItem, read_rlp, rlp_int, rlp_list, rlp_string
 from .types import (
     ADDRESS_BYTES,
     INDEX_BYTES,
@@ -98,84 +98,127 @@ def bal_hash(bal: BlockAccessList) -> bytes:
 # --- decoding -------------------------------------------------------------------
 
 
-def _as_list(item: Any, where: str, length: int | None = None) -> list[Any]:
+# The success path builds no location strings: a field that does not fit raises
+# ``_Misfit`` naming only its own field, and each enclosing level adds its part of
+# the location (``[3]``, ``.storageChanges``) while the error passes through it.
+
+
+class _Misfit(Exception):
+    """A value that does not fit its place in the BAL, located as it propagates outwards."""
+
+    def __init__(self, error: type[BalDecodeError], message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.error = error
+        self.message = message
+        self.location_outwards = [field]
+
+    def within(self, part: str) -> None:
+        """Record that the misfit lies inside ``part`` (an index or a field name)."""
+        self.location_outwards.append(part)
+
+    def as_error(self) -> BalDecodeError:
+        return self.error(self.message, "".join(reversed(self.location_outwards)))
+
+
+def _as_list(item: RlpItem, length: int | None = None) -> list[RlpItem]:
     if not isinstance(item, list):
-        raise WrongShape("expected a list, found a byte string", where)
+        raise _Misfit(WrongShape, "expected a list, found a byte string")
     if length is not None and len(item) != length:
-        raise WrongShape(f"expected {length} items, found {len(item)}", where)
+        raise _Misfit(WrongShape, f"expected {length} items, found {len(item)}")
     return item
 
 
-def _as_bytes(item: Any, where: str) -> bytes:
+def _as_bytes(item: RlpItem, field: str) -> bytes:
     if not isinstance(item, bytes):
-        raise WrongShape("expected a byte string, found a list", where)
+        raise _not_bytes(field)
     return item
 
 
-def _as_int(item: Any, width: int, where: str) -> int:
-    raw = _as_bytes(item, where)
+def _not_bytes(field: str) -> _Misfit:
+    return _Misfit(WrongShape, "expected a byte string, found a list", field)
+
+
+def _as_int(raw: RlpItem, width: int, field: str = "") -> int:
+    if not isinstance(raw, bytes):  # not through _as_bytes: one call less on the hot path
+        raise _not_bytes(field)
     if raw[:1] == b"\x00":
-        raise NonCanonicalInteger(f"integer 0x{raw.hex()} has a leading zero byte", where)
+        raise _Misfit(NonCanonicalInteger, f"integer 0x{raw.hex()} has a leading zero byte", field)
     if len(raw) > width:
-        raise IntegerTooWide(f"{len(raw)}-byte integer in a {width}-byte field", where)
+        raise _Misfit(IntegerTooWide, f"{len(raw)}-byte integer in a {width}-byte field", field)
     return int.from_bytes(raw, "big")
 
 
-def _as_address(item: Any, where: str) -> bytes:
-    raw = _as_bytes(item, where)
+def _as_address(item: RlpItem) -> bytes:
+    raw = _as_bytes(item, "")
     if len(raw) != ADDRESS_BYTES:
-        raise BadAddress(f"address is {len(raw)} bytes, expected {ADDRESS_BYTES}", where)
+        raise _Misfit(BadAddress, f"address is {len(raw)} bytes, expected {ADDRESS_BYTES}")
     return raw
 
 
-def _indexed(items: Any, where: str, build: Callable[[int, Any, str], T]) -> tuple[T, ...]:
-    """Decode a list of ``[blockAccessIndex, payload]`` pairs."""
+def _each(items: RlpItem, decode: Callable[[RlpItem], T]) -> tuple[T, ...]:
+    """``decode`` of every entry of the list ``items``; a misfit is located by its entry's position."""
+    entries = _as_list(items)
     out = []
-    for i, pair in enumerate(_as_list(items, where)):
-        at = f"{where}[{i}]"
-        index, payload = _as_list(pair, at, 2)
-        out.append(build(_as_int(index, INDEX_BYTES, f"{at}.blockAccessIndex"), payload, at))
+    position = 0
+    try:
+        for position in range(len(entries)):
+            out.append(decode(entries[position]))
+    except _Misfit as misfit:
+        misfit.within(f"[{position}]")
+        raise
     return tuple(out)
 
 
-def _decode_account(item: Any, where: str) -> AccountChanges:
-    address, storage, reads, balances, nonces, codes = _as_list(item, where, 6)
-    slot_changes = []
-    for i, entry in enumerate(_as_list(storage, f"{where}.storageChanges")):
-        at = f"{where}.storageChanges[{i}]"
-        slot, changes = _as_list(entry, at, 2)
-        slot_changes.append(
-            SlotChanges(
-                slot=_as_int(slot, VALUE_BYTES, f"{at}.slot"),
-                changes=_indexed(
-                    changes,
-                    f"{at}.slotChanges",
-                    lambda idx, v, w: StorageChange(idx, _as_int(v, VALUE_BYTES, f"{w}.postValue")),
-                ),
-            )
-        )
+def _change(change: Callable[[int, Any], T], value_width: int | None, value_field: str, pair: RlpItem) -> T:
+    """One ``[blockAccessIndex, value]`` pair as ``change(index, value)``.
+
+    ``value_width`` is the value's integer width, or None for a byte string (code).
+    """
+    index, payload = _as_list(pair, 2)
+    block_access_index = _as_int(index, INDEX_BYTES, ".blockAccessIndex")
+    if value_width is None:
+        return change(block_access_index, _as_bytes(payload, value_field))
+    return change(block_access_index, _as_int(payload, value_width, value_field))
+
+
+_storage_change = partial(_change, StorageChange, VALUE_BYTES, ".postValue")
+_balance_change = partial(_change, BalanceChange, VALUE_BYTES, ".postBalance")
+_nonce_change = partial(_change, NonceChange, NONCE_BYTES, ".postNonce")
+_code_change = partial(_change, CodeChange, None, ".newCode")
+_storage_read = partial(_as_int, width=VALUE_BYTES)
+
+
+def _decode_slot_changes(entry: RlpItem) -> SlotChanges:
+    slot, changes = _as_list(entry, 2)
+    slot_number = _as_int(slot, VALUE_BYTES, ".slot")
+    try:
+        return SlotChanges(slot_number, _each(changes, _storage_change))
+    except _Misfit as misfit:
+        misfit.within(".slotChanges")
+        raise
+
+
+def _decode_account(item: RlpItem) -> AccountChanges:
+    address, storage, reads, balances, nonces, codes = _as_list(item, 6)
+    # The fields in the order their errors have always been reported (address after storage).
+    field = ".storageChanges"
+    try:
+        storage_changes = _each(storage, _decode_slot_changes)
+        field = ".address"
+        checked_address = _as_address(address)
+        field = ".storageReads"
+        storage_reads = _each(reads, _storage_read)
+        field = ".balanceChanges"
+        balance_changes = _each(balances, _balance_change)
+        field = ".nonceChanges"
+        nonce_changes = _each(nonces, _nonce_change)
+        field = ".codeChanges"
+        code_changes = _each(codes, _code_change)
+    except _Misfit as misfit:
+        misfit.within(field)
+        raise
     return AccountChanges(
-        address=_as_address(address, f"{where}.address"),
-        storage_changes=tuple(slot_changes),
-        storage_reads=tuple(
-            _as_int(r, VALUE_BYTES, f"{where}.storageReads[{i}]")
-            for i, r in enumerate(_as_list(reads, f"{where}.storageReads"))
-        ),
-        balance_changes=_indexed(
-            balances,
-            f"{where}.balanceChanges",
-            lambda idx, v, w: BalanceChange(idx, _as_int(v, VALUE_BYTES, f"{w}.postBalance")),
-        ),
-        nonce_changes=_indexed(
-            nonces,
-            f"{where}.nonceChanges",
-            lambda idx, v, w: NonceChange(idx, _as_int(v, NONCE_BYTES, f"{w}.postNonce")),
-        ),
-        code_changes=_indexed(
-            codes,
-            f"{where}.codeChanges",
-            lambda idx, v, w: CodeChange(idx, _as_bytes(v, f"{w}.newCode")),
-        ),
+        checked_address, storage_changes, storage_reads, balance_changes, nonce_changes, code_changes
     )
 
 
@@ -184,18 +227,20 @@ def decode_bal(data: bytes) -> BlockAccessList:
 
     Only the encoding is checked here (shapes, canonical integers, widths);
     ordering and the other EIP-7928 rules are :func:`bal.validation.validate_structure`'s job.
+    RLP that :func:`bal.rlp_items.read_rlp` refuses, lists nested deeper than its
+    ``MAX_DEPTH`` included, is :class:`MalformedRlp`.
     """
     if not isinstance(data, (bytes, bytearray)):
         raise WrongShape(f"expected bytes, got {type(data).__name__}")
+    data = bytes(data)
     try:
-        items = rlp.decode(bytes(data), strict=True)
-    except DecodingError as exc:
+        items = read_rlp(data)
+    except RlpDecodeError as exc:
         raise MalformedRlp(str(exc)) from None
-    except RecursionError:
-        # pyrlp decodes recursively; a BAL is 5 lists deep, so this is garbage.
-        raise MalformedRlp("lists nested too deeply") from None
-    accounts = _as_list(items, "accounts")
+    try:
+        accounts = _each(items, _decode_account)
+    except _Misfit as misfit:
+        misfit.within("accounts")
+        raise misfit.as_error() from None
     # Strict decoding makes ``data`` the only encoding of the result: it is kept as its RLP.
-    return BlockAccessList(
-        tuple(_decode_account(a, f"accounts[{i}]") for i, a in enumerate(accounts)), _rlp=bytes(data)
-    )
+    return BlockAccessList(accounts, _rlp=data)

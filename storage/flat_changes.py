@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from bal.rlp_items import LIST_OFFSET, STRING_OFFSET, rlp_list, rlp_string
+from bal.rlp_items import RlpDecodeError, RlpItem, read_rlp, rlp_list, rlp_string
 
 from .state import EMPTY_ROOT, AccountRecord, StateWrites, int_bytes, storage_key
 from .store import Space, Store, WriteBatch
@@ -100,23 +100,26 @@ class FlatChanges:
     @classmethod
     def decode(cls, data: bytes) -> FlatChanges:
         """The inverse of :meth:`encode`; :class:`FlatChangesCorrupt` if ``data`` is not of its shape."""
-        top = _items(data, *_payload(data, 0, len(data), is_list=True))
-        if len(top) != 2 or not top[0][0] or not top[1][0]:
-            raise FlatChangesCorrupt("expected [writes, cleared]")
+        try:
+            top = read_rlp(data)
+        except RlpDecodeError as exc:
+            raise FlatChangesCorrupt(f"not RLP: {exc}") from None
+        match top:
+            case [list() as encoded_writes, list() as encoded_cleared]:
+                pass
+            case _:
+                raise FlatChangesCorrupt("expected [writes, cleared]")
         writes: list[KeyWrite] = []
-        for is_list, start, end in _items(data, top[0][1], top[0][2]):
-            fields = _items(data, start, end) if is_list else []
-            if len(fields) not in (2, 3) or any(field_is_list for field_is_list, _, _ in fields):
+        for write in encoded_writes:
+            fields = _byte_strings(write, "a write is [space, key] or [space, key, value]")
+            if len(fields) not in (2, 3):
                 raise FlatChangesCorrupt("a write is [space, key] or [space, key, value]")
-            space = _SPACES.get(data[fields[0][1] : fields[0][2]])
+            space = _SPACES.get(fields[0])
             if space is None:
                 raise FlatChangesCorrupt("unknown key space")
-            value = data[fields[2][1] : fields[2][2]] if len(fields) == 3 else None
-            writes.append((space, data[fields[1][1] : fields[1][2]], value))
-        cleared = _items(data, top[1][1], top[1][2])
-        if any(is_list for is_list, _, _ in cleared):
-            raise FlatChangesCorrupt("a cleared account is an address")
-        return cls(tuple(writes), tuple(data[start:end] for _, start, end in cleared))
+            writes.append((space, fields[1], fields[2] if len(fields) == 3 else None))
+        cleared = _byte_strings(encoded_cleared, "a cleared account is an address")
+        return cls(tuple(writes), tuple(cleared))
 
 
 class FlatChangesCorrupt(ValueError):
@@ -126,49 +129,14 @@ class FlatChangesCorrupt(ValueError):
 _SPACES = {space.value: space for space in Space}
 
 
-def _payload(data: bytes, position: int, limit: int, is_list: bool) -> tuple[int, int]:
-    """The payload bounds of the one item that spans ``data[position:limit]``."""
-    item_is_list, start, end = _item(data, position, limit)
-    if item_is_list != is_list or end != limit:
-        raise FlatChangesCorrupt("not one RLP item of the expected kind")
-    return start, end
-
-
-def _items(data: bytes, start: int, end: int) -> list[tuple[bool, int, int]]:
-    """``(is_list, payload start, payload end)`` of each item in the list payload ``data[start:end]``."""
-    items = []
-    position = start
-    while position < end:
-        item = _item(data, position, end)
-        items.append(item)
-        position = item[2]
-    return items
-
-
-def _item(data: bytes, position: int, limit: int) -> tuple[bool, int, int]:
-    """The RLP item at ``position``: whether it is a list, and its payload's bounds (within ``limit``)."""
-    if position >= limit:
-        raise FlatChangesCorrupt("an RLP item is cut off")
-    first = data[position]
-    if first < STRING_OFFSET:
-        start, end, is_list = position, position + 1, False
-    elif first < LIST_OFFSET:
-        is_list, short = False, first < 0xB8
-        start, end = _bounds(data, position, first - STRING_OFFSET if short else first - 0xB7, short)
-    else:
-        is_list, short = True, first < 0xF8
-        start, end = _bounds(data, position, first - LIST_OFFSET if short else first - 0xF7, short)
-    if end > limit:
-        raise FlatChangesCorrupt("an RLP item runs past its list")
-    return is_list, start, end
-
-
-def _bounds(data: bytes, position: int, size: int, short: bool) -> tuple[int, int]:
-    """Payload bounds: ``size`` is the payload's length (short form) or its length's length."""
-    if short:
-        return position + 1, position + 1 + size
-    start = position + 1 + size
-    return start, start + int.from_bytes(data[position + 1 : start], "big")
+def _byte_strings(item: RlpItem, error: str) -> list[bytes]:
+    """``item`` as a list of byte strings; :class:`FlatChangesCorrupt` with ``error`` if it is not one."""
+    if not isinstance(item, list):
+        raise FlatChangesCorrupt(error)
+    strings = [field for field in item if isinstance(field, bytes)]
+    if len(strings) != len(item):
+        raise FlatChangesCorrupt(error)
+    return strings
 
 
 class FlatStateEditor:

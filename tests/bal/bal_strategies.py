@@ -128,6 +128,17 @@ def ref_rlp(item: Nested) -> bytes:
     return _length_prefix(len(payload), 0xC0) + payload
 
 
+def nested_lists(depth: int) -> bytes:
+    """RLP of ``depth`` lists, each holding the next: built inside out, in linear time."""
+    prefixes = []
+    payload_size = 0
+    for _ in range(depth):
+        prefix = _length_prefix(payload_size, 0xC0)
+        prefixes.append(prefix)
+        payload_size += len(prefix)
+    return b"".join(reversed(prefixes))
+
+
 # --- strategies ------------------------------------------------------------------
 
 

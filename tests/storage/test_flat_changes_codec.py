@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import rlp
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bal.rlp_items import MAX_DEPTH, rlp_list
 from storage import FlatChanges, Space
 from storage.flat_changes import FlatChangesCorrupt
 
@@ -50,3 +52,34 @@ def test_wrong_shapes_are_refused() -> None:
         except FlatChangesCorrupt:
             continue
         raise AssertionError(f"decoded {shape!r}")
+
+
+def _nested_lists(depth: int) -> bytes:
+    data = b"\xc0"
+    for _ in range(depth - 1):
+        data = rlp_list([data])
+    return data
+
+
+NOT_CANONICAL = [
+    ("trailing-bytes", rlp.encode([[], []]) + b"\x00"),
+    ("single-byte-with-prefix", b"\xc4\xc0\xc2\x81\x05"),  # cleared = [b"\x05"] written as 0x81 0x05
+    ("long-form-for-short-list", b"\xf8\x02\xc0\xc0"),
+    ("cut-off", rlp.encode([[[b"\x01", b"k" * 20, b"v"]], []])[:-1]),
+    ("empty", b""),
+    ("nested-past-the-readers-limit", _nested_lists(MAX_DEPTH + 1)),
+]
+
+
+@pytest.mark.parametrize("data", [case[1] for case in NOT_CANONICAL], ids=[case[0] for case in NOT_CANONICAL])
+def test_bytes_that_are_not_canonical_rlp_are_corrupt(data: bytes) -> None:
+    with pytest.raises(FlatChangesCorrupt):
+        FlatChanges.decode(data)
+
+
+def test_deep_nesting_is_corrupt_not_a_recursion_error() -> None:
+    nested_writes = rlp_list([rlp_list([_nested_lists(50)]), rlp_list([])])
+    with pytest.raises(FlatChangesCorrupt, match="a write is"):
+        FlatChanges.decode(nested_writes)  # well-formed RLP, wrong shape
+    with pytest.raises(FlatChangesCorrupt, match="deeper than"):
+        FlatChanges.decode(_nested_lists(2 * MAX_DEPTH))
