@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rlp
 
 from bal import BlockAccessList
 from bal.types import AccountChanges, BalanceChange
@@ -110,3 +111,48 @@ def test_small_blocks_and_memory_stores_are_not_split(
     in_memory = Blockchain(MemoryStore(), chain.config)
     in_memory.init_genesis(test_case["pre"], parse_hex_bytes(test_case["genesisRLP"]))
     assert later_part_workers.split_point(in_memory, in_memory.prepare(block_rlp, bal).outline) is None
+
+
+GAS_LIMIT_FIELD = 9  # of a header's RLP list
+
+
+def test_workers_started_before_prepare_survive_its_rejection(
+    chain: Blockchain,
+    pool: MerkleWorkerPool,
+    later_part_workers: LaterPartPool,
+    test_case: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The workers start from the block's outline; prepare's rejection is still the verdict.
+
+    A header that breaks the gas-limit rule but commits to the given BAL has an
+    outline, so the later part is requested before prepare rejects the block;
+    the block is rejected for its header, nothing is stored, and the same
+    worker processes (finished, not killed) import the honest block next.
+    """
+    block_rlp, bal = block_and_bal(test_case)
+    items = rlp.decode(block_rlp)
+    items[0][GAS_LIMIT_FIELD] = 2 * int.from_bytes(items[0][GAS_LIMIT_FIELD], "big")
+    bad_header = rlp.encode(items)
+    requested: list[int] = []
+    run = later_part_workers.run
+
+    async def recording_run(*args: Any) -> object:
+        requested.append(args[-1])  # the index of the part's first transaction
+        return await run(*args)
+
+    monkeypatch.setattr(later_part_workers, "run", recording_run)
+    before = dump_store(chain.store)
+    head = chain.chain.pointer(HEAD)
+    pids = [process.pid for process in pool.processes + later_part_workers.processes]
+
+    with pytest.raises(BlockRejected) as rejected:
+        import_block_sync(chain, bad_header, bal=bal, merkleizer=pool, later_parts=later_part_workers)
+
+    assert rejected.value.rule == "invalid-header", rejected.value
+    assert len(requested) == 1  # the part was on its way when prepare rejected the block
+    assert dump_store(chain.store) == before and chain.chain.pointer(HEAD) == head
+    assert later_part_workers.busy == 0 and pool.busy == 0
+    imported = import_block_sync(chain, block_rlp, bal=bal, merkleizer=pool, later_parts=later_part_workers)
+    assert imported.timings.later_txs == 1 and imported.timings.fallback is None
+    assert [process.pid for process in pool.processes + later_part_workers.processes] == pids
