@@ -60,6 +60,9 @@ class LaterPartWorker:
         """The chain that runs a part; a subclass may give one that also watches the execution."""
         return Blockchain(store, config)
 
+    def catch_up(self) -> None:
+        self.follower.catch_up()
+
     def close(self) -> None:
         self.follower.close()
 

@@ -42,6 +42,12 @@ class EngineContext:
     def chain(self) -> Chain:
         return self.blockchain.chain
 
+    def catch_up_workers(self) -> None:
+        """Have the idle worker processes catch up with the store now (call with :attr:`lock` held)."""
+        for pool in (self.merkleizer, self.later_parts):
+            if pool is not None:
+                pool.catch_up()
+
     def fork_of(self, timestamp: int) -> Fork:
         """The fork of ``timestamp`` (-38005 if the chain has none then)."""
         try:

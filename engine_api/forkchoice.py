@@ -89,6 +89,8 @@ class ForkchoiceMethods:
                 # Moving the flat state under an import that reads it would corrupt that import.
                 async with context.lock:
                     response = await trio.to_thread.run_sync(self._forkchoice, state, check, version)
+                    # The flat state moved: the idle workers replay that now, not when the next block comes.
+                    context.catch_up_workers()
         log.info(
             "forkchoiceUpdated head=0x%s status=%s",
             state.head_block_hash.hex(),

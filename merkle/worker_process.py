@@ -97,6 +97,9 @@ class MerkleWorker:
                 return session.finish(roots)
         raise TypeError(f"unknown request {type(request).__name__}")
 
+    def catch_up(self) -> None:
+        self.follower.catch_up()
+
     def close(self) -> None:
         self.node_cache.clear()
         self.follower.close()

@@ -80,6 +80,11 @@ async def import_block(
     check_state_root(prepared.block.header, writes.state_root)
     with timings.span("store"):
         await trio.to_thread.run_sync(_store, chain, prepared, writes, execution, source)
+    # The workers replay the block's batch now, while the caller goes on (fork choice, the next
+    # block's outline), not at the start of the next block.
+    for pool in (merkleizer, later_parts):
+        if pool is not None:
+            pool.catch_up()
     timings.finish()
     return ImportedBlock(
         block_hash=prepared.encoded.block_hash,

@@ -132,6 +132,11 @@ class LaterPartPool:
         """Start the worker (unless launched) and wait until it answers (else the first block pays for it)."""
         self._live().wait_ready()
 
+    def catch_up(self) -> None:
+        """Have the worker, if started and idle, catch up with the store now (``WorkerProcess.catch_up``)."""
+        if self._worker is not None:
+            self._worker.catch_up()
+
     @property
     def processes(self) -> list[multiprocessing.process.BaseProcess]:
         return [] if self._worker is None else [self._worker.process]

@@ -72,6 +72,10 @@ class Merkleizer(Protocol):
         self, store: Store, parent_root: bytes, deltas: Sequence[AccountDelta]
     ) -> MerkleResult: ...
 
+    def catch_up(self) -> None:
+        """Let the merkleizer see the store's latest writes now, ahead of the next block (no waiting)."""
+        ...
+
 
 class InlineMerkleizer:
     """The merkleizer in a thread of this process (in-memory stores; no real overlap)."""
@@ -80,6 +84,9 @@ class InlineMerkleizer:
         self, store: Store, parent_root: bytes, deltas: Sequence[AccountDelta]
     ) -> MerkleResult:
         return await trio.to_thread.run_sync(MerkleSession(store, parent_root, deltas).run)
+
+    def catch_up(self) -> None:
+        """Nothing to do: it reads the store itself."""
 
 
 def default_worker_count() -> int:
@@ -116,6 +123,12 @@ class MerkleWorkerPool:
         """
         for index in range(self.size):
             self._worker(index).wait_ready()
+
+    def catch_up(self) -> None:
+        """Have every started, idle worker catch up with the store now (``WorkerProcess.catch_up``)."""
+        for worker in self._workers:
+            if worker is not None:
+                worker.catch_up()
 
     @property
     def processes(self) -> list[multiprocessing.process.BaseProcess]:

@@ -36,12 +36,21 @@ from .gc_tuning import freeze_live_objects
 class Handler(Protocol):
     def handle(self, request: object) -> object: ...
 
+    def catch_up(self) -> None:
+        """Bring what the handler reads (a follower of the node's store) up to date, ahead of a request."""
+        ...
+
     def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
 class Ping:
     """Answer :class:`Ready` once the worker's code is imported."""
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    """Catch up with the node's store now, while idle; no reply (see :meth:`WorkerProcess.catch_up`)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,12 @@ def serve(
                 return  # the pipeline is gone
             if isinstance(request, Stop):
                 return
+            if isinstance(request, CatchUp):
+                try:
+                    handler.catch_up()
+                except Exception:  # a hint only: the next request catches up itself, and fails there
+                    pass
+                continue
             reply: Ready | Answer | Failure
             if isinstance(request, Ping):
                 reply = Ready()
@@ -168,6 +183,21 @@ class WorkerProcess:
         self.conn.send(Ping())
         if not isinstance(self.conn.recv(), Ready):
             raise WorkerFailed(f"{self.name}: did not answer its first ping")
+
+    def catch_up(self) -> None:
+        """Have an idle worker catch up with the node's store now, without waiting for it.
+
+        Sent after a block is stored (and after fork choice moves the flat state):
+        the worker replays those writes while the node's process goes on, instead
+        of at the start of the next block's request, where it would delay the block.
+        The message has no reply; a request sent next waits behind it in the pipe.
+        """
+        if self.busy or not self.alive():
+            return
+        try:
+            self.conn.send(CatchUp())
+        except OSError:
+            pass  # a dead worker: the next request finds it dead and the pool replaces it
 
     async def request(self, message: object) -> object:
         """Send one request and wait for its reply; raise what the handler raised, with its type."""

@@ -121,6 +121,11 @@ class Follower:
         self._store.catch_up()
         return self._store, opened
 
+    def catch_up(self) -> None:
+        """Catch the open handle up now, if one is open (the next :meth:`store_for` then has less to do)."""
+        if self._store is not None:
+            self._store.catch_up()
+
     def _close_store(self) -> None:
         if self._store is not None:
             self._store.close()
