@@ -16,8 +16,12 @@ from typing import Any
 
 from eth._utils.numeric import ceil32
 from eth._utils.state import code_is_delegation_designation
-from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
+from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS
+from eth.vm.forks.byzantium.constants import (
+    EIP658_TRANSACTION_STATUS_CODE_FAILURE,
+    EIP658_TRANSACTION_STATUS_CODE_SUCCESS,
+)
 from eth.vm.forks.cancun import get_total_blob_gas
 from eth.vm.forks.cancun.constants import BLOB_TX_TYPE
 from eth.vm.forks.shanghai.constants import INITCODE_WORD_COST
@@ -29,6 +33,7 @@ from pipeline.chain import BlockExecution, LaterPart
 from ..account_db import StoreAccountDB
 from ..chain_config import ChainConfig
 from ..senders import recover_senders
+from .receipts import logs_bloom, make_receipt
 
 # Caches a header keeps of its own encoding and hash: a changed copy must not inherit them.
 _HEADER_CACHES = ("_hash", "_hash_cache", "_cached_rlp")
@@ -125,6 +130,21 @@ class StoreExecution:
             deltas=deltas,
             block_access_list=recorder.build() if recorder is not None else None,
         )
+
+    @classmethod
+    def make_receipt(
+        cls: Any,
+        base_header: BlockHeaderAPI,
+        transaction: SignedTransactionAPI,
+        computation: ComputationAPI,
+        state: StateAPI,
+    ) -> ReceiptAPI:
+        """Byzantium's receipt (EIP-658 status, cumulative gas), its bloom by ``receipts.logs_bloom``."""
+        gas_used = base_header.gas_used + cls.finalize_gas_used(transaction, computation)
+        failed = computation.is_error
+        status = EIP658_TRANSACTION_STATUS_CODE_FAILURE if failed else EIP658_TRANSACTION_STATUS_CODE_SUCCESS
+        logs = computation.get_log_entries()
+        return make_receipt(transaction, status, gas_used, logs, logs_bloom(logs))
 
     def add_receipt_to_header(self, old_header: BlockHeaderAPI, receipt: ReceiptAPI) -> BlockHeaderAPI:
         """Byzantium's: the receipt's bloom joins the header's, its cumulative gas becomes the header's."""

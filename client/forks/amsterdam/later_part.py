@@ -33,7 +33,7 @@ from eth_utils import ValidationError
 from bal.deltas import AccountDelta
 from bal.recorder import BalRecorder
 
-from .receipts import LogEntry, logs_bloom, make_receipt
+from ..receipts import LogEntry, logs_bloom, make_receipt
 from .state_gas import TX_GAS_LIMIT_CAP, cost_per_state_byte, intrinsic_gas
 
 

@@ -1,12 +1,14 @@
-"""A transaction's logs bloom, computed where the transaction ran, and its receipt.
+"""A transaction's logs bloom and its receipt, for every fork balrex runs (Cancun on).
 
 py-evm builds a receipt through ``transaction.make_receipt``, whose receipt
 class derives the bloom from the logs with eth-bloom: about 37 us a receipt,
-most of a 200-transaction block's receipt work, and since EIP-7708 every
-value transfer logs. Here the bloom is computed once, by :func:`logs_bloom`
-(one keccak per address and topic, three bits from each), in the process that
-executed the transaction: for a block's later part that is the worker, so the
-node's process only assembles receipts (``parts.BlockGas``).
+most of a 200-transaction block's receipt work (and from Amsterdam, EIP-7708,
+every value transfer logs). Here the bloom is computed by :func:`logs_bloom`
+(one keccak per address and topic, three bits from each): in
+``StoreExecution.make_receipt`` (Cancun to Osaka) and, from Amsterdam, in the
+process that executed the transaction: for a block's later part that is the
+worker, so the node's process only assembles receipts
+(``amsterdam.later_part.BlockGas``).
 """
 
 from __future__ import annotations

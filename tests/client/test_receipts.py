@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from client.forks.amsterdam import BalrexAmsterdamVM
-from client.forks.amsterdam.receipts import logs_bloom, make_receipt
+from client.forks.receipts import logs_bloom, make_receipt
 
 KEY = keys.PrivateKey(b"\x42" * 32)
 
