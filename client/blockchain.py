@@ -47,6 +47,7 @@ from storage import (
     HEAD,
     SAFE,
     Chain,
+    EncodedBlock,
     FlatChanges,
     MalformedBlock,
     NoState,
@@ -110,12 +111,8 @@ class Blockchain:
     def outline(self, block_rlp: bytes) -> BlockOutline | None:
         """The block's parent state and transaction count, from its header and stored parent only."""
         try:
-            encoded = split_block(block_rlp)
-            header = decode_header(encoded.header_rlp)
-        except (MalformedBlock, RLPException):
-            return None
-        parent_rlp = self.chain.header_rlp(header.parent_hash)
-        if parent_rlp is None:
+            encoded, header, parent_rlp = self._header_and_parent(block_rlp)
+        except (BlockRejected, UnknownParent):
             return None
         return BlockOutline(
             parent_state_root=decode_header(parent_rlp).state_root,
@@ -123,6 +120,18 @@ class Blockchain:
             transaction_count=encoded.transaction_count,
             block_access_list_hash=getattr(header, "block_access_list_hash", None),
         )
+
+    def _header_and_parent(self, block_rlp: bytes) -> tuple[EncodedBlock, BlockHeaderAPI, bytes]:
+        """The block's RLP split, its header decoded, and its stored parent's header RLP."""
+        try:
+            encoded = split_block(block_rlp)
+            header = decode_header(encoded.header_rlp)
+        except (MalformedBlock, RLPException) as exc:
+            raise BlockRejected(Rule.MALFORMED_BLOCK, str(exc)) from None
+        parent_rlp = self.chain.header_rlp(header.parent_hash)
+        if parent_rlp is None:
+            raise UnknownParent(f"parent 0x{header.parent_hash.hex()} is not stored")
+        return encoded, header, parent_rlp
 
     def prepare(self, block_rlp: bytes, bal: BlockAccessList | None) -> PreparedBlock:
         """Decode the block and run every check that needs no execution; raise BlockRejected if one fails."""
@@ -188,14 +197,7 @@ class Blockchain:
         a worker that decodes just the transactions it runs, of a block the
         node's process has decoded and checked.
         """
-        try:
-            encoded = split_block(block_rlp)
-            header = decode_header(encoded.header_rlp)
-        except (MalformedBlock, RLPException) as exc:
-            raise BlockRejected(Rule.MALFORMED_BLOCK, str(exc)) from None
-        parent_rlp = self.chain.header_rlp(header.parent_hash)
-        if parent_rlp is None:
-            raise UnknownParent(f"parent 0x{header.parent_hash.hex()} is not stored")
+        encoded, header, parent_rlp = self._header_and_parent(block_rlp)
         try:
             fork = self.config.fork_at(header.timestamp)
             vm_class = FORK_VMS[fork].for_chain(self.config, fork)
