@@ -457,14 +457,13 @@ def export(
     """Write a node's canonical chain as a bench chain (genesis.json, blocks.rlp, bals.rlp, chain.json)."""
     from storage import RocksStore
 
-    from .dev_genesis import dev_genesis
+    from .genesis import DatadirGenesisError, datadir_genesis_json
     from .tools.export_chain import ExportError, export_chain
 
-    genesis_path = genesis if genesis is not None else datadir / "genesis.json"
     try:
-        genesis_dict = json.loads(genesis_path.read_text()) if genesis_path.exists() else dev_genesis()
-    except (OSError, ValueError) as exc:
-        _fail(f"cannot read genesis {genesis_path}: {exc}")
+        genesis_dict = datadir_genesis_json(datadir, genesis)
+    except DatadirGenesisError as exc:
+        _fail(str(exc))
     if not (datadir / "chaindata").is_dir():
         _fail(f"{datadir} holds no chaindata")
     try:

@@ -7,8 +7,10 @@ state, so it goes through the same merkleizer as every block.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -17,9 +19,10 @@ from eth_hash.auto import keccak
 
 from bal.deltas import AccountDelta
 from merkle import merkleize
-from storage import EMPTY_ROOT, MemoryStore, StateWrites, Store
+from storage import EMPTY_ROOT, Chain, MemoryStore, StateWrites, Store
 
 from .chain_config import ChainConfig, UnsupportedChainConfig, config_from_geth_genesis
+from .dev_genesis import dev_genesis
 from .forks import FORK_VMS
 from .requests import requests_hash
 
@@ -117,3 +120,35 @@ def build_genesis(genesis: Mapping[str, Any]) -> Genesis:
     header = header_class(**fields)
     block = block_class(header, transactions=[], uncles=[], withdrawals=[])
     return Genesis(config, alloc, state, rlp.encode(block), header.hash)
+
+
+class DatadirGenesisError(ValueError):
+    """A data dir's genesis file cannot be read, or builds another block 0 than the one stored."""
+
+
+def datadir_genesis_json(datadir: Path, genesis_path: Path | None = None) -> dict[str, Any]:
+    """The genesis a data dir was started with: ``genesis_path`` when given, else
+    ``<datadir>/genesis.json`` (``balrex dev`` writes it) if present, else the dev genesis
+    (``balrex node`` without ``--genesis``)."""
+    path = genesis_path if genesis_path is not None else datadir / "genesis.json"
+    if genesis_path is None and not path.exists():
+        return dev_genesis()
+    try:
+        genesis = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DatadirGenesisError(f"cannot read genesis {path}: {exc}") from None
+    if not isinstance(genesis, dict):
+        raise DatadirGenesisError(f"genesis {path} is not a JSON object")
+    return genesis
+
+
+def check_stored_genesis(chain: Chain, genesis: Genesis) -> None:
+    """Refuse a genesis whose block 0 is not the one ``chain`` holds (its fork schedule would be wrong)."""
+    stored = chain.canonical_hash(0)
+    if stored is None:
+        raise DatadirGenesisError("the data dir holds no chain")
+    if stored != genesis.block_hash:
+        raise DatadirGenesisError(
+            f"the data dir's genesis is 0x{stored.hex()}, "
+            f"the genesis given builds 0x{genesis.block_hash.hex()}"
+        )

@@ -1,6 +1,6 @@
 """The store: RocksDB (default) or in-memory, with key spaces and atomic batches."""
 
-from .block_rlp import EncodedBlock, MalformedBlock, split_block
+from .block_rlp import EncodedBlock, MalformedBlock, join_block, split_block
 from .chain import FINALIZED, FLAT_STATE_BLOCK, HEAD, SAFE, Chain, StoredBlock
 from .flat_changes import FlatChanges, FlatStateEditor, NoState, ParentState
 from .memory import MemoryStore
@@ -22,6 +22,7 @@ __all__ = [
     "NoState",
     "ParentState",
     "MalformedBlock",
+    "join_block",
     "split_block",
     "Chain",
     "FlatState",

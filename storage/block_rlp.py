@@ -2,7 +2,7 @@
 
 A block is ``[header, transactions, uncles, withdrawals, ...]``; its hash is
 keccak256 of the header's RLP. The BAL is not part of the block RLP (only its
-hash, in the header).
+hash, in the header). :func:`join_block` puts the pieces back together.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import rlp
 from eth_hash.auto import keccak
 from rlp.exceptions import DecodingError
+
+from bal.rlp_items import LIST_OFFSET, SHORT_LIST_LIMIT, rlp_list
 
 
 class MalformedBlock(ValueError):
@@ -47,3 +49,17 @@ def split_block(raw: bytes) -> EncodedBlock:
         body_rlp=rlp.encode(items[1:]),
         transaction_count=len(items[1]),
     )
+
+
+def join_block(header_rlp: bytes, body_rlp: bytes) -> bytes:
+    """The block's RLP from the header and body RLP the store keeps (:func:`split_block` undone).
+
+    The body is the list ``[transactions, uncles, ...]``: its encoded items
+    follow the header in the block's list unchanged, so nothing is decoded.
+    """
+    prefix = body_rlp[0] if body_rlp else 0
+    if prefix < LIST_OFFSET:
+        raise MalformedBlock("a block body is an RLP list")
+    # A short list's one prefix byte, or a long list's byte and the length's bytes.
+    items_start = 1 if prefix < SHORT_LIST_LIMIT else 2 + prefix - SHORT_LIST_LIMIT
+    return rlp_list((header_rlp, body_rlp[items_start:]))

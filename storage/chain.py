@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .block_rlp import join_block
 from .store import Space, Store, WriteBatch
 
 HEAD, SAFE, FINALIZED, FLAT_STATE_BLOCK = "head", "safe", "finalized", "tip"
@@ -57,6 +58,13 @@ class Chain:
 
     def body_rlp(self, block_hash: bytes) -> bytes | None:
         return self.store.get(Space.BODY, block_hash)
+
+    def block_rlp(self, block_hash: bytes) -> bytes | None:
+        """The whole block's RLP, as it was imported (None unless header and body are stored)."""
+        header_rlp, body_rlp = self.header_rlp(block_hash), self.body_rlp(block_hash)
+        if header_rlp is None or body_rlp is None:
+            return None
+        return join_block(header_rlp, body_rlp)
 
     def receipts_rlp(self, block_hash: bytes) -> bytes | None:
         return self.store.get(Space.RECEIPTS, block_hash)

@@ -17,10 +17,10 @@ from typing import Any
 import rlp
 
 from bal import decode_bal
-from storage import Chain, Store
+from storage import Chain, Store, join_block
 
 from ..chaindb import decode_header
-from ..genesis import build_genesis
+from ..genesis import DatadirGenesisError, build_genesis, check_stored_genesis
 from .bench_chain.chain_files import BenchChainError, prepare_out_dir, write_chain
 
 
@@ -32,14 +32,10 @@ def export_chain(store: Store, genesis: dict[str, Any], out: Path) -> dict[str, 
     """Write the canonical chain of ``store`` (genesis ``genesis``) to ``out``; return chain.json."""
     chain = Chain(store)
     built = build_genesis(genesis)
-    stored_genesis = chain.canonical_hash(0)
-    if stored_genesis is None:
-        raise ExportError("the data dir holds no chain")
-    if stored_genesis != built.block_hash:
-        raise ExportError(
-            f"the data dir's genesis is 0x{stored_genesis.hex()}, the genesis given builds "
-            f"0x{built.block_hash.hex()}"
-        )
+    try:
+        check_stored_genesis(chain, built)
+    except DatadirGenesisError as exc:
+        raise ExportError(str(exc)) from None
     head_hash = chain.head_hash()
     assert head_hash is not None, "a chain with a genesis has a head"
     head = decode_header(_stored(chain.header_rlp(head_hash), "header", head_hash))
@@ -52,11 +48,10 @@ def export_chain(store: Store, genesis: dict[str, Any], out: Path) -> dict[str, 
         if block_hash is None:
             raise ExportError(f"no canonical block {number}")
         header_rlp = _stored(chain.header_rlp(block_hash), "header", block_hash)
-        body = rlp.decode(_stored(chain.body_rlp(block_hash), "body", block_hash))
-        blocks.append(rlp.encode([rlp.decode(header_rlp), *body]))
-        header = decode_header(header_rlp)
-        total_gas += header.gas_used
-        total_txs += len(body[0])
+        body_rlp = _stored(chain.body_rlp(block_hash), "body", block_hash)
+        blocks.append(join_block(header_rlp, body_rlp))
+        total_gas += decode_header(header_rlp).gas_used
+        total_txs += len(rlp.decode(body_rlp)[0])
         bal_rlp = chain.bal_rlp(block_hash)
         if bal_rlp is not None:
             first_bal_block = number if first_bal_block is None else first_bal_block
