@@ -1,14 +1,18 @@
 """``balrex dossier chain``: the dossier of blocks balrex executes itself, in two views.
 
-A source is a bench-chain folder (``balrex bench-chain``) or EF blockchain
+A source is a bench-chain folder (``balrex bench-chain``), EF blockchain
 fixtures (one JSON file, or a folder of them; each test is its own chain from
-its own genesis). Every block is imported through the pipeline
+its own genesis) or a node's data dir with a block range. Every block of a
+bench chain or fixture is imported through the pipeline
 (``pipeline.import_block_sync``; a bench chain on the BAL path, its merkleization in
 a worker process; EF fixtures on the streaming path) by an
 :class:`.execution.ObservingBlockchain`: one execution both stores the block
-(the next block finds its parent state) and says what each transaction touched. Invalid
-blocks (EF fixtures hold some on purpose) and blocks of forks before Amsterdam
-(no per-transaction units) are imported or skipped as they come and counted.
+(the next block finds its parent state) and says what each transaction touched.
+A data dir's blocks are stored already: each is executed again on its parent's
+state, read through a RocksDB secondary, so nothing is written and a running
+node can keep its data dir. Invalid blocks (EF fixtures hold some on purpose)
+and blocks of forks before Amsterdam (no per-transaction units) are imported or
+skipped as they come and counted.
 """
 
 from __future__ import annotations
@@ -16,19 +20,34 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bal import BlockAccessList
+from bal import BlockAccessList, decode_bal
 from client.chain_config import UnsupportedChainConfig, config_from_fixture
-from client.genesis import build_genesis, parse_hex_bytes
+from client.genesis import (
+    DatadirGenesisError,
+    build_genesis,
+    check_stored_genesis,
+    datadir_genesis_json,
+    parse_hex_bytes,
+)
 from client.tools.bench_chain import BenchChainError, load_chain
 from client.tools.bench_chain.chain_files import METADATA_FILE
-from pipeline import BlockRejected, LaterPartPool, MerkleWorkerPool, UnknownParent, import_block_sync
+from pipeline import (
+    BlockRejected,
+    LaterPartPool,
+    MerkleWorkerPool,
+    StageTimings,
+    UnknownParent,
+    import_block_sync,
+)
+from pipeline.executor import execute
 from pipeline.gc_tuning import freeze_live_objects
-from storage import MemoryStore, RocksStore
+from pipeline.state_source import StateSource
+from storage import Chain, MemoryStore, RocksStore
 
 from .execution import ObservingBlockchain, ObservingLaterPartWorker, SplitRun
 from .model import AccessSource, BlockAccesses
@@ -40,21 +59,53 @@ class ChainSourceError(ValueError):
     """A chain source that is neither a bench chain nor EF blockchain fixtures."""
 
 
+#: a node's data dir keeps its RocksDB here (``balrex node --datadir``)
+CHAINDATA = "chaindata"
+
+
 @dataclass(frozen=True)
 class _ChainRun:
-    """One chain from its genesis: a blockchain holding the genesis, and the blocks to import."""
+    """One chain: a blockchain holding the parent of its first block, and the blocks to execute."""
 
     blockchain: ObservingBlockchain
-    blocks: list[bytes]
-    #: each block's BAL when the source has them: the import takes the BAL path, and ``merkleizer``
-    #: (a worker process) computes the state root beside the observed execution
-    bals: list[BlockAccessList | None] | None = None
+    #: each block's RLP, with its BAL when the source has them: the import takes the BAL path,
+    #: and ``merkleizer`` (a worker process) computes the state root beside the observed execution
+    blocks: Iterable[tuple[bytes, BlockAccessList | None]]
+    block_count: int
     merkleizer: MerkleWorkerPool | None = None
     #: runs each BAL block's later transactions in an observing worker process
     later_parts: LaterPartPool | None = None
+    #: the blocks are stored already (a node's data dir, opened read-only): each is executed
+    #: again on its parent's state instead of imported
+    stored: bool = False
 
-    def blocks_and_bals(self) -> Iterator[tuple[bytes, BlockAccessList | None]]:
-        return zip(self.blocks, self.bals or [None] * len(self.blocks), strict=True)
+    def execute_block(self, block_rlp: bytes, bal: BlockAccessList | None) -> float:
+        """Execute one block, observed; the seconds its execution took (the pipeline's ``exec`` span)."""
+        if self.stored:
+            return _execute_stored(self.blockchain, block_rlp, bal)
+        imported = import_block_sync(
+            self.blockchain, block_rlp, bal, merkleizer=self.merkleizer, later_parts=self.later_parts
+        )
+        # The imported block becomes the head (as import-bench and a node's fork choice do):
+        # the flat state follows it, and its child reads the flat state, not the tries.
+        self.blockchain.set_forkchoice(imported.block_hash)
+        return imported.timings.seconds("exec") or 0.0
+
+
+def _execute_stored(blockchain: ObservingBlockchain, block_rlp: bytes, bal: BlockAccessList | None) -> float:
+    """Execute a stored block again on its parent's state; nothing is written.
+
+    The parent state is read through the tries (the flat state is the head's). The
+    import's checks run as they did when the node stored the block: the header against
+    its parent, the executed BAL against the stored one, the receipts and gas against
+    the header. The state root is not computed again: execution matched on everything
+    else, and merkleizing would be most of the cost.
+    """
+    prepared = blockchain.prepare(block_rlp, bal)
+    source = StateSource(blockchain.store, prepared.parent.state_root, parent_has_flat_state=False)
+    timings = StageTimings()
+    execute(blockchain, prepared, source, bal, timings)
+    return timings.seconds("exec") or 0.0
 
 
 @dataclass(frozen=True)
@@ -83,7 +134,8 @@ class ChainViews:
     chains: int = 0
     invalid_blocks: int = 0
     unobservable_blocks: int = 0
-    #: wall seconds inside the block imports (observed execution included), as import-bench times a run
+    #: wall seconds inside the block imports (observed execution included), as import-bench times a
+    #: run; of a data dir, inside the blocks' executions
     import_seconds: float = 0.0
     #: per observed block, in the order of ``execution``
     runs: list[BlockRun] = field(default_factory=list)
@@ -146,7 +198,13 @@ def _bench_chain(path: Path) -> Iterator[_ChainRun]:
                         future.result()
                     # What is alive now lives to the end: keep the collector's walks off it (as import-bench).
                     freeze_live_objects()
-                    yield _ChainRun(blockchain, chain.blocks, list(chain.bals), merkleizer, later_parts)
+                    yield _ChainRun(
+                        blockchain,
+                        zip(chain.blocks, chain.bals, strict=True),
+                        len(chain.blocks),
+                        merkleizer,
+                        later_parts,
+                    )
                 finally:
                     store.close()
         finally:
@@ -174,17 +232,89 @@ def _fixture_runs(path: Path, only: str | None) -> Iterator[_ChainRun]:
                 continue
             blockchain = ObservingBlockchain(MemoryStore(), config)
             blockchain.init_genesis(test["pre"], parse_hex_bytes(test["genesisRLP"]))
-            yield _ChainRun(
-                blockchain, [parse_hex_bytes(block["rlp"]) for block in test["blocks"] if "rlp" in block]
-            )
+            blocks = [parse_hex_bytes(block["rlp"]) for block in test["blocks"] if "rlp" in block]
+            yield _ChainRun(blockchain, ((block_rlp, None) for block_rlp in blocks), len(blocks))
 
 
-def _runs(path: Path, only: str | None) -> tuple[str, Iterator[_ChainRun]]:
+@dataclass(frozen=True)
+class BlockRange:
+    """``--from`` / ``--to`` of a data dir source, both inclusive (None: block 1, the head)."""
+
+    first: int | None = None
+    last: int | None = None
+
+    def numbers(self, head: int) -> range:
+        first = 1 if self.first is None else self.first
+        last = head if self.last is None else self.last
+        if first < 1:
+            raise ChainSourceError(f"--from {first}: block 0 is the genesis, which executes nothing")
+        if first > head:
+            raise ChainSourceError(f"--from {first}: the data dir's head is block {head}")
+        if last > head:
+            raise ChainSourceError(f"--to {last}: the data dir's head is block {head}")
+        if first > last:
+            raise ChainSourceError(f"--from {first} is after --to {last}")
+        return range(first, last + 1)
+
+
+def _datadir_run(path: Path, genesis_path: Path | None, blocks: BlockRange) -> Iterator[_ChainRun]:
+    """The data dir's canonical blocks in ``blocks``, read through a RocksDB secondary.
+
+    A secondary is a read-only view of the database as it was when it opened: the
+    node may keep running (and writing) meanwhile, and nothing of the data dir changes.
+    """
+    try:
+        genesis_json = datadir_genesis_json(path, genesis_path)
+    except DatadirGenesisError as exc:
+        raise ChainSourceError(str(exc)) from None
+    with tempfile.TemporaryDirectory(prefix="balrex-dossier-") as secondary:
+        try:
+            store = RocksStore.secondary(path / CHAINDATA, secondary)
+        except Exception as exc:  # rocksdict raises its own exception types
+            raise ChainSourceError(f"{path / CHAINDATA}: not a RocksDB database ({exc})") from None
+        try:
+            chain = Chain(store)
+            try:
+                genesis = build_genesis(genesis_json)
+                check_stored_genesis(chain, genesis)
+            except (DatadirGenesisError, UnsupportedChainConfig, KeyError, ValueError) as exc:
+                raise ChainSourceError(f"{path}: {exc} (--genesis names the data dir's genesis)") from None
+            blockchain = ObservingBlockchain(store, genesis.config)
+            head_hash = chain.head_hash()
+            head = None if head_hash is None else blockchain.header(head_hash)
+            if head is None:
+                raise ChainSourceError(f"{path}: the data dir has no head block")
+            numbers = blocks.numbers(head.block_number)
+            yield _ChainRun(blockchain, _stored_blocks(chain, numbers), len(numbers), stored=True)
+        finally:
+            store.close()
+
+
+def _stored_blocks(chain: Chain, numbers: range) -> Iterator[tuple[bytes, BlockAccessList | None]]:
+    """Each canonical block's RLP and stored BAL, read when the dossier reaches it (any range fits)."""
+    for number in numbers:
+        block_hash = chain.canonical_hash(number)
+        block_rlp = None if block_hash is None else chain.block_rlp(block_hash)
+        if block_hash is None or block_rlp is None:
+            raise ChainSourceError(f"the data dir does not hold canonical block {number}")
+        bal_rlp = chain.bal_rlp(block_hash)
+        yield block_rlp, None if bal_rlp is None else decode_bal(bal_rlp)
+
+
+def _runs(
+    path: Path, only: str | None, blocks: BlockRange, genesis: Path | None
+) -> tuple[str, Iterator[_ChainRun]]:
+    if (path / CHAINDATA).is_dir():
+        return f"datadir {path.name}", _datadir_run(path, genesis, blocks)
+    if blocks != BlockRange() or genesis is not None:
+        raise ChainSourceError(f"{path}: --from, --to and --genesis select blocks of a node's data dir")
     if (path / METADATA_FILE).is_file():
         return f"bench-chain {path.name}", _bench_chain(path)
     if path.is_file() and path.suffix == ".json" or path.is_dir():
         return f"ef-fixtures {path.name}", _fixture_runs(path, only)
-    raise ChainSourceError(f"{path}: neither a bench-chain folder nor an EF fixture file or folder")
+    raise ChainSourceError(
+        f"{path}: neither a bench-chain folder, a node's data dir nor an EF fixture file or folder"
+    )
 
 
 def observe_chain(
@@ -192,27 +322,26 @@ def observe_chain(
     keep_coinbase: bool = False,
     only: str | None = None,
     on_block: Callable[[int, int], None] | None = None,
+    *,
+    blocks: BlockRange = BlockRange(),
+    genesis: Path | None = None,
 ) -> ChainViews:
-    """Import every block of the source at ``path``, each execution observed.
+    """Execute every block of the source at ``path`` (of a data dir: those in ``blocks``), observed.
 
+    ``genesis``: a data dir's genesis file (:func:`client.genesis.datadir_genesis_json`).
     ``on_block(done, total)`` follows the blocks (``total``: of the chains met so far).
     """
-    label, runs = _runs(path, only)
+    label, runs = _runs(path, only, blocks, genesis)
     views = ChainViews(label)
     done = total = 0
     for run in runs:
         views.chains += 1
-        total += len(run.blocks)
-        for block_rlp, bal in run.blocks_and_bals():
+        total += run.block_count
+        for block_rlp, bal in run.blocks:
             done += 1
             started = time.perf_counter()
             try:
-                imported = import_block_sync(
-                    run.blockchain, block_rlp, bal, merkleizer=run.merkleizer, later_parts=run.later_parts
-                )
-                # The imported block becomes the head (as import-bench and a node's fork choice do):
-                # the flat state follows it, and its child reads the flat state, not the tries.
-                run.blockchain.set_forkchoice(imported.block_hash)
+                exec_seconds = run.execute_block(block_rlp, bal)
             except (BlockRejected, UnknownParent):
                 views.invalid_blocks += 1
                 continue
@@ -227,7 +356,7 @@ def observe_chain(
                         views.chains,
                         observed.number,
                         len(observed.tx_hashes),
-                        imported.timings.seconds("exec") or 0.0,
+                        exec_seconds,
                         observed.split,
                     )
                 )

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .analysis import analyze_block
 from .ceiling import bal_ceiling
-from .chain import ChainSourceError, observe_chain
+from .chain import BlockRange, ChainSourceError, observe_chain
 from .dossier import DEFAULT_WORKERS, Dossier, build_dossier, range_title
 from .measured import MeasuredError, MeasuredRuns, load_measured, measured_in_run, measured_vs_predicted
 from .oracle import oracle_quality
@@ -184,7 +184,10 @@ def trace_pack(
 def chain(
     source: Annotated[
         Path,
-        typer.Argument(help="a bench-chain folder (balrex bench-chain), or an EF fixture file or folder"),
+        typer.Argument(
+            help="a bench-chain folder (balrex bench-chain), a node's data dir, "
+            "or an EF fixture file or folder"
+        ),
     ],
     workers: Annotated[
         str, typer.Option("--workers", help="worker counts to simulate, comma-separated")
@@ -195,6 +198,16 @@ def chain(
     ] = False,
     only: Annotated[
         str | None, typer.Option("--only", help="EF fixtures: only files whose path contains this")
+    ] = None,
+    first: Annotated[
+        int | None, typer.Option("--from", help="data dir: first block to analyze [default: 1]")
+    ] = None,
+    last: Annotated[
+        int | None, typer.Option("--to", help="data dir: last block to analyze [default: the head]")
+    ] = None,
+    genesis: Annotated[
+        Path | None,
+        typer.Option("--genesis", help="data dir: its genesis (default: <datadir>/genesis.json, else dev)"),
     ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="both views and their difference")] = None,
     markdown_out: Annotated[Path | None, typer.Option("--markdown", help="write a Markdown report")] = None,
@@ -217,6 +230,9 @@ def chain(
 ) -> None:
     """Execute the blocks with balrex and compare the execution view with the BAL view (Amsterdam blocks).
 
+    A data dir (``balrex node --datadir``) is opened read-only, so the node may keep running: its
+    canonical blocks --from..--to are executed again on their parents' states.
+
     Also: the BAL ceiling, the pre-execution oracle's precision and recall, and balrex's measured
     split speedup per block beside the predictions: from this run (a bench chain is imported on the
     split BAL path), or, given both --bench-split and --bench-whole, from those two import-bench runs.
@@ -234,7 +250,14 @@ def chain(
     started = time.perf_counter()
     try:
         with _progress(Console(stderr=True)) as stage:
-            views = observe_chain(source, keep_coinbase, only, on_block=stage("executing blocks"))
+            views = observe_chain(
+                source,
+                keep_coinbase,
+                only,
+                on_block=stage("executing blocks"),
+                blocks=BlockRange(first, last),
+                genesis=genesis,
+            )
     except ChainSourceError as exc:
         _fail(str(exc))
     if not views.execution:
@@ -266,7 +289,7 @@ def chain(
     _print_chain_extras(ceiling, oracle, measured)
     typer.echo(
         f"  time: {time.perf_counter() - started:.1f} s: "
-        f"block imports (observed) {views.import_seconds:.1f} s, "
+        f"blocks executed (observed) {views.import_seconds:.1f} s, "
         f"loading and genesis {executed - started - views.import_seconds:.1f} s, "
         f"analysis {time.perf_counter() - executed:.1f} s"
     )

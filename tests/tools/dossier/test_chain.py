@@ -1,4 +1,4 @@
-"""``balrex dossier chain`` on blocks balrex executes: a small bench chain and one EF fixture file."""
+"""``balrex dossier chain`` on blocks balrex executes: a bench chain, a data dir holding it, an EF file."""
 
 from __future__ import annotations
 
@@ -10,17 +10,18 @@ import pytest
 from fixture_files import release_archive
 from typer.testing import CliRunner
 
+from client.blockchain import Blockchain
 from client.cli import app
 from client.genesis import build_genesis
 from client.tools.bench_chain import load_chain
 from client.tools.bench_chain.generate import ChainSettings, generate_chain
-from client.tools.dossier.chain import observe_chain
+from client.tools.dossier.chain import CHAINDATA, BlockRange, observe_chain
 from client.tools.dossier.dossier import build_dossier, range_title
 from client.tools.dossier.execution import ObservingBlockchain
 from client.tools.dossier.views import block_views, compare_views
 from pipeline import import_block_sync
 from pipeline.later_part import MAX_FIRST_SHARE, MIN_FIRST_SHARE
-from storage import MemoryStore
+from storage import Chain, MemoryStore, RocksStore
 
 pytestmark = pytest.mark.slow  # generates and imports chains
 
@@ -163,4 +164,79 @@ def test_not_a_chain_source(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
     result = CliRunner().invoke(app, ["dossier", "chain", str(tmp_path / "notes.txt")])
     assert result.exit_code == 1
-    assert "neither a bench-chain folder nor an EF fixture" in result.output
+    assert "neither a bench-chain folder, a node's data dir nor an EF fixture" in result.output
+
+
+@pytest.fixture(scope="module")
+def datadir(bench_chain: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A node's data dir holding the bench chain (imported as ``balrex node`` stores blocks)."""
+    path = tmp_path_factory.mktemp("dossier-datadir")
+    chain = load_chain(bench_chain)
+    genesis = build_genesis(chain.genesis)
+    store = RocksStore(path / CHAINDATA)
+    blockchain = Blockchain(store, genesis.config)
+    blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
+    for block_rlp, bal in zip(chain.blocks, chain.bals, strict=True):
+        blockchain.set_forkchoice(import_block_sync(blockchain, block_rlp, bal).block_hash)
+    store.close()
+    (path / "genesis.json").write_text(json.dumps(chain.genesis))
+    return path
+
+
+def test_a_data_dir_executed_again_gives_the_views_its_import_gave(bench_chain: Path, datadir: Path) -> None:
+    """Stored blocks run again on their parents' states (the tries): same touches, units and BALs.
+
+    The node keeps its data dir open (the dossier reads through a RocksDB secondary) and sees no change.
+    """
+    imported = observe_chain(bench_chain)
+    running_node = RocksStore(datadir / CHAINDATA)
+    try:
+        head = Chain(running_node).head_hash()
+        replayed = observe_chain(datadir)
+        assert Chain(running_node).head_hash() == head == chain_last_hash(bench_chain)
+    finally:
+        running_node.close()
+    assert (replayed.chains, replayed.invalid_blocks, replayed.unobservable_blocks) == (1, 0, 0)
+    assert replayed.execution == imported.execution and len(replayed.execution) == BLOCKS
+    assert replayed.bal == imported.bal
+    assert replayed.oracle == imported.oracle
+    assert replayed.bal_unindexed_reads == imported.bal_unindexed_reads
+    # Each block ran whole in this process: no split was measured.
+    assert [run.split for run in replayed.runs] == [None] * BLOCKS
+    assert all(run.exec_seconds > 0 for run in replayed.runs)
+
+
+def test_a_data_dir_range_executes_only_its_blocks(bench_chain: Path, datadir: Path) -> None:
+    second = observe_chain(datadir, blocks=BlockRange(2, 2))
+    assert [block.number for block in second.execution] == [2]
+    assert second.execution == observe_chain(bench_chain).execution[1:]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--to", "3"], f"--to 3: the data dir's head is block {BLOCKS}"),
+        (["--from", "3"], f"--from 3: the data dir's head is block {BLOCKS}"),
+        (["--from", "0"], "--from 0: block 0 is the genesis"),
+        (["--from", "2", "--to", "1"], "--from 2 is after --to 1"),
+    ],
+)
+def test_a_data_dir_range_outside_the_chain_is_named(datadir: Path, options: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["dossier", "chain", str(datadir), *options])
+    assert result.exit_code == 1 and message in result.output, result.output
+
+
+def test_a_data_dir_with_another_genesis_is_refused(datadir: Path, tmp_path: Path) -> None:
+    other = json.loads((datadir / "genesis.json").read_text())
+    other["timestamp"] = "0x1"
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    result = CliRunner().invoke(
+        app, ["dossier", "chain", str(datadir), "--genesis", str(tmp_path / "other.json")]
+    )
+    assert result.exit_code == 1, result.output
+    assert "the data dir's genesis is 0x" in result.output and "--genesis names" in result.output
+
+
+def test_block_options_belong_to_a_data_dir(bench_chain: Path) -> None:
+    result = CliRunner().invoke(app, ["dossier", "chain", str(bench_chain), "--from", "1"])
+    assert result.exit_code == 1 and "select blocks of a node's data dir" in result.output
