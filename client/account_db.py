@@ -80,6 +80,9 @@ class StoreAccountDB(BalRecording, AccountDatabaseAPI):
         self._epoch = 0  # bumped by lock_changes: older checkpoints cannot be discarded into
         self._warm: set[bytes | tuple[bytes, int]] = set()
         self._new_code: dict[bytes, bytes] = {}
+        # The parent's accounts as read so far: a transaction reads its sender, recipient and the
+        # coinbase several times, and each read of the source built the same tuple again.
+        self._parent_accounts: dict[bytes, _Account | None] = {}
 
     # -- the root is fixed: it is the parent's --------------------------------
 
@@ -113,8 +116,11 @@ class StoreAccountDB(BalRecording, AccountDatabaseAPI):
         """The account as the block layer (earlier transactions) over the parent has it."""
         found = self._block.accounts.get(address, _MISSING)
         if found is _MISSING:
+            found = self._parent_accounts.get(address, _MISSING)
+        if found is _MISSING:
             record = self._source.account(address)
-            return None if record is None else _Account(record.nonce, record.balance, record.code_hash)
+            found = None if record is None else _Account(record.nonce, record.balance, record.code_hash)
+            self._parent_accounts[address] = found
         return found  # type: ignore[return-value]
 
     def _journaled_set(self, mapping: dict[Any, Any], key: Any, value: Any) -> None:

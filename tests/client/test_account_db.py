@@ -30,6 +30,27 @@ def test_reads_come_from_the_parent_state(parent: tuple[MemoryStore, bytes]) -> 
     assert db.get_code_hash(B) == EMPTY_CODE_HASH and db.account_is_empty(B)
 
 
+def test_the_parent_account_is_read_from_the_source_once(parent: tuple[MemoryStore, bytes]) -> None:
+    db = new_db(parent)
+    source = db._source
+    read, asked = source.account, []
+
+    def counting_read(address: bytes) -> object:
+        asked.append(address)
+        return read(address)
+
+    source.account = counting_read  # type: ignore[method-assign]
+    for _ in range(3):
+        assert (db.get_balance(A), db.get_nonce(A), db.account_exists(B)) == (100, 3, False)
+    assert asked == [A, B]
+    db.set_balance(A, 7)
+    checkpoint = db.record()
+    db.set_balance(A, 8)
+    db.discard(checkpoint)
+    db.lock_changes()
+    assert (db.get_balance(A), db.get_nonce(A)) == (7, 3) and asked == [A, B]
+
+
 def test_discard_rolls_back_everything_after_the_checkpoint(parent: tuple[MemoryStore, bytes]) -> None:
     db = new_db(parent)
     db.set_balance(A, 1)
