@@ -106,3 +106,12 @@ def test_refunds_may_go_negative() -> None:
     meter = StateGasMeter(100)
     meter.refund_gas(-4800)
     assert meter.gas_refunded == -4800
+
+
+def test_intrinsic_gas_is_kept_per_block_cpsb() -> None:
+    creation = _tx(data=b"\x01" * 40, to=CREATE_CONTRACT_ADDRESS)
+    first = intrinsic_gas(creation, cpsb=150)
+    assert intrinsic_gas(creation, cpsb=150) is first  # computed once
+    other_block = intrinsic_gas(creation, cpsb=1174)
+    assert other_block.state == 112 * 1174 and other_block.regular == first.regular
+    assert intrinsic_gas(creation, cpsb=150) == first

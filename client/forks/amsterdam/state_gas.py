@@ -98,8 +98,26 @@ class Intrinsic:
     floor: int
 
 
+# Where a transaction keeps its intrinsic gas once computed, as py-evm's cached properties keep
+# theirs in the instance's ``__dict__``: ``(cpsb, Intrinsic)``.
+_INTRINSIC_CACHE = "_balrex_intrinsic_gas"
+
+
 def intrinsic_gas(transaction: Any, cpsb: int) -> Intrinsic:
-    """A transaction's intrinsic regular and state gas and its EIP-7976 floor."""
+    """A transaction's intrinsic regular and state gas and its EIP-7976 floor.
+
+    Kept on the transaction for the block's cpsb: its validation (twice), the
+    executor and a later part each ask, and a transaction's fields never change.
+    """
+    cached = transaction.__dict__.get(_INTRINSIC_CACHE)
+    if cached is not None and cached[0] == cpsb:
+        return cached[1]  # type: ignore[no-any-return]
+    intrinsic = _intrinsic_gas(transaction, cpsb)
+    transaction.__dict__[_INTRINSIC_CACHE] = (cpsb, intrinsic)
+    return intrinsic
+
+
+def _intrinsic_gas(transaction: Any, cpsb: int) -> Intrinsic:
     data = transaction.data
     zeros = data.count(0)
     regular = TX_BASE_GAS + CALLDATA_ZERO_GAS * zeros + CALLDATA_NONZERO_GAS * (len(data) - zeros)
