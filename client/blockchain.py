@@ -137,7 +137,7 @@ class Blockchain:
         """Decode the block and run every check that needs no execution; raise BlockRejected if one fails."""
         prepared = self.decode(block_rlp)
         self._check_header(prepared)
-        self._check_body(prepared.block)
+        self._check_body(prepared)
         if bal is not None:
             self._check_given_bal(prepared.block, bal)
         return prepared
@@ -186,7 +186,7 @@ class Blockchain:
             encoded.body_rlp,
             rlp.encode(list(execution.encoded_receipts)),
             bal_rlp=execution.block_access_list_rlp,
-            transaction_hashes=tuple(tx.hash for tx in prepared.block.transactions),
+            transaction_hashes=encoded.transaction_hashes,
         )
         self._commit(writes, stored, flat_changes)
 
@@ -230,8 +230,10 @@ class Blockchain:
         require(header.gas_used <= header.gas_limit, Rule.GAS_USED_ABOVE_LIMIT, f"{header.gas_used}")
 
     @staticmethod
-    def _check_body(block: BlockAPI) -> None:
-        tx_root = ordered_trie_root(tx.encode() for tx in block.transactions)
+    def _check_body(prepared: PreparedBlock) -> None:
+        # The transactions as the block holds them: py-evm's ``encode`` would build the same bytes again.
+        block = prepared.block
+        tx_root = ordered_trie_root(prepared.encoded.transaction_encodings)
         require(tx_root == block.header.transaction_root, Rule.TRANSACTIONS_ROOT_MISMATCH, "")
         require(not block.uncles, Rule.UNCLES_PRESENT, f"{len(block.uncles)} uncles")
         withdrawals = getattr(block, "withdrawals", None)

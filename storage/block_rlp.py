@@ -26,7 +26,17 @@ class EncodedBlock:
     number: int
     header_rlp: bytes
     body_rlp: bytes
-    transaction_count: int
+    #: each transaction as the transactions trie and its hash take it: a typed transaction's
+    #: ``type || payload`` string as the block holds it, a legacy one's RLP list
+    transaction_encodings: tuple[bytes, ...]
+
+    @property
+    def transaction_count(self) -> int:
+        return len(self.transaction_encodings)
+
+    @property
+    def transaction_hashes(self) -> tuple[bytes, ...]:
+        return tuple(keccak(encoding) for encoding in self.transaction_encodings)
 
 
 def split_block(raw: bytes) -> EncodedBlock:
@@ -47,7 +57,10 @@ def split_block(raw: bytes) -> EncodedBlock:
         number=int.from_bytes(header[8], "big"),
         header_rlp=header_rlp,
         body_rlp=rlp.encode(items[1:]),
-        transaction_count=len(items[1]),
+        transaction_encodings=tuple(
+            transaction if isinstance(transaction, bytes) else rlp.encode(transaction)
+            for transaction in items[1]
+        ),
     )
 
 

@@ -256,7 +256,7 @@ def _observed_block(
     return ObservedBlock(
         number=block.header.block_number,
         coinbase=block.header.coinbase,
-        tx_hashes=tuple(tx.hash for tx in block.transactions),
+        tx_hashes=prepared.encoded.transaction_hashes,
         gas_used=tuple(after - before for before, after in zip([0] + cumulative, cumulative, strict=False)),
         units=units,
         block_access_list=execution.block_access_list,
