@@ -76,6 +76,8 @@ class Blockchain:
         self.store = store
         self.config = config
         self.chain = Chain(store)
+        # The last block read by _header_and_parent, and what it gave (see there).
+        self._last_read: tuple[bytes, tuple[EncodedBlock, BlockHeaderAPI, bytes]] | None = None
 
     # -- genesis ------------------------------------------------------------
 
@@ -122,7 +124,16 @@ class Blockchain:
         )
 
     def _header_and_parent(self, block_rlp: bytes) -> tuple[EncodedBlock, BlockHeaderAPI, bytes]:
-        """The block's RLP split, its header decoded, and its stored parent's header RLP."""
+        """The block's RLP split, its header decoded, and its stored parent's header RLP.
+
+        The BAL path asks twice for the same block, its outline first and then
+        :meth:`prepare` (a few ms of splitting and decoding each time): the answer
+        for the last block object read is kept. A block and its stored parent never
+        change, and holding the block's bytes keeps their identity from being reused.
+        """
+        last = self._last_read
+        if last is not None and last[0] is block_rlp:
+            return last[1]
         try:
             encoded = split_block(block_rlp)
             header = decode_header(encoded.header_rlp)
@@ -131,7 +142,9 @@ class Blockchain:
         parent_rlp = self.chain.header_rlp(header.parent_hash)
         if parent_rlp is None:
             raise UnknownParent(f"parent 0x{header.parent_hash.hex()} is not stored")
-        return encoded, header, parent_rlp
+        read = (encoded, header, parent_rlp)
+        self._last_read = (block_rlp, read)
+        return read
 
     def prepare(self, block_rlp: bytes, bal: BlockAccessList | None) -> PreparedBlock:
         """Decode the block and run every check that needs no execution; raise BlockRejected if one fails."""

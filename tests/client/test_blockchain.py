@@ -9,6 +9,7 @@ import pytest
 import rlp
 from eth_hash.auto import keccak
 
+import client.blockchain as blockchain_module
 from client.blockchain import Blockchain, UnknownBlock
 from client.chain_config import config_from_fixture
 from client.chaindb import decode_header
@@ -142,3 +143,25 @@ def test_a_side_branch_imports_through_the_tries_and_leaves_the_head(
     assert imported.state_root == parse_hex_bytes(cancun_blob_test["blocks"][1]["blockHeader"]["stateRoot"])
     assert chain.chain.head_hash() == head, "a side branch must not move the head"
     assert (dict(store.iterate(Space.ACCOUNT)), dict(store.iterate(Space.STORAGE))) == flat_before
+
+
+def test_outline_then_prepare_read_the_block_once(
+    cancun_blob_test: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The BAL path's outline and prepare share one split of the same block; another block is read anew."""
+    chain, _ = new_chain(cancun_blob_test)
+    splits: list[bytes] = []
+    split = blockchain_module.split_block
+
+    def counting_split(raw: bytes) -> Any:
+        splits.append(raw)
+        return split(raw)
+
+    monkeypatch.setattr(blockchain_module, "split_block", counting_split)
+    first = block_rlp(cancun_blob_test, 0)
+    outline = chain.outline(first)
+    prepared = chain.prepare(first, None)
+    assert outline is not None and outline.parent_state_root == prepared.parent.state_root
+    assert splits == [first]
+    copy = bytes(bytearray(first))  # equal bytes, another object: read again, same answer
+    assert chain.prepare(copy, None).encoded == prepared.encoded and splits == [first, copy]
