@@ -31,8 +31,9 @@ from typing import TypeVar
 
 import rlp
 from eth_hash.auto import keccak
-from rlp.codec import encode_raw, length_prefix
+from rlp.codec import length_prefix
 
+from bal.rlp_items import rlp_string
 from storage import EMPTY_ROOT
 
 
@@ -295,12 +296,13 @@ class PatriciaTrie:
 
     def _encode(self, node: Node) -> bytes:
         """``node``'s RLP; new children are encoded first and replaced by their references."""
-        payload: bytes  # pyrlp's encode_raw and length_prefix are untyped
+        # rlp_string, not pyrlp's encode_raw: its ABC instance checks were a tenth of a
+        # bench block's merkleization.
         if isinstance(node, Leaf):
-            payload = encode_raw(_hex_prefix(node.path, True)) + encode_raw(node.value)
+            payload = rlp_string(_hex_prefix(node.path, True)) + rlp_string(node.value)
         elif isinstance(node, Extension):
             node.child = self._reference(node.child)
-            payload = encode_raw(_hex_prefix(node.path, False)) + _embed(node.child)
+            payload = rlp_string(_hex_prefix(node.path, False)) + _embed(node.child)
         else:
             references = [self._reference(child) for child in node.children]
             node.children = list(references)
