@@ -40,10 +40,17 @@ MEASURED_TEXT = {
         "checks included. "
     ),
 }
+NOT_MEASURED_TEXT = (
+    "No block ran split in this run: EF fixtures take the streaming path, a data dir's stored blocks "
+    "are executed whole, and a block too small for a later part runs whole on the BAL path. "
+    "--bench-split and --bench-whole (import-bench --with-bal runs of the same chain, split and "
+    "--no-parallel; balrex export writes a data dir's chain as a bench chain) measure it."
+)
 PREDICTED_TEXT = (
     "Predicted: balrex's split at best (block gas / larger part's gas); BAL ceiling "
     "and dependency-aware simulation, both for 2 workers. One sample per block per side."
 )
+MEASURED_HEADING = "Measured BAL-parallel speedup (2 workers)"
 #: the per-block exec ms the split is measured against, by method
 BASELINE = {"this run": ("serial_exec_ms", "serial exec"), "two runs": ("whole_exec_ms", "whole exec")}
 
@@ -122,7 +129,7 @@ def measured_parts(measured: dict[str, Any]) -> list[Part]:
     ]
     return [
         (
-            "Measured BAL-parallel speedup (2 workers)",
+            MEASURED_HEADING,
             MEASURED_TEXT[method] + PREDICTED_TEXT,
             ["", "value"],
             total,
@@ -150,7 +157,9 @@ def chain_parts(
     execution: Dossier, ceiling: dict[str, Any], oracle: dict[str, Any], measured: dict[str, Any] | None
 ) -> list[Part]:
     parts = [ceiling_part(execution, ceiling), oracle_part(oracle)]
-    return parts + (measured_parts(measured) if measured is not None else [])
+    if measured is None:
+        return parts + [(MEASURED_HEADING, NOT_MEASURED_TEXT, ["", "value"], [["blocks split", 0]])]
+    return parts + measured_parts(measured)
 
 
 def parts_markdown(parts: list[Part]) -> str:

@@ -212,6 +212,15 @@ def test_a_data_dir_range_executes_only_its_blocks(bench_chain: Path, datadir: P
     assert second.execution == observe_chain(bench_chain).execution[1:]
 
 
+def test_the_report_of_a_data_dir_says_why_no_split_was_measured(datadir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "d.md"
+    result = CliRunner().invoke(app, ["dossier", "chain", str(datadir), "--to", "1", "--markdown", str(out)])
+    assert result.exit_code == 0, result.output
+    report = out.read_text()
+    assert "## Measured BAL-parallel speedup (2 workers)" in report
+    assert "a data dir's stored blocks are executed whole" in report and "| blocks split | 0 |" in report
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
