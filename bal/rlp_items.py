@@ -68,6 +68,24 @@ RlpItem: TypeAlias = bytes | list["RlpItem"]
 _SINGLE_BYTES = [bytes((value,)) for value in range(STRING_OFFSET)]
 
 
+def list_payload(encoded: bytes) -> tuple[int, int] | None:
+    """Start and end of the payload of the RLP list ``encoded``; None if it is not exactly one list.
+
+    Only the list's own prefix is read, not its items: for code that slices an
+    already checked encoding (a transaction's signed fields, a stored block body).
+    """
+    prefix = encoded[0] if encoded else 0
+    if prefix < LIST_OFFSET:
+        return None
+    if prefix < SHORT_LIST_LIMIT:
+        start = 1
+        length = prefix - LIST_OFFSET
+    else:
+        start = 1 + prefix - SHORT_LIST_LIMIT + 1
+        length = int.from_bytes(encoded[1:start], "big")
+    return (start, start + length) if start + length == len(encoded) else None
+
+
 class RlpDecodeError(ValueError):
     """The input is not exactly one RLP item in its canonical (pyrlp strict) encoding."""
 

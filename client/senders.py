@@ -28,6 +28,8 @@ from eth_keys.constants import SECPK1_N
 from eth_utils import int_to_big_endian
 from rlp.codec import length_prefix
 
+from bal.rlp_items import list_payload
+
 # Legacy signatures: v = 27 + y before EIP-155, 35 + 2 * chain_id + y with it.
 PRE_EIP155_V = (27, 28)
 EIP155_V_OFFSET = 35
@@ -35,20 +37,6 @@ EIP155_V_OFFSET = 35
 SENDER_CACHE = "sender"
 # The first byte of an RLP list whose payload is under 56 bytes (length_prefix adds the length).
 LIST_PREFIX = 0xC0
-
-
-def _list_payload(encoded: bytes) -> tuple[int, int] | None:
-    """Start and end of the payload of the RLP list ``encoded``; None if it is not one list."""
-    prefix = encoded[0] if encoded else 0
-    if prefix < 0xC0:
-        return None
-    if prefix <= 0xF7:
-        start = 1
-        length = prefix - 0xC0
-    else:
-        start = 1 + prefix - 0xF7
-        length = int.from_bytes(encoded[1:start], "big")
-    return (start, start + length) if start + length == len(encoded) else None
 
 
 def _item_starts(encoded: bytes, start: int, end: int) -> list[int]:
@@ -75,7 +63,7 @@ def _item_starts(encoded: bytes, start: int, end: int) -> list[int]:
 
 def _typed_message(encoded: bytes) -> bytes | None:
     """``type || rlp(unsigned fields)`` from ``type || rlp(fields + [y, r, s])``."""
-    payload = _list_payload(encoded[1:])
+    payload = list_payload(encoded[1:])
     if payload is None:
         return None
     body = encoded[1:]

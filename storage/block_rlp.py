@@ -13,7 +13,7 @@ import rlp
 from eth_hash.auto import keccak
 from rlp.exceptions import DecodingError
 
-from bal.rlp_items import LIST_OFFSET, SHORT_LIST_LIMIT, rlp_list
+from bal.rlp_items import list_payload, rlp_list
 
 
 class MalformedBlock(ValueError):
@@ -70,9 +70,7 @@ def join_block(header_rlp: bytes, body_rlp: bytes) -> bytes:
     The body is the list ``[transactions, uncles, ...]``: its encoded items
     follow the header in the block's list unchanged, so nothing is decoded.
     """
-    prefix = body_rlp[0] if body_rlp else 0
-    if prefix < LIST_OFFSET:
-        raise MalformedBlock("a block body is an RLP list")
-    # A short list's one prefix byte, or a long list's byte and the length's bytes.
-    items_start = 1 if prefix < SHORT_LIST_LIMIT else 2 + prefix - SHORT_LIST_LIMIT
-    return rlp_list((header_rlp, body_rlp[items_start:]))
+    payload = list_payload(body_rlp)
+    if payload is None:
+        raise MalformedBlock("a block body is one RLP list")
+    return rlp_list((header_rlp, body_rlp[payload[0] :]))
