@@ -77,7 +77,7 @@ class Blockchain:
         self.config = config
         self.chain = Chain(store)
         # The last block read by _header_and_parent, and what it gave (see there).
-        self._last_read: tuple[bytes, tuple[EncodedBlock, BlockHeaderAPI, bytes]] | None = None
+        self._last_read: tuple[bytes, tuple[EncodedBlock, BlockHeaderAPI, BlockHeaderAPI]] | None = None
 
     # -- genesis ------------------------------------------------------------
 
@@ -113,18 +113,20 @@ class Blockchain:
     def outline(self, block_rlp: bytes) -> BlockOutline | None:
         """The block's parent state and transaction count, from its header and stored parent only."""
         try:
-            encoded, header, parent_rlp = self._header_and_parent(block_rlp)
+            encoded, header, parent = self._header_and_parent(block_rlp)
         except (BlockRejected, UnknownParent):
             return None
         return BlockOutline(
-            parent_state_root=decode_header(parent_rlp).state_root,
+            parent_state_root=parent.state_root,
             parent_has_flat_state=header.parent_hash == self.chain.pointer(FLAT_STATE_BLOCK),
             transaction_count=encoded.transaction_count,
             block_access_list_hash=getattr(header, "block_access_list_hash", None),
         )
 
-    def _header_and_parent(self, block_rlp: bytes) -> tuple[EncodedBlock, BlockHeaderAPI, bytes]:
-        """The block's RLP split, its header decoded, and its stored parent's header RLP.
+    def _header_and_parent(
+        self, block_rlp: bytes
+    ) -> tuple[EncodedBlock, BlockHeaderAPI, BlockHeaderAPI]:
+        """The block's RLP split, its header decoded, and its stored parent's header decoded.
 
         The BAL path asks twice for the same block, its outline first and then
         :meth:`prepare` (a few ms of splitting and decoding each time): the answer
@@ -139,10 +141,10 @@ class Blockchain:
             header = decode_header(encoded.header_rlp)
         except (MalformedBlock, RLPException) as exc:
             raise BlockRejected(Rule.MALFORMED_BLOCK, str(exc)) from None
-        parent_rlp = self.chain.header_rlp(header.parent_hash)
-        if parent_rlp is None:
+        parent = self.header(header.parent_hash)
+        if parent is None:
             raise UnknownParent(f"parent 0x{header.parent_hash.hex()} is not stored")
-        read = (encoded, header, parent_rlp)
+        read = (encoded, header, parent)
         self._last_read = (block_rlp, read)
         return read
 
@@ -210,7 +212,7 @@ class Blockchain:
         a worker that decodes just the transactions it runs, of a block the
         node's process has decoded and checked.
         """
-        encoded, header, parent_rlp = self._header_and_parent(block_rlp)
+        encoded, header, parent = self._header_and_parent(block_rlp)
         try:
             fork = self.config.fork_at(header.timestamp)
             vm_class = FORK_VMS[fork].for_chain(self.config, fork)
@@ -232,7 +234,7 @@ class Blockchain:
         except (DeserializationError, RLPException, ValidationError) as exc:
             raise BlockRejected(Rule.MALFORMED_BLOCK, str(exc)) from None
         parent_has_flat_state = header.parent_hash == self.chain.pointer(FLAT_STATE_BLOCK)
-        return PreparedBlock(block, decode_header(parent_rlp), vm_class, encoded, parent_has_flat_state)
+        return PreparedBlock(block, parent, vm_class, encoded, parent_has_flat_state)
 
     def _check_header(self, decoded: PreparedBlock) -> None:
         header = decoded.block.header
