@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from eth.rlp.logs import Log
 from eth.rlp.receipts import Receipt
-from eth_keys import keys
 from hypothesis import given
 from hypothesis import strategies as st
+from signed_transactions import signed_legacy_and_dynamic
 
-from client.forks.amsterdam import BalrexAmsterdamVM
 from client.forks.receipts import logs_bloom, make_receipt
-
-KEY = keys.PrivateKey(b"\x42" * 32)
 
 log_entries = st.lists(
     st.tuples(
@@ -30,29 +27,10 @@ def test_logs_bloom_is_the_receipts_bloom(logs: tuple) -> None:
     assert logs_bloom(logs) == derived.bloom
 
 
-def _transactions() -> list:
-    builder = BalrexAmsterdamVM.get_transaction_builder()
-    legacy = builder.create_unsigned_transaction(
-        nonce=0, gas_price=10, gas=21000, to=b"\x01" * 20, value=5, data=b""
-    ).as_signed_transaction(KEY, chain_id=1)
-    dynamic = builder.new_unsigned_dynamic_fee_transaction(
-        chain_id=1,
-        nonce=1,
-        max_priority_fee_per_gas=1,
-        max_fee_per_gas=10,
-        gas=50000,
-        to=b"\x02" * 20,
-        value=0,
-        data=b"\x00",
-        access_list=(),
-    ).as_signed_transaction(KEY)
-    return [builder.decode(legacy.encode()), builder.decode(dynamic.encode())]
-
-
 @given(log_entries, st.booleans(), st.integers(min_value=0, max_value=2**63))
 def test_make_receipt_equals_pyevms(logs: tuple, failed: bool, cumulative: int) -> None:
     status = b"" if failed else b"\x01"
-    for transaction in _transactions():
+    for transaction in signed_legacy_and_dynamic():
         ours = make_receipt(transaction, status, cumulative, logs, logs_bloom(logs))
         theirs = transaction.make_receipt(status, cumulative, logs)
         assert type(ours) is type(theirs)

@@ -11,17 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from eth.vm.forks.prague.transactions import Authorization
-from eth_keys import keys
 from eth_keys.constants import SECPK1_N
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from signed_transactions import BUILDER, KEY, signed_legacy_and_dynamic
 
-from client.chain_config import Fork
-from client.forks import FORK_VMS
 from client.senders import fast_sender, recover_senders
-
-BUILDER: Any = FORK_VMS[Fork.AMSTERDAM].get_transaction_builder()
-KEY = keys.PrivateKey(b"\x42" * 32)
 
 uint = st.integers(min_value=0, max_value=2**64)
 address = st.binary(min_size=20, max_size=20)
@@ -143,22 +138,8 @@ def test_legacy_sender_is_py_evms_or_left_to_it(fields: dict[str, Any], v: int, 
 @settings(max_examples=40, deadline=None)
 def test_signed_transactions_take_the_fast_path(chain_id: int | None, nonce: int) -> None:
     """Transactions signed by a real key: every one is recovered by the fast path, to the signer."""
-    legacy = BUILDER.create_unsigned_transaction(
-        nonce=nonce, gas_price=1, gas=21_000, to=b"\x11" * 20, value=1, data=b""
-    ).as_signed_transaction(KEY, chain_id=chain_id)
-    dynamic = BUILDER.new_unsigned_dynamic_fee_transaction(
-        chain_id=chain_id or 1,
-        nonce=nonce,
-        max_priority_fee_per_gas=1,
-        max_fee_per_gas=2,
-        gas=21_000,
-        to=b"\x11" * 20,
-        value=1,
-        data=b"\x00\x01",
-        access_list=[(b"\x22" * 20, [1, 2])],
-    ).as_signed_transaction(KEY)
     signer = KEY.public_key.to_canonical_address()
-    for transaction in (_decoded(legacy), _decoded(dynamic)):
+    for transaction in signed_legacy_and_dynamic(chain_id=chain_id, nonce=nonce):
         assert fast_sender(transaction) == signer
         recover_senders([transaction])
         assert transaction.__dict__["sender"] == signer

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import pytest
 import rlp
-from eth_keys import keys
 from hypothesis import given
 from hypothesis import strategies as st
+from signed_transactions import signed_legacy_and_dynamic
 
-from client.chain_config import Fork
-from client.forks import FORK_VMS
 from storage import Chain, MalformedBlock, MemoryStore, StoredBlock, WriteBatch, join_block, split_block
 
 FIELD = st.binary(max_size=40)
@@ -49,15 +47,7 @@ def test_the_chain_gives_a_stored_block_whole() -> None:
 
 def test_transactions_as_the_trie_and_their_hashes_take_them() -> None:
     """A legacy transaction is its RLP list, a typed one the string the block holds: py-evm's encoding."""
-    builder = FORK_VMS[Fork.AMSTERDAM].get_transaction_builder()
-    key = keys.PrivateKey(b"\x42" * 32)
-    common = {"nonce": 1, "gas": 50_000, "to": b"\x11" * 20, "value": 5, "data": b"\x00\x01"}
-    legacy = builder.create_unsigned_transaction(gas_price=7, **common).as_signed_transaction(key, chain_id=1)
-    typed = builder.new_dynamic_fee_transaction(
-        chain_id=1, max_priority_fee_per_gas=1, max_fee_per_gas=9, access_list=[],
-        y_parity=0, r=1, s=2, **common,
-    )
-    transactions = (legacy, typed)
+    transactions = legacy, typed = signed_legacy_and_dynamic()
     in_block = [rlp.decode(legacy.encode()), typed.encode()]
     encoded = split_block(rlp.encode([[b"\x03"] * 17, in_block, [], []]))
     assert encoded.transaction_encodings == tuple(transaction.encode() for transaction in transactions)
