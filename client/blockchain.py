@@ -59,6 +59,7 @@ from storage import (
     split_block,
 )
 
+from .block_decoding import decode_block
 from .chain_config import ChainConfig, UnsupportedChainConfig
 from .chaindb import StoreChainDB, decode_header
 from .flat_state_moves import stage_flat_state_move
@@ -226,7 +227,7 @@ class Blockchain:
             raise BlockRejected(Rule.BLOCK_TOO_LARGE, str(exc)) from None
         try:
             block_class = vm_class.get_block_class()
-            block = rlp.decode(block_rlp, sedes=block_class) if body else block_class(header)
+            block = decode_block(block_class, block_rlp) if body else block_class(header)
         except UnrecognizedTransactionType as exc:
             raise BlockRejected(
                 Rule.UNSUPPORTED_TRANSACTION_TYPE, f"type {exc.args[0]} is not a transaction type of {fork}"

@@ -26,6 +26,7 @@ from pipeline.state_source import StateSource
 from storage import Store
 from storage.rocks import Follower
 
+from .block_decoding import decode_transactions
 from .blockchain import Blockchain
 from .chain_config import ChainConfig
 from .forks.amsterdam.later_part import PartResult
@@ -48,7 +49,7 @@ class LaterPartWorker:
         builder = decoded.vm_class.get_transaction_builder()
         # Only this part's transactions: the block's other half never runs here.
         encoded_transactions = rlp.decode(request.block_rlp)[1][request.first :]
-        transactions = [builder.deserialize(item) for item in encoded_transactions]
+        transactions = decode_transactions(builder, encoded_transactions)
         source = StateSource(
             store, decoded.parent.state_root, parent_has_flat_state=request.parent_has_flat_state
         )
