@@ -79,6 +79,8 @@ class Blockchain:
         self.chain = Chain(store)
         # The last block read by _header_and_parent, and what it gave (see there).
         self._last_read: tuple[bytes, tuple[EncodedBlock, BlockHeaderAPI, BlockHeaderAPI]] | None = None
+        # The flat-state changes of the block stored last: fork choice applies them next, most often.
+        self._last_committed: dict[bytes, FlatChanges] = {}
 
     # -- genesis ------------------------------------------------------------
 
@@ -280,6 +282,7 @@ class Blockchain:
         Chain.stage_block(batch, block)
         batch.put(Space.FLAT_CHANGES, block.block_hash, flat_changes.encode())
         self.store.commit(batch)
+        self._last_committed = {block.block_hash: flat_changes}
 
     # -- fork choice ----------------------------------------------------------
 
@@ -320,5 +323,5 @@ class Blockchain:
             Chain.stage_pointer(batch, SAFE, safe)
         if finalized is not None:
             Chain.stage_pointer(batch, FINALIZED, finalized)
-        stage_flat_state_move(self.store, batch, head)
+        stage_flat_state_move(self.store, batch, head, self._last_committed)
         self.store.commit(batch)

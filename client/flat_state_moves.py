@@ -15,6 +15,8 @@ always right.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import rlp
 
 from storage import FLAT_STATE_BLOCK, Chain, FlatChanges, FlatStateEditor, Space, Store, WriteBatch
@@ -54,15 +56,25 @@ def _paths(chain: Chain, current: bytes, target: bytes) -> tuple[list[bytes], li
     return undo, apply
 
 
-def _changes(store: Store, block_hash: bytes) -> FlatChanges:
+def _changes(store: Store, block_hash: bytes, recent: Mapping[bytes, FlatChanges]) -> FlatChanges:
+    known = recent.get(block_hash)
+    if known is not None:
+        return known
     raw = store.get(Space.FLAT_CHANGES, block_hash)
     if raw is None:
         raise FlatStateUnavailable(f"the flat-state changes of block 0x{block_hash.hex()} are not stored")
     return FlatChanges.decode(raw)
 
 
-def stage_flat_state_move(store: Store, batch: WriteBatch, target: bytes) -> None:
-    """Stage into ``batch`` the writes that make the flat state hold ``target``'s post-state."""
+def stage_flat_state_move(
+    store: Store, batch: WriteBatch, target: bytes, recent: Mapping[bytes, FlatChanges] | None = None
+) -> None:
+    """Stage into ``batch`` the writes that make the flat state hold ``target``'s post-state.
+
+    ``recent``: changes the caller has just stored, by block hash, so that they
+    are not read back and decoded again (the block just imported, most often).
+    """
+    recent = recent or {}
     chain = Chain(store)
     current = chain.pointer(FLAT_STATE_BLOCK)
     if current == target:
@@ -71,20 +83,27 @@ def stage_flat_state_move(store: Store, batch: WriteBatch, target: bytes) -> Non
     undo_path, apply_path = _paths(chain, current, target) if current is not None else ([], [])
     undos = [store.get(Space.FLAT_UNDO, block_hash) for block_hash in undo_path]
     if current is None or any(raw is None for raw in undos):
-        _rebuild(store, chain, editor, batch, target)
+        _rebuild(store, chain, editor, batch, target, recent)
     else:
         for block_hash, raw in zip(undo_path, undos, strict=True):
             assert raw is not None
             editor.undo(FlatChanges.decode(raw))
             batch.delete(Space.FLAT_UNDO, block_hash)
         for block_hash in apply_path:
-            _apply(store, chain, editor, batch, block_hash)
+            _apply(store, chain, editor, batch, block_hash, recent)
     Chain.stage_pointer(batch, FLAT_STATE_BLOCK, target)
 
 
-def _apply(store: Store, chain: Chain, editor: FlatStateEditor, batch: WriteBatch, block_hash: bytes) -> None:
+def _apply(
+    store: Store,
+    chain: Chain,
+    editor: FlatStateEditor,
+    batch: WriteBatch,
+    block_hash: bytes,
+    recent: Mapping[bytes, FlatChanges],
+) -> None:
     """Apply one block's changes, keep its undo, and drop the undo that falls out of the window."""
-    undo = editor.apply(_changes(store, block_hash))
+    undo = editor.apply(_changes(store, block_hash, recent))
     batch.put(Space.FLAT_UNDO, block_hash, undo.encode())
     _, number = _parent_and_number(chain, block_hash)
     # Below a reorg of at most UNDO_DEPTH blocks the canonical chain is the same on both branches.
@@ -93,7 +112,14 @@ def _apply(store: Store, chain: Chain, editor: FlatStateEditor, batch: WriteBatc
         batch.delete(Space.FLAT_UNDO, expired)
 
 
-def _rebuild(store: Store, chain: Chain, editor: FlatStateEditor, batch: WriteBatch, target: bytes) -> None:
+def _rebuild(
+    store: Store,
+    chain: Chain,
+    editor: FlatStateEditor,
+    batch: WriteBatch,
+    target: bytes,
+    recent: Mapping[bytes, FlatChanges],
+) -> None:
     """The flat state from scratch: every block's changes from genesis to ``target``."""
     ancestry = [target]
     parent, number = _parent_and_number(chain, target)
@@ -105,6 +131,6 @@ def _rebuild(store: Store, chain: Chain, editor: FlatStateEditor, batch: WriteBa
     for block_hash, _ in store.iterate(Space.FLAT_UNDO):  # relative to a flat state that is gone
         batch.delete(Space.FLAT_UNDO, block_hash)
     for block_hash in ancestry[:-UNDO_DEPTH]:
-        editor.apply(_changes(store, block_hash))
+        editor.apply(_changes(store, block_hash, recent))
     for block_hash in ancestry[-UNDO_DEPTH:]:
-        _apply(store, chain, editor, batch, block_hash)
+        _apply(store, chain, editor, batch, block_hash, recent)

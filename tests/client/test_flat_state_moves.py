@@ -117,6 +117,21 @@ def test_a_reorg_deeper_than_the_kept_undos_rebuilds_the_flat_state(
     assert len(dict(chain.store.iterate(Space.FLAT_UNDO))) == 1
 
 
+def test_fork_choice_applies_the_block_just_imported_without_reading_its_changes_back(
+    branches: dict[str, list[bytes]], reference: dict[bytes, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chain = _new_chain()
+    chain.set_forkchoice(chain.chain.head_hash())  # the genesis' own changes, stored and kept
+    imported = import_block_sync(chain, branches["a"][0]).block_hash
+
+    def stored_changes_read(raw: bytes) -> FlatChanges:
+        raise AssertionError("the changes just committed were read back from the store")
+
+    monkeypatch.setattr(client.flat_state_moves.FlatChanges, "decode", stored_changes_read)
+    chain.set_forkchoice(imported)
+    assert _flat(chain) == reference[imported]
+
+
 def test_changes_round_trip_and_undo_restores_what_they_overwrote() -> None:
     store = MemoryStore()
     seed = WriteBatch()
