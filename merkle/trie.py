@@ -29,11 +29,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import TypeVar
 
-import rlp
 from eth_hash.auto import keccak
 from rlp.codec import length_prefix
 
-from bal.rlp_items import rlp_string
+from bal.rlp_items import rlp_int, rlp_string
 from storage import EMPTY_ROOT
 
 
@@ -330,5 +329,5 @@ def ordered_trie_root(encoded_items: Iterable[bytes]) -> bytes:
     second import of the same blocks (import-bench's second run) would find
     its roots cached and look faster than it is.
     """
-    changes: dict[bytes, bytes | None] = {rlp.encode(index): item for index, item in enumerate(encoded_items)}
+    changes: dict[bytes, bytes | None] = {rlp_int(index): item for index, item in enumerate(encoded_items)}
     return PatriciaTrie({}, EMPTY_ROOT).update(changes)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import rlp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from trie import HexaryTrie
 
 from merkle import MissingNode, NodeOverlay, PatriciaTrie
-from merkle.trie import MalformedNode, decode_node
+from merkle.trie import MalformedNode, decode_node, ordered_trie_root
 from storage import EMPTY_ROOT, MemoryStore
 
 # Keys from few distinct bytes share long prefixes: deep tries, extensions, and
@@ -84,3 +85,12 @@ def test_a_missing_node_raises_the_overlays_error() -> None:
 def test_malformed_stored_nodes_are_named(raw: bytes) -> None:
     with pytest.raises(MalformedNode):
         decode_node(raw)
+
+
+@pytest.mark.parametrize("count", [0, 1, 127, 128, 129, 300])
+def test_ordered_trie_root_keys_item_i_by_the_rlp_of_i(count: int) -> None:
+    items = [bytes([index % 251]) * (1 + index % 40) for index in range(count)]
+    reference = HexaryTrie({})
+    for index, item in enumerate(items):
+        reference[rlp.encode(index)] = item
+    assert ordered_trie_root(items) == reference.root_hash
