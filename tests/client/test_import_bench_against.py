@@ -50,9 +50,10 @@ def test_bad_arguments_exit_with_a_usage_error(argv: list[str], capsys: pytest.C
 
 def test_runs_alternate_this_then_rev() -> None:
     order = alternation(4)
-    assert [side for side, _ in order] == [THIS, REV] * 4
+    assert [side for side, _ in order] == [THIS, REV, REV, THIS] * 2  # each side first in every other pair
     assert [number for _, number in order] == [1, 1, 2, 2, 3, 3, 4, 4]
     assert alternation(1) == [(THIS, 1), (REV, 1)]
+    assert alternation(3)[4:] == [(THIS, 3), (REV, 3)]
 
 
 def test_min_median_and_ratios() -> None:

@@ -9,8 +9,9 @@ way, on the same chain, at the same time. This script:
 2. installs it into its own ``.venv`` with *its own* Makefile (``make install``),
    so each side runs its own code and its own dependency pins;
 3. imports the bench chain this checkout generated, with ``balrex import-bench
-   --compare`` (streaming path, then BAL path), alternating the sides
-   (this, REV, this, REV, ...) so a slow phase of the machine hits both alike;
+   --compare`` (streaming path, then BAL path), alternating the sides and
+   which one goes first (this, REV, REV, this, this, REV, ...) so a slow
+   phase of the machine, or a slower second run of a pair, hits both alike;
    if REV cannot read the chain, REV's own ``bench-chain`` generates it with
    the shape recorded in ``chain.json`` (the summary says whether the bytes differ);
 4. prints min and median wall time of each side and path, and the ratios
@@ -84,8 +85,17 @@ def parse_args(argv: Sequence[str]) -> Options:
 
 
 def alternation(runs: int) -> list[tuple[str, int]]:
-    """The run order: (side, run number) as this, REV, this, REV, ..., ``runs`` of each."""
-    return [(side, number) for number in range(1, runs + 1) for side in SIDES]
+    """The run order: (side, run number) as this, REV, REV, this, this, REV, ..., ``runs`` of each.
+
+    Each side goes first in every other pair: on a shared machine the second
+    run of a pair was seen to be the slower one in some sessions and not in
+    others, and a side that always ran first would carry that effect alone.
+    """
+    order: list[tuple[str, int]] = []
+    for number in range(1, runs + 1):
+        sides = SIDES if number % 2 else SIDES[::-1]
+        order.extend((side, number) for side in sides)
+    return order
 
 
 def spread(values: Sequence[float]) -> dict[str, float]:
