@@ -16,7 +16,9 @@ sides. Each run is one process per side, timed from its start to its exit
   Makefile builds it from ``specs-requirements.txt``), the same checks through
   the specs' ``state_transition``.
 
-The sides alternate (balrex, specs, balrex, ...) ``--runs`` times. The summary
+The sides alternate ``--runs`` times, each going first in every other round
+(balrex, specs; specs, balrex; ...: a fixed order would give one side any
+effect of running first, and a drift over the session weighs on both). The summary
 (printed, and written as JSON, by default to ``bench-out/ef-compare-specs.json``)
 holds each side's wall times, min and median, the tests passed and failed, the
 load average at each run's start, and balrex / specs of the mins and of the
@@ -252,7 +254,7 @@ def main() -> int:
     sides = [BALREX, SPECS] + ([BALREX_XDIST] if args.xdist else [])
     runs: list[SideRun] = []
     for round_number in range(1, args.runs + 1):
-        for side in sides:
+        for side in sides if round_number % 2 else sides[::-1]:
             run = run_side(side, fixtures, args.first, args.specs_python)
             runs.append(run)
             print(f"  run {round_number} {side:15} {run.wall_seconds:8.2f} s (cpu {run.cpu_seconds:7.2f} s)  "
