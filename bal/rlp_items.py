@@ -86,6 +86,33 @@ def list_payload(encoded: bytes) -> tuple[int, int] | None:
     return (start, start + length) if start + length == len(encoded) else None
 
 
+def item_starts(encoded: bytes, start: int, end: int) -> list[int]:
+    """The offset of each item of the list payload ``encoded[start:end]``, which was strictly read before.
+
+    Only each item's prefix is read: for slicing items out of an encoding
+    (a transaction's signed fields, a block's header and body) instead of
+    encoding them again.
+    """
+    starts = []
+    position = start
+    while position < end:
+        starts.append(position)
+        prefix = encoded[position]
+        if prefix < STRING_OFFSET:
+            position += 1
+        elif prefix < SHORT_STRING_LIMIT:
+            position += 1 + prefix - STRING_OFFSET
+        elif prefix < LIST_OFFSET:
+            size = prefix - SHORT_STRING_LIMIT + 1
+            position += 1 + size + int.from_bytes(encoded[position + 1 : position + 1 + size], "big")
+        elif prefix < SHORT_LIST_LIMIT:
+            position += 1 + prefix - LIST_OFFSET
+        else:
+            size = prefix - SHORT_LIST_LIMIT + 1
+            position += 1 + size + int.from_bytes(encoded[position + 1 : position + 1 + size], "big")
+    return starts
+
+
 class RlpDecodeError(ValueError):
     """The input is not exactly one RLP item in its canonical (pyrlp strict) encoding."""
 

@@ -26,39 +26,14 @@ from eth.abc import SignedTransactionAPI
 from eth_hash.auto import keccak
 from eth_keys.constants import SECPK1_N
 from eth_utils import int_to_big_endian
-from rlp.codec import length_prefix
 
-from bal.rlp_items import list_payload
+from bal.rlp_items import item_starts, list_payload, rlp_list
 
 # Legacy signatures: v = 27 + y before EIP-155, 35 + 2 * chain_id + y with it.
 PRE_EIP155_V = (27, 28)
 EIP155_V_OFFSET = 35
 # Where py-evm's cached_property keeps a transaction's sender.
 SENDER_CACHE = "sender"
-# The first byte of an RLP list whose payload is under 56 bytes (length_prefix adds the length).
-LIST_PREFIX = 0xC0
-
-
-def _item_starts(encoded: bytes, start: int, end: int) -> list[int]:
-    """The offset of each item of the list payload ``encoded[start:end]`` (strictly decoded before)."""
-    starts = []
-    position = start
-    while position < end:
-        starts.append(position)
-        prefix = encoded[position]
-        if prefix < 0x80:
-            position += 1
-        elif prefix <= 0xB7:
-            position += 1 + prefix - 0x80
-        elif prefix < 0xC0:
-            size = prefix - 0xB7
-            position += 1 + size + int.from_bytes(encoded[position + 1 : position + 1 + size], "big")
-        elif prefix <= 0xF7:
-            position += 1 + prefix - 0xC0
-        else:
-            size = prefix - 0xF7
-            position += 1 + size + int.from_bytes(encoded[position + 1 : position + 1 + size], "big")
-    return starts
 
 
 def _typed_message(encoded: bytes) -> bytes | None:
@@ -67,11 +42,11 @@ def _typed_message(encoded: bytes) -> bytes | None:
     if payload is None:
         return None
     body = encoded[1:]
-    starts = _item_starts(body, *payload)
+    starts = item_starts(body, *payload)
     if len(starts) < 3:
         return None
     unsigned = body[payload[0] : starts[-3]]
-    return encoded[:1] + length_prefix(len(unsigned), LIST_PREFIX) + unsigned
+    return encoded[:1] + rlp_list((unsigned,))
 
 
 def _legacy_message_and_parity(encoded: bytes, v: int) -> tuple[bytes, int] | None:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import rlp
 from eth_hash.auto import keccak
-from rlp.exceptions import DecodingError
 
-from bal.rlp_items import list_payload, rlp_list
+from bal.rlp_items import RlpDecodeError, item_starts, list_payload, read_rlp, rlp_list
 
 
 class MalformedBlock(ValueError):
@@ -40,26 +38,37 @@ class EncodedBlock:
 
 
 def split_block(raw: bytes) -> EncodedBlock:
+    """The header, body and transactions of the block ``raw``, sliced out of it, not encoded again."""
     try:
-        items = rlp.decode(raw, strict=True)
-    except DecodingError as exc:
+        items = read_rlp(raw)
+    except RlpDecodeError as exc:
         raise MalformedBlock(f"block RLP does not decode: {exc}") from None
     if not isinstance(items, list) or len(items) < 3 or not isinstance(items[0], list):
         raise MalformedBlock("block RLP is not [header, transactions, uncles, ...]")
     header = items[0]
     if len(header) < 15 or not isinstance(header[8], bytes):
         raise MalformedBlock(f"header has {len(header)} fields")
-    if not isinstance(items[1], list):
+    transactions = items[1]
+    if not isinstance(transactions, list):
         raise MalformedBlock("the block's transactions are not a list")
-    header_rlp = rlp.encode(header)
+    payload = list_payload(raw)
+    assert payload is not None  # read_rlp found one list
+    header_start, body_start, transactions_end = item_starts(raw, *payload)[:3]
+    header_rlp = raw[header_start:body_start]
+    listed = list_payload(raw[body_start:transactions_end])
+    assert listed is not None  # read_rlp found the transactions' list here
+    starts = item_starts(raw, body_start + listed[0], transactions_end)
+    ends = [*starts[1:], transactions_end] if starts else []
+    bounds = zip(starts, ends, strict=True)
     return EncodedBlock(
         block_hash=keccak(header_rlp),
         number=int.from_bytes(header[8], "big"),
         header_rlp=header_rlp,
-        body_rlp=rlp.encode(items[1:]),
+        body_rlp=rlp_list((raw[body_start : payload[1]],)),
+        # A typed transaction is the string the block holds, a legacy one its list's encoding.
         transaction_encodings=tuple(
-            transaction if isinstance(transaction, bytes) else rlp.encode(transaction)
-            for transaction in items[1]
+            transaction if isinstance(transaction, bytes) else raw[start:end]
+            for transaction, (start, end) in zip(transactions, bounds, strict=True)
         ),
     )
 
