@@ -136,7 +136,7 @@ def serve(
         handler.close()
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
     """Whether this process has a single thread (OS threads, not only Python's): then fork, else spawn.
 
     A spawned worker starts a fresh interpreter and imports py-evm: one to two
@@ -158,7 +158,7 @@ class WorkerProcess:
 
     def __init__(self, name: str, handler_class: type[Handler], *, niceness: int = 0) -> None:
         """``niceness``: added to the worker's scheduling niceness (a lower priority for work with slack)."""
-        forked = _can_fork()
+        forked = can_fork()
         context = multiprocessing.get_context("fork") if forked else multiprocessing.get_context("spawn")
         self.conn, child = context.Pipe()
         self.process: BaseProcess = context.Process(

@@ -34,7 +34,7 @@ from client.genesis import (
     datadir_genesis_json,
     parse_hex_bytes,
 )
-from client.tools.bench_chain import BenchChainError, load_chain
+from client.tools.bench_chain import BenchChain, BenchChainError, load_chain
 from client.tools.bench_chain.chain_files import METADATA_FILE
 from pipeline import (
     BlockRejected,
@@ -51,8 +51,7 @@ from storage import Chain, MemoryStore, RocksStore
 
 from .execution import ObservingBlockchain, ObservingLaterPartWorker, SplitRun
 from .model import AccessSource, BlockAccesses
-from .oracle import oracle_block
-from .views import block_views, dropped_keys
+from .parallel_blocks import BlockObservation, has_every_bal, observe_bench_chain, observe_views
 
 
 class ChainSourceError(ValueError):
@@ -135,10 +134,19 @@ class ChainViews:
     invalid_blocks: int = 0
     unobservable_blocks: int = 0
     #: wall seconds inside the block imports (observed execution included), as import-bench times a
-    #: run; of a data dir, inside the blocks' executions
+    #: run; of a data dir, inside the blocks' executions; of a bench chain observed on both cores,
+    #: from the worker's start to both processes' last block (the genesis header built meanwhile)
     import_seconds: float = 0.0
     #: per observed block, in the order of ``execution``
     runs: list[BlockRun] = field(default_factory=list)
+
+    def add(self, chain: int, block: BlockObservation) -> None:
+        """One more observed block of the ``chain``-th chain of the source."""
+        self.runs.append(BlockRun(chain, block.number, block.tx_count, block.exec_seconds, block.split))
+        self.execution.append(block.execution)
+        self.bal.append(block.bal)
+        self.oracle.append(block.oracle)
+        self.bal_unindexed_reads += block.bal_unindexed_reads
 
     def sources(self) -> tuple[AccessSource, AccessSource]:
         """The execution view and the BAL view as sources for :func:`.dossier.build_dossier`."""
@@ -170,24 +178,59 @@ class ChainViews:
         return notes
 
 
-def _bench_chain(path: Path) -> Iterator[_ChainRun]:
-    """The bench chain imported on the BAL path, into a throw-away RocksDB store.
+def _is_bench_chain(path: Path) -> bool:
+    return (path / METADATA_FILE).is_file()
 
-    Its blocks carry their BALs, so the state root is computed in a merkleizer worker
-    process while the block executes, and the later half of each block's transactions
-    runs, observed too, in the later-part worker. Both workers start (a Python process
-    each, seconds of imports) on the other core while this one loads the chain and
-    builds its genesis.
+
+def _load_bench_chain(path: Path) -> BenchChain:
+    try:
+        return load_chain(path)
+    except BenchChainError as exc:
+        raise ChainSourceError(str(exc)) from None
+
+
+def _observe_in_parallel(
+    label: str,
+    path: Path,
+    chain: BenchChain,
+    keep_coinbase: bool,
+    on_block: Callable[[int, int], None] | None,
+) -> ChainViews:
+    """The bench chain's views, its blocks observed on two processes (:mod:`.parallel_blocks`).
+
+    Blocks after one found invalid descend from it: they count as invalid too, as
+    an import would find their parent unknown.
+    """
+    views = ChainViews(label, chains=1)
+    started = time.perf_counter()
+    try:
+        shares = observe_bench_chain(path, chain, keep_coinbase, on_block)
+    except BenchChainError as exc:
+        raise ChainSourceError(str(exc)) from None
+    views.import_seconds = time.perf_counter() - started
+    rejected = [share.rejected[0] for share in shares if share.rejected is not None]
+    end = min(rejected, default=len(chain.blocks))
+    views.invalid_blocks = len(chain.blocks) - end
+    observed = sorted((block for share in shares for block in share.blocks), key=lambda block: block.number)
+    for block in observed[:end]:
+        views.add(1, block)
+    return views
+
+
+def _bench_chain(chain: BenchChain) -> Iterator[_ChainRun]:
+    """The bench chain imported through the node's pipeline, into a throw-away RocksDB store.
+
+    Its blocks with a BAL take the BAL path: the state root is computed in a merkleizer
+    worker process while the block executes, and the later half of each block's
+    transactions runs, observed too, in the later-part worker. Both workers start (a
+    Python process each, seconds of imports) on the other core while this one builds
+    the genesis.
     """
     merkleizer = MerkleWorkerPool(1)
     later_parts = LaterPartPool(ObservingLaterPartWorker)
     with ThreadPoolExecutor(max_workers=2) as starter:
         started = [starter.submit(pool.start) for pool in (merkleizer, later_parts)]
         try:
-            try:
-                chain = load_chain(path)
-            except BenchChainError as exc:
-                raise ChainSourceError(str(exc)) from None
             genesis = build_genesis(chain.genesis)
             with tempfile.TemporaryDirectory(prefix="balrex-dossier-") as directory:
                 store = RocksStore(Path(directory) / "chaindata")
@@ -303,13 +346,13 @@ def _stored_blocks(chain: Chain, numbers: range) -> Iterator[tuple[bytes, BlockA
 
 def _runs(
     path: Path, only: str | None, blocks: BlockRange, genesis: Path | None
-) -> tuple[str, Iterator[_ChainRun]]:
+) -> tuple[str, Iterator[_ChainRun] | BenchChain]:
     if (path / CHAINDATA).is_dir():
         return f"datadir {path.name}", _datadir_run(path, genesis, blocks)
     if blocks != BlockRange() or genesis is not None:
         raise ChainSourceError(f"{path}: --from, --to and --genesis select blocks of a node's data dir")
-    if (path / METADATA_FILE).is_file():
-        return f"bench-chain {path.name}", _bench_chain(path)
+    if _is_bench_chain(path):  # imported in turn or observed in parallel: observe_chain chooses
+        return f"bench-chain {path.name}", _load_bench_chain(path)
     if path.is_file() and path.suffix == ".json" or path.is_dir():
         return f"ef-fixtures {path.name}", _fixture_runs(path, only)
     raise ChainSourceError(
@@ -325,13 +368,24 @@ def observe_chain(
     *,
     blocks: BlockRange = BlockRange(),
     genesis: Path | None = None,
+    measure_split: bool = False,
 ) -> ChainViews:
     """Execute every block of the source at ``path`` (of a data dir: those in ``blocks``), observed.
 
+    A bench chain whose blocks all carry their BALs is executed block by block on
+    both cores, each block on the state its BALs claim (:mod:`.parallel_blocks`);
+    with ``measure_split`` (or BALs missing) it is imported through the node's
+    split BAL path instead, one block after the other, which measures the split.
     ``genesis``: a data dir's genesis file (:func:`client.genesis.datadir_genesis_json`).
     ``on_block(done, total)`` follows the blocks (``total``: of the chains met so far).
     """
+    if measure_split and not _is_bench_chain(path):
+        raise ChainSourceError(f"{path}: --measure-split imports a bench chain; this is not one")
     label, runs = _runs(path, only, blocks, genesis)
+    if isinstance(runs, BenchChain):
+        if has_every_bal(runs) and not measure_split:
+            return _observe_in_parallel(label, path, runs, keep_coinbase, on_block)
+        runs = _bench_chain(runs)
     views = ChainViews(label)
     done = total = 0
     for run in runs:
@@ -351,25 +405,7 @@ def observe_chain(
             if observed is None:
                 views.unobservable_blocks += 1
             else:
-                views.runs.append(
-                    BlockRun(
-                        views.chains,
-                        observed.number,
-                        len(observed.tx_hashes),
-                        exec_seconds,
-                        observed.split,
-                    )
-                )
-                block = block_views(observed, keep_coinbase)
-                views.execution.append(block.execution)
-                views.bal.append(block.bal)
-                dropped = dropped_keys(observed.coinbase, keep_coinbase)
-                views.oracle.append(
-                    oracle_block(
-                        observed.number, observed.transactions, observed.senders, block.execution, dropped
-                    )
-                )
-                views.bal_unindexed_reads += block.bal_unindexed_reads
+                views.add(views.chains, observe_views(observed, exec_seconds, keep_coinbase))
             if on_block is not None:
                 on_block(done, total)
     return views

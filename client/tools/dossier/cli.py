@@ -55,6 +55,8 @@ def parse_workers(text: str) -> tuple[int, ...]:
 @contextmanager
 def _progress(console: Console) -> Iterator[Callable[[str], Callable[[int, int], None]]]:
     """A factory of per-stage progress callbacks ``(done, total)`` drawing one rich bar per stage."""
+    # Redrawn on each update, not by rich's refresh thread: the process stays single-threaded,
+    # so the chain dossier can fork its worker (``pipeline.processes.can_fork``).
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -62,6 +64,7 @@ def _progress(console: Console) -> Iterator[Callable[[str], Callable[[int, int],
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        auto_refresh=False,
     ) as progress:
 
         def stage(description: str) -> Callable[[int, int], None]:
@@ -73,7 +76,7 @@ def _progress(console: Console) -> Iterator[Callable[[str], Callable[[int, int],
                     return
                 if task is None:
                     task = progress.add_task(description, total=total)
-                progress.update(task, completed=done)
+                progress.update(task, completed=done, refresh=True)
 
             return update
 
@@ -140,6 +143,11 @@ def _print_chain_extras(
             f"  measured split speedup ({measured['method']}) {measured['measured_speedup']:.2f}x "
             f"over {measured['split_blocks']} blocks; "
             f"balrex's split at best {measured['predicted_split_speedup']:.2f}x"
+        )
+    else:
+        typer.echo(
+            "  measured split speedup: no block ran split (--measure-split for a bench chain, "
+            "or --bench-split with --bench-whole)"
         )
 
 
@@ -219,6 +227,14 @@ def chain(
         int | None,
         typer.Option("--trace-workers", help="worker count drawn in --trace (default: the largest)"),
     ] = None,
+    measure_split: Annotated[
+        bool,
+        typer.Option(
+            "--measure-split",
+            help="bench chain: import it through the node's split BAL path, block after block, "
+            "and measure each block's split (slower: the default executes blocks on both cores)",
+        ),
+    ] = False,
     bench_split: Annotated[
         Path | None,
         typer.Option("--bench-split", help="import-bench --with-bal JSON of this chain (the split BAL path)"),
@@ -230,12 +246,14 @@ def chain(
 ) -> None:
     """Execute the blocks with balrex and compare the execution view with the BAL view (Amsterdam blocks).
 
-    A data dir (``balrex node --datadir``) is opened read-only, so the node may keep running: its
-    canonical blocks --from..--to are executed again on their parents' states.
+    A bench chain with a BAL in every block is executed on both cores, each block on the state its
+    BALs claim. A data dir (``balrex node --datadir``) is opened read-only, so the node may keep
+    running: its canonical blocks --from..--to are executed again on their parents' states.
 
     Also: the BAL ceiling, the pre-execution oracle's precision and recall, and balrex's measured
-    split speedup per block beside the predictions: from this run (a bench chain is imported on the
-    split BAL path), or, given both --bench-split and --bench-whole, from those two import-bench runs.
+    split speedup per block beside the predictions: from this run with --measure-split (the bench
+    chain imported on the node's split BAL path), or, given both --bench-split and --bench-whole,
+    from those two import-bench runs.
     """
     counts = parse_workers(workers)
     drawn = _trace_workers(counts, trace_workers, workers)
@@ -257,6 +275,7 @@ def chain(
                 on_block=stage("executing blocks"),
                 blocks=BlockRange(first, last),
                 genesis=genesis,
+                measure_split=measure_split,
             )
     except ChainSourceError as exc:
         _fail(str(exc))

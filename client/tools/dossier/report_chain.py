@@ -41,8 +41,10 @@ MEASURED_TEXT = {
     ),
 }
 NOT_MEASURED_TEXT = (
-    "No block ran split in this run: EF fixtures take the streaming path, a data dir's stored blocks "
-    "are executed whole, and a block too small for a later part runs whole on the BAL path. "
+    "No block ran split in this run: a bench chain's blocks run whole, on both cores, each on the "
+    "state its BALs claim (--measure-split imports the chain on the node's split BAL path instead), "
+    "EF fixtures take the streaming path, a data dir's stored blocks are executed whole, and a block "
+    "too small for a later part runs whole on the BAL path. "
     "--bench-split and --bench-whole (import-bench --with-bal runs of the same chain, split and "
     "--no-parallel; balrex export writes a data dir's chain as a bench chain) measure it."
 )

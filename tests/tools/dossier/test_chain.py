@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from fixture_files import release_archive
 from typer.testing import CliRunner
 
+from bal import BlockAccessList, encode_bal, synthesize_deltas
 from client.blockchain import Blockchain
 from client.cli import app
-from client.genesis import build_genesis
+from client.genesis import alloc_to_deltas, build_genesis
 from client.tools.bench_chain import load_chain
 from client.tools.bench_chain.generate import ChainSettings, generate_chain
 from client.tools.dossier.chain import CHAINDATA, BlockRange, observe_chain
+from client.tools.dossier.claimed_state import ClaimedState
 from client.tools.dossier.dossier import build_dossier, range_title
 from client.tools.dossier.execution import ObservingBlockchain
 from client.tools.dossier.views import block_views, compare_views
 from pipeline import import_block_sync
 from pipeline.later_part import MAX_FIRST_SHARE, MIN_FIRST_SHARE
-from storage import Chain, MemoryStore, RocksStore
+from storage import EMPTY_ROOT, Chain, FlatState, MemoryStore, RocksStore
 
 pytestmark = pytest.mark.slow  # generates and imports chains
 
@@ -89,7 +94,7 @@ def _within_split_bounds(later_txs: int) -> bool:
 
 def test_split_run_observes_what_a_whole_run_does(bench_chain: Path) -> None:
     """The later half of each block runs in the observing worker: its units and senders come back."""
-    split = observe_chain(bench_chain)
+    split = observe_chain(bench_chain, measure_split=True)
     later = [run.split.later_txs if run.split else None for run in split.runs]
     assert later[0] == TXS // 2  # the first split is even; then it follows the parts' rates
     assert all(part is not None and _within_split_bounds(part) for part in later), later
@@ -106,6 +111,83 @@ def test_split_run_observes_what_a_whole_run_does(bench_chain: Path) -> None:
     assert len(split.oracle) == BLOCKS
 
 
+def test_blocks_on_claimed_states_give_the_views_an_import_gives(bench_chain: Path) -> None:
+    """By default each block runs whole on the state its BALs claim, on two processes: same views."""
+    parallel = observe_chain(bench_chain)
+    imported = observe_chain(bench_chain, measure_split=True)
+    assert (parallel.chains, parallel.invalid_blocks, parallel.unobservable_blocks) == (1, 0, 0)
+    assert [block.number for block in parallel.execution] == list(range(1, BLOCKS + 1))
+    assert parallel.execution == imported.execution
+    assert parallel.bal == imported.bal
+    assert parallel.oracle == imported.oracle
+    assert parallel.bal_unindexed_reads == imported.bal_unindexed_reads
+    assert [run.split for run in parallel.runs] == [None] * BLOCKS  # whole blocks: no split measured
+    assert all(run.exec_seconds > 0 for run in parallel.runs)
+
+
+def test_claimed_state_after_the_bals_is_the_imported_flat_state(bench_chain: Path) -> None:
+    """Genesis plus every block's BAL gives the flat state a node holds after importing the blocks."""
+    chain = load_chain(bench_chain)
+    genesis = build_genesis(chain.genesis)
+    blockchain = Blockchain(MemoryStore(), genesis.config)
+    blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
+    claimed = ClaimedState()
+    claimed.apply(alloc_to_deltas(chain.genesis["alloc"]))
+    for block_rlp, bal in zip(chain.blocks, chain.bals, strict=True):
+        blockchain.set_forkchoice(import_block_sync(blockchain, block_rlp, bal).block_hash)
+        assert bal is not None
+        claimed.apply(synthesize_deltas(bal))
+    node, ours = FlatState(blockchain.store), FlatState(claimed.store)
+    addresses = sorted(node.addresses())
+    assert sorted(ours.addresses()) == addresses and len(addresses) > 200
+    for address in addresses:
+        expected, record = node.account(address), ours.account(address)
+        assert expected is not None and record is not None
+        assert (record.nonce, record.balance, record.code_hash) == (
+            expected.nonce,
+            expected.balance,
+            expected.code_hash,
+        )
+        assert (record.storage_root == EMPTY_ROOT) == (expected.storage_root == EMPTY_ROOT)
+        assert list(ours.storage_items(address)) == list(node.storage_items(address))
+        assert ours.code(record.code_hash) == node.code(expected.code_hash)
+
+
+def _with_bad_bal(bench_chain: Path, out: Path) -> Path:
+    """A copy of the bench chain whose last block's BAL changes one balance (no longer the header's hash)."""
+    shutil.copytree(bench_chain, out)
+    chain = load_chain(out)
+    last = chain.bals[-1]
+    assert last is not None
+    account = next(account for account in last.accounts if account.balance_changes)
+    change = account.balance_changes[0]
+    changed = replace(change, post_balance=change.post_balance + 1)
+    edited = replace(account, balance_changes=(changed, *account.balance_changes[1:]))
+    accounts = tuple(edited if item is account else item for item in last.accounts)
+    bals = [bal for bal in chain.bals if bal is not None][:-1] + [BlockAccessList(accounts)]  # no cached RLP
+    encoded = b"".join(encode_bal(bal) for bal in bals)
+    (out / "bals.rlp").write_bytes(encoded)
+    metadata = json.loads((out / "chain.json").read_text())
+    metadata["files"]["bals.rlp"] = hashlib.sha256(encoded).hexdigest()
+    (out / "chain.json").write_text(json.dumps(metadata))
+    return out
+
+
+@pytest.mark.parametrize("measure_split", [False, True])
+def test_an_invalid_block_is_left_out_with_what_follows(
+    bench_chain: Path, tmp_path: Path, measure_split: bool
+) -> None:
+    views = observe_chain(_with_bad_bal(bench_chain, tmp_path / "bad"), measure_split=measure_split)
+    assert views.invalid_blocks == 1
+    assert [block.number for block in views.execution] == list(range(1, BLOCKS))
+
+
+def test_measure_split_is_for_a_bench_chain(tmp_path: Path) -> None:
+    (tmp_path / "fixture.json").write_text("{}")
+    result = CliRunner().invoke(app, ["dossier", "chain", str(tmp_path / "fixture.json"), "--measure-split"])
+    assert result.exit_code == 1 and "--measure-split imports a bench chain" in result.output, result.output
+
+
 def test_keeping_the_coinbase_serializes_every_block(bench_chain: Path) -> None:
     views = observe_chain(bench_chain, keep_coinbase=True)
     fields = build_dossier(views.sources()[0], (1, 2)).fields
@@ -117,7 +199,7 @@ def test_cli_on_the_bench_chain(bench_chain: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = CliRunner().invoke(
         app,
-        ["dossier", "chain", str(bench_chain), "--workers", "1,2,4"]
+        ["dossier", "chain", str(bench_chain), "--workers", "1,2,4", "--measure-split"]
         + ["--json", str(out / "c.json"), "--markdown", str(out / "c.md"), "--html", str(out / "c.html")],
     )
     assert result.exit_code == 0, result.output
@@ -142,6 +224,26 @@ def test_cli_on_the_bench_chain(bench_chain: Path, tmp_path: Path) -> None:
     for heading in ("## Execution view and BAL view", "## BAL ceiling", "## Pre-execution oracle"):
         assert heading in (out / "c.md").read_text()
     assert '<h2 id="pre-execution-oracle">' in (out / "c.html").read_text()
+
+
+def test_cli_on_the_bench_chain_by_default_measures_no_split(bench_chain: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "dossier",
+            "chain",
+            str(bench_chain),
+            "--json",
+            str(tmp_path / "c.json"),
+            "--markdown",
+            str(tmp_path / "c.md"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "measured split speedup: no block ran split (--measure-split for a bench chain" in result.output
+    assert json.loads((tmp_path / "c.json").read_text())["measured"] is None
+    report = (tmp_path / "c.md").read_text()
+    assert "a bench chain's blocks run whole, on both cores" in report and "| blocks split | 0 |" in report
 
 
 def test_ef_fixture_reads_the_bal_cannot_place(tmp_path: Path) -> None:
