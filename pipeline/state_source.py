@@ -102,6 +102,7 @@ class StateSource:
             self._warmed.add(code_hash)
 
     # -- uncached reads from the store ---------------------------------------
+    # (A subclass reads another state by overriding these three: the dossier's claimed state.)
 
     def _read_code(self, code_hash: bytes) -> bytes:
         code = self.store.get(Space.CODE, code_hash)

@@ -15,6 +15,7 @@ nearly a chain. Sets of transactions are Python ints used as bit sets (bit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from .model import BlockAccesses, Key
 
@@ -87,6 +88,25 @@ class BlockGraph:
     def critical_path(self) -> int:
         """The longest chain by duration (by gas when gas is known)."""
         return max(self.earliest_finish, default=0)
+
+
+class Conflicts(Protocol):
+    """A block's transactions and whom each conflicts with: what comparing two views of it needs."""
+
+    @property
+    def block(self) -> BlockAccesses: ...
+
+    #: per position, every other position it conflicts with, as a bit set
+    @property
+    def conflict_masks(self) -> tuple[int, ...]: ...
+
+
+@dataclass(frozen=True)
+class BlockConflicts:
+    """:class:`Conflicts` without the rest of a :class:`BlockGraph` (the masks crossed a pipe)."""
+
+    block: BlockAccesses
+    conflict_masks: tuple[int, ...]
 
 
 def _reduce(earlier_masks: list[int]) -> list[tuple[int, ...]]:

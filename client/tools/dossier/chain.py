@@ -191,7 +191,6 @@ def _load_bench_chain(path: Path) -> BenchChain:
 
 def _observe_in_parallel(
     label: str,
-    path: Path,
     chain: BenchChain,
     keep_coinbase: bool,
     on_block: Callable[[int, int], None] | None,
@@ -204,7 +203,7 @@ def _observe_in_parallel(
     views = ChainViews(label, chains=1)
     started = time.perf_counter()
     try:
-        shares = observe_bench_chain(path, chain, keep_coinbase, on_block)
+        shares = observe_bench_chain(chain, keep_coinbase, on_block)
     except BenchChainError as exc:
         raise ChainSourceError(str(exc)) from None
     views.import_seconds = time.perf_counter() - started
@@ -384,7 +383,7 @@ def observe_chain(
     label, runs = _runs(path, only, blocks, genesis)
     if isinstance(runs, BenchChain):
         if has_every_bal(runs) and not measure_split:
-            return _observe_in_parallel(label, path, runs, keep_coinbase, on_block)
+            return _observe_in_parallel(label, runs, keep_coinbase, on_block)
         runs = _bench_chain(runs)
     views = ChainViews(label)
     done = total = 0

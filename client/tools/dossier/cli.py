@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,11 +14,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .analysis import analyze_block
+from .analysis import BlockConflicts, analyze_block
+from .beside import Beside
 from .ceiling import bal_ceiling
 from .chain import BlockRange, ChainSourceError, observe_chain
 from .dossier import DEFAULT_WORKERS, Dossier, build_dossier, range_title
 from .measured import MeasuredError, MeasuredRuns, load_measured, measured_in_run, measured_vs_predicted
+from .model import AccessSource, BlockAccesses
 from .oracle import oracle_quality
 from .report_chain import chain_parts, parts_html, parts_markdown
 from .report_html import render_html
@@ -188,6 +191,32 @@ def trace_pack(
         typer.echo(f"wrote {path}")
 
 
+@dataclass(frozen=True)
+class _BalSide:
+    """What the forked process hands back: small, the blocks themselves are this process's already."""
+
+    fields: dict[str, Any]
+    #: per block, the BAL view's and the oracle's conflict masks
+    bal_masks: list[tuple[int, ...]]
+    oracle_masks: list[tuple[int, ...]]
+
+
+def _bal_side(
+    bal_source: AccessSource, oracle_blocks: Sequence[BlockAccesses], counts: tuple[int, ...]
+) -> _BalSide:
+    """The BAL view's dossier, and the conflicts of what the oracle predicts.
+
+    The oracle's transactions are the execution view's, with their durations: the BAL
+    view's transactions carry the same gas, so its graphs have the same durations.
+    """
+    bal = build_dossier(bal_source, counts)
+    oracle_masks = [
+        analyze_block(block, graph.durations, bal_source.gas_complete).conflict_masks
+        for block, graph in zip(oracle_blocks, bal.graphs, strict=True)
+    ]
+    return _BalSide(bal.fields, [graph.conflict_masks for graph in bal.graphs], oracle_masks)
+
+
 @dossier_app.command("chain")
 def chain(
     source: Annotated[
@@ -283,15 +312,14 @@ def chain(
         _fail(f"{source}: no Amsterdam block could be observed ({'; '.join(views.notes()) or 'no blocks'})")
     executed = time.perf_counter()
     execution_source, bal_source = views.sources()
+    # The BAL view and the oracle's graphs in a forked process, the execution view here: both cores.
+    bal_side = Beside(lambda: _bal_side(bal_source, views.oracle, counts))
     execution = build_dossier(execution_source, counts)
-    bal = build_dossier(bal_source, counts)
-    difference = compare_views(execution.graphs, bal.graphs, views.bal_unindexed_reads)
     ceiling = bal_ceiling(execution.graphs, counts)
-    oracle_graphs = [
-        analyze_block(block, graph.durations, execution_source.gas_complete)
-        for block, graph in zip(views.oracle, execution.graphs, strict=True)
-    ]
-    oracle = oracle_quality(oracle_graphs, execution.graphs)
+    bal = bal_side.result()
+    bal_conflicts = list(map(BlockConflicts, bal_source.blocks, bal.bal_masks))
+    difference = compare_views(execution.graphs, bal_conflicts, views.bal_unindexed_reads)
+    oracle = oracle_quality(map(BlockConflicts, views.oracle, bal.oracle_masks), execution.graphs)
     measured = None
     try:
         if runs is not None:
@@ -332,12 +360,12 @@ def chain(
         markdown_out: lambda: (
             render_markdown(execution)
             + "\n"
-            + views_markdown(execution, bal, difference)
+            + views_markdown(execution, bal.fields, difference)
             + "\n"
             + parts_markdown(parts)
         ),
         html_out: lambda: render_html(
-            execution, appendix=views_html(execution, bal, difference) + parts_html(parts)
+            execution, appendix=views_html(execution, bal.fields, difference) + parts_html(parts)
         ),
         trace_out: lambda: json.dumps(trace_events(execution, drawn)) + "\n",
     }

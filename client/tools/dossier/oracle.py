@@ -31,7 +31,7 @@ from eth_keys.datatypes import Signature
 from eth_keys.exceptions import BadSignature
 from eth_typing import Address
 
-from .analysis import BlockGraph
+from .analysis import Conflicts
 from .dossier import percent
 from .model import BlockAccesses, Key, TxAccesses
 from .views import account_key, storage_key
@@ -111,7 +111,7 @@ def _is_kind(key: Key, kind: str) -> bool:
     return kind == "all" or (key[1] is None) == (kind == "account")
 
 
-def oracle_quality(oracle: Iterable[BlockGraph], exact: Iterable[BlockGraph]) -> dict[str, Any]:
+def oracle_quality(oracle: Iterable[Conflicts], exact: Iterable[Conflicts]) -> dict[str, Any]:
     """Precision and recall of the oracle's keys (all, account, storage) and conflicting pairs."""
     counts = {kind: [0, 0, 0] for kind in ("all", "account", "storage", "pairs")}
     for guessed, seen in zip(oracle, exact, strict=True):

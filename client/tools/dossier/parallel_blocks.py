@@ -2,8 +2,8 @@
 
 With a BAL for every block, the state before block ``k`` is the genesis with
 the BALs of the blocks before it applied (:mod:`.claimed_state`), so blocks no
-longer wait for each other's execution. Two processes (this one and a worker
-it starts) take the chain's blocks in turn from a shared counter; each applies
+longer wait for each other's execution. Two processes (this one and one it
+forks) take the chain's blocks in turn from a shared counter; each applies
 the BALs of the blocks the other took, executes its own block whole (observed,
 with every check of an import but the state root: its executed BAL must equal
 the given one, which is what makes the next claimed state true), and turns it
@@ -23,29 +23,22 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
-from pathlib import Path
 
 from bal import BlockAccessList, synthesize_deltas
 from client.genesis import alloc_to_deltas, build_genesis
-from client.tools.bench_chain import BenchChain, BenchChainError, load_chain
+from client.tools.bench_chain import BenchChain, BenchChainError
 from pipeline import BlockRejected, StageTimings, UnknownParent
 from pipeline.executor import execute
 from pipeline.gc_tuning import freeze_live_objects
-from pipeline.processes import can_fork
-from pipeline.state_source import StateSource
-from storage import Space, WriteBatch, split_block
+from storage import MemoryStore, Space, WriteBatch, split_block
 
-from .claimed_state import ClaimedState
+from .beside import Beside
+from .claimed_state import ClaimedState, ClaimedStateSource
 from .execution import ObservedBlock, ObservingBlockchain, SplitRun
 from .model import BlockAccesses
 from .oracle import oracle_block
 from .views import block_views, dropped_keys
-
-
-class WorkerLost(RuntimeError):
-    """The worker process ended without handing back its blocks."""
 
 
 @dataclass(frozen=True)
@@ -104,12 +97,14 @@ class _BlockRunner:
         self.chain = chain
         self.claimed = ClaimedState()
         self.claimed.apply(alloc_to_deltas(chain.genesis.get("alloc", {})))
+        # The chain's headers only: a block is checked against its parent's header.
+        self.headers = MemoryStore()
         batch = WriteBatch()
         for block_rlp in chain.blocks:
             encoded = split_block(block_rlp)
             batch.put(Space.HEADER, encoded.block_hash, encoded.header_rlp)
-        self.claimed.store.commit(batch)
-        self.blockchain = ObservingBlockchain(self.claimed.store, chain.config)
+        self.headers.commit(batch)
+        self.blockchain = ObservingBlockchain(self.headers, chain.config)
         #: the claimed state is the state before the block at this position
         self.position = 0
 
@@ -121,7 +116,7 @@ class _BlockRunner:
             raise BenchChainError(f"genesis.json: {exc}") from None
         batch = WriteBatch()
         batch.put(Space.HEADER, genesis.block_hash, split_block(genesis.block_rlp).header_rlp)
-        self.claimed.store.commit(batch)
+        self.headers.commit(batch)
 
     def _advance_to(self, position: int) -> None:
         for skipped in range(self.position, position):
@@ -138,7 +133,7 @@ class _BlockRunner:
         self._advance_to(position)
         bal = self._bal(position)
         prepared = self.blockchain.prepare(self.chain.blocks[position], bal)
-        source = StateSource(self.claimed.store, prepared.parent.state_root, parent_has_flat_state=True)
+        source = ClaimedStateSource(self.claimed, self.headers, prepared.parent.state_root)
         timings = StageTimings()
         execute(self.blockchain, prepared, source, bal, timings)
         observed = self.blockchain.take_observed()
@@ -180,74 +175,27 @@ def _observe_share(
     return Share(blocks)
 
 
-def _worker(
-    conn: Connection,
-    source: _BlockRunner | Path,
-    counter: Synchronized[int],
-    finished: Synchronized[int],
-    keep_coinbase: bool,
-) -> None:
-    """The worker process: observe blocks until the counter runs out.
-
-    Forked, it has the parent's runner already; spawned, it loads the chain from its path.
-    """
-    try:
-        runner = source if isinstance(source, _BlockRunner) else _BlockRunner(load_chain(source))
-        freeze_live_objects()
-        conn.send(_observe_share(runner, None, counter, finished, keep_coinbase))
-    except BaseException as exc:
-        conn.send(WorkerLost(f"the dossier's worker failed: {type(exc).__name__}: {exc}"))
-        raise
-    finally:
-        conn.close()
-
-
 def observe_bench_chain(
-    path: Path, chain: BenchChain, keep_coinbase: bool, on_block: Callable[[int, int], None] | None = None
+    chain: BenchChain, keep_coinbase: bool, on_block: Callable[[int, int], None] | None = None
 ) -> list[Share]:
-    """Observe every block of ``chain`` (loaded from ``path``) on two processes; one share each.
+    """Observe every block of ``chain`` on two processes; one share each.
 
-    The worker is forked once this process holds the genesis's claimed state, so it
-    starts at once with all of it (spawned, when a thread makes forking unsafe, it
-    loads the chain again: a second or two of start-up on the other core). This
-    process then builds the genesis header and executes block 1; both take the
-    other blocks in turn.
+    The other process is forked (:class:`.beside.Beside`) once this one holds the
+    genesis's claimed state, so it starts at once with all of it. This process then
+    builds the genesis header and executes block 1; both take the other blocks in
+    turn. Where forking is unsafe, every block is observed here (the other share,
+    run afterwards, finds none left).
     """
     runner = _BlockRunner(chain)
     freeze_live_objects()
-    forked = can_fork()
-    context = multiprocessing.get_context("fork" if forked else "spawn")
-    counter = context.Value("i", 1)  # position 0 (block 1) is this process's
-    finished = context.Value("i", 0)
-    receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(
-        target=_worker,
-        args=(sender, runner if forked else path, counter, finished, keep_coinbase),
-        name="balrex-dossier",
-        daemon=True,
-    )
-    worker.start()
-    sender.close()
-    try:
-        runner.add_genesis_header()
-        total = len(chain.blocks)
-        progress = None if on_block is None else (lambda done: on_block(done, total))
-        own = _observe_share(runner, 0, counter, finished, keep_coinbase, progress)
-        if own.rejected is not None:
-            with counter.get_lock():
-                counter.value = total  # the worker stops after its current block
-        try:
-            other = receiver.recv()
-        except EOFError:
-            raise WorkerLost(
-                f"the dossier's worker ended (exit code {worker.exitcode}) without its blocks"
-            ) from None
-        if isinstance(other, WorkerLost):
-            raise other
-        return [own, other]
-    finally:
-        receiver.close()
-        worker.join(timeout=5)
-        if worker.is_alive():
-            worker.kill()
-            worker.join()
+    counter = multiprocessing.Value("i", 1)  # position 0 (block 1) is this process's
+    finished = multiprocessing.Value("i", 0)
+    other = Beside(lambda: _observe_share(runner, None, counter, finished, keep_coinbase))
+    runner.add_genesis_header()
+    total = len(chain.blocks)
+    progress = None if on_block is None else (lambda done: on_block(done, total))
+    own = _observe_share(runner, 0, counter, finished, keep_coinbase, progress)
+    if own.rejected is not None:
+        with counter.get_lock():
+            counter.value = total  # the other process stops after its current block
+    return [own, other.result()]

@@ -27,14 +27,14 @@ EXPLANATION = (
 )
 
 
-def comparison_rows(execution: Dossier, bal: Dossier) -> list[list[Any]]:
-    rows: list[list[Any]] = [[label, execution.fields[name], bal.fields[name]] for label, name in COMPARED]
+def comparison_rows(execution: Dossier, bal_fields: dict[str, Any]) -> list[list[Any]]:
+    rows: list[list[Any]] = [[label, execution.fields[name], bal_fields[name]] for label, name in COMPARED]
     max_workers = execution.workers[-1]
     rows.append(
         [
             f"speedup on {max_workers} workers",
             execution.fields["worker_simulation"][-1]["speedup_vs_one_worker"],
-            bal.fields["worker_simulation"][-1]["speedup_vs_one_worker"],
+            bal_fields["worker_simulation"][-1]["speedup_vs_one_worker"],
         ]
     )
     return rows
@@ -44,9 +44,9 @@ def difference_rows(difference: dict[str, Any]) -> list[list[Any]]:
     return [[name.replace("_", " "), value] for name, value in difference.items() if name != "examples"]
 
 
-def views_markdown(execution: Dossier, bal: Dossier, difference: dict[str, Any]) -> str:
+def views_markdown(execution: Dossier, bal_fields: dict[str, Any], difference: dict[str, Any]) -> str:
     lines = ["## Execution view and BAL view", "", EXPLANATION, ""]
-    lines += report_markdown.table(["metric", "execution", "BAL"], comparison_rows(execution, bal))
+    lines += report_markdown.table(["metric", "execution", "BAL"], comparison_rows(execution, bal_fields))
     lines += ["### Keys and pairs one view has and the other has not", ""]
     lines += report_markdown.table(["count", "value"], difference_rows(difference))
     if difference["examples"]:
@@ -61,7 +61,7 @@ def views_markdown(execution: Dossier, bal: Dossier, difference: dict[str, Any])
     return "\n".join(lines)
 
 
-def views_html(execution: Dossier, bal: Dossier, difference: dict[str, Any]) -> str:
+def views_html(execution: Dossier, bal_fields: dict[str, Any], difference: dict[str, Any]) -> str:
     examples = report_html.table(
         ["block", "tx", "key", "access", "seen by"],
         [
@@ -71,7 +71,7 @@ def views_html(execution: Dossier, bal: Dossier, difference: dict[str, Any]) -> 
     )
     return (
         f"<h2>Execution view and BAL view</h2><p>{EXPLANATION}</p>"
-        + report_html.table(["metric", "execution", "BAL"], comparison_rows(execution, bal))
+        + report_html.table(["metric", "execution", "BAL"], comparison_rows(execution, bal_fields))
         + "<h3>Keys and pairs one view has and the other has not</h3>"
         + report_html.table(["count", "value"], difference_rows(difference))
         + (f"<h3>First differences</h3>{examples}" if difference["examples"] else "")

@@ -20,12 +20,13 @@ so by default its account key is left out of both views (``keep_coinbase``).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bal.types import BlockAccessList
 
-from .analysis import BlockGraph
+from .analysis import Conflicts
 from .execution import ObservedBlock
 from .model import BlockAccesses, Key, TxAccesses
 
@@ -111,7 +112,7 @@ def _key_order(key: Key) -> tuple[str, str]:
 
 
 def compare_views(
-    execution: tuple[BlockGraph, ...], bal: tuple[BlockGraph, ...], bal_unindexed_reads: int
+    execution: Sequence[Conflicts], bal: Sequence[Conflicts], bal_unindexed_reads: int
 ) -> dict[str, Any]:
     """Keys and conflicting pairs one view has and the other has not, summed over transactions."""
     counts: dict[str, int] = defaultdict(int)

@@ -13,6 +13,7 @@ import pytest
 from fixture_files import release_archive
 from typer.testing import CliRunner
 
+import client.tools.dossier.beside as beside
 from bal import BlockAccessList, encode_bal, synthesize_deltas
 from client.blockchain import Blockchain
 from client.cli import app
@@ -125,6 +126,15 @@ def test_blocks_on_claimed_states_give_the_views_an_import_gives(bench_chain: Pa
     assert all(run.exec_seconds > 0 for run in parallel.runs)
 
 
+def test_without_a_fork_every_block_is_observed_here(
+    bench_chain: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(beside, "can_fork", lambda: False)
+    alone = observe_chain(bench_chain)
+    monkeypatch.undo()
+    assert alone.execution == observe_chain(bench_chain).execution and len(alone.execution) == BLOCKS
+
+
 def test_claimed_state_after_the_bals_is_the_imported_flat_state(bench_chain: Path) -> None:
     """Genesis plus every block's BAL gives the flat state a node holds after importing the blocks."""
     chain = load_chain(bench_chain)
@@ -137,20 +147,22 @@ def test_claimed_state_after_the_bals_is_the_imported_flat_state(bench_chain: Pa
         blockchain.set_forkchoice(import_block_sync(blockchain, block_rlp, bal).block_hash)
         assert bal is not None
         claimed.apply(synthesize_deltas(bal))
-    node, ours = FlatState(blockchain.store), FlatState(claimed.store)
+    node = FlatState(blockchain.store)
     addresses = sorted(node.addresses())
-    assert sorted(ours.addresses()) == addresses and len(addresses) > 200
+    assert sorted(claimed.accounts) == addresses and len(addresses) > 200
     for address in addresses:
-        expected, record = node.account(address), ours.account(address)
-        assert expected is not None and record is not None
+        expected, record = node.account(address), claimed.accounts[address]
+        assert expected is not None
         assert (record.nonce, record.balance, record.code_hash) == (
             expected.nonce,
             expected.balance,
             expected.code_hash,
         )
         assert (record.storage_root == EMPTY_ROOT) == (expected.storage_root == EMPTY_ROOT)
-        assert list(ours.storage_items(address)) == list(node.storage_items(address))
-        assert ours.code(record.code_hash) == node.code(expected.code_hash)
+        assert claimed.code[record.code_hash] == node.code(expected.code_hash)
+    assert claimed.storage == {
+        (address, slot): value for address in addresses for slot, value in node.storage_items(address)
+    }
 
 
 def _with_bad_bal(bench_chain: Path, out: Path) -> Path:
