@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
-import rlp
 from eth_hash.auto import keccak
 
 from bal.deltas import AccountDelta
+from bal.rlp_items import rlp_int
 from storage import EMPTY_ROOT, AccountRecord, StateWrites, Store
 
 from .nodes import MissingNode, NodeOverlay
@@ -51,8 +51,7 @@ def storage_root(
 ) -> bytes:
     """Stage B for one account: apply slot writes (0 deletes) to its storage trie."""
     changes = {
-        keccak(slot.to_bytes(32, "big")): rlp.encode(value) if value else None
-        for slot, value in storage.items()
+        keccak(slot.to_bytes(32, "big")): rlp_int(value) if value else None for slot, value in storage.items()
     }
     return PatriciaTrie(nodes, parent_root, cache).update(changes)
 

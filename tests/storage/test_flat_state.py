@@ -10,6 +10,7 @@ from eth_hash.auto import keccak
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bal.rlp_items import RlpDecodeError
 from storage import (
     EMPTY_CODE_HASH,
     EMPTY_ROOT,
@@ -302,6 +303,31 @@ _hash = st.binary(min_size=32, max_size=32)
 def test_record_round_trip(nonce: int, balance: int, storage_root: bytes, code_hash: bytes) -> None:
     record = AccountRecord(nonce, balance, storage_root, code_hash)
     assert AccountRecord.decode(record.encode()) == record
+
+
+@given(
+    nonce=st.integers(0, 2**64 - 1),
+    balance=st.integers(0, 2**256 - 1),
+    storage_root=_hash,
+    code_hash=_hash,
+)
+def test_record_encoding_is_pyrlps(nonce: int, balance: int, storage_root: bytes, code_hash: bytes) -> None:
+    record = AccountRecord(nonce, balance, storage_root, code_hash)
+    assert record.encode() == rlp.encode([nonce, balance, storage_root, code_hash])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        rlp.encode([b"\x01", b"\x02", b"\x03" * 32]),  # three fields
+        rlp.encode([b"\x01", [b"\x02"], b"\x03" * 32, b"\x04" * 32]),  # a list where a string goes
+        rlp.encode(b"\x01" * 40),  # a string, not a list
+        rlp.encode([b"", b"", b"\x03" * 32, b"\x04" * 32]) + b"\x00",  # trailing byte
+    ],
+)
+def test_a_record_that_is_not_one_is_refused(data: bytes) -> None:
+    with pytest.raises(RlpDecodeError):
+        AccountRecord.decode(data)
 
 
 def test_is_empty() -> None:
