@@ -207,7 +207,7 @@ def _observe_in_parallel(
     except BenchChainError as exc:
         raise ChainSourceError(str(exc)) from None
     views.import_seconds = time.perf_counter() - started
-    rejected = [share.rejected[0] for share in shares if share.rejected is not None]
+    rejected = [share.rejected_at for share in shares if share.rejected_at is not None]
     end = min(rejected, default=len(chain.blocks))
     views.invalid_blocks = len(chain.blocks) - end
     observed = sorted((block for share in shares for block in share.blocks), key=lambda block: block.number)

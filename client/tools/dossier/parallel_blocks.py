@@ -81,8 +81,8 @@ class Share:
     """What one process observed: its blocks, and the first block it found invalid (it stopped there)."""
 
     blocks: list[BlockObservation]
-    #: position in the chain (from 0) and the reason, of the block this process rejected
-    rejected: tuple[int, str] | None = None
+    #: position in the chain (from 0) of the block this process rejected
+    rejected_at: int | None = None
 
 
 def has_every_bal(chain: BenchChain) -> bool:
@@ -158,15 +158,21 @@ def _observe_share(
     keep_coinbase: bool,
     on_block: Callable[[int], None] | None = None,
 ) -> Share:
-    """Observe ``first`` (if given), then blocks taken from ``counter`` until none is left."""
+    """Observe ``first`` (if given), then blocks taken from ``counter`` until none is left.
+
+    An invalid block ends the observation for both processes: the blocks after it
+    descend from it (the counter is run out, so the other stops after its current block).
+    """
     blocks: list[BlockObservation] = []
     count = len(runner.chain.blocks)
     position = _take(counter) if first is None else first
     while position < count:
         try:
             blocks.append(runner.observe(position, keep_coinbase))
-        except (BlockRejected, UnknownParent) as exc:
-            return Share(blocks, (position, str(exc)))
+        except (BlockRejected, UnknownParent):
+            with counter.get_lock():
+                counter.value = count
+            return Share(blocks, position)
         with finished.get_lock():
             finished.value += 1
         if on_block is not None:
@@ -195,7 +201,4 @@ def observe_bench_chain(
     total = len(chain.blocks)
     progress = None if on_block is None else (lambda done: on_block(done, total))
     own = _observe_share(runner, 0, counter, finished, keep_coinbase, progress)
-    if own.rejected is not None:
-        with counter.get_lock():
-            counter.value = total  # the other process stops after its current block
     return [own, other.result()]
