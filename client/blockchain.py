@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import rlp
 from eth.abc import BlockAPI, BlockHeaderAPI
 from eth.exceptions import UnrecognizedTransactionType, VMError
 from eth.vm.chain_context import ChainContext
@@ -37,6 +36,7 @@ from bal import (
     check_hash,
     validate_structure,
 )
+from bal.rlp_items import rlp_list, rlp_string
 from merkle import ordered_trie_root
 from pipeline.chain import BlockExecution, BlockOutline, LaterPart, PreparedBlock
 from pipeline.state_source import StateSource
@@ -126,9 +126,7 @@ class Blockchain:
             block_access_list_hash=getattr(header, "block_access_list_hash", None),
         )
 
-    def _header_and_parent(
-        self, block_rlp: bytes
-    ) -> tuple[EncodedBlock, BlockHeaderAPI, BlockHeaderAPI]:
+    def _header_and_parent(self, block_rlp: bytes) -> tuple[EncodedBlock, BlockHeaderAPI, BlockHeaderAPI]:
         """The block's RLP split, its header decoded, and its stored parent's header decoded.
 
         The BAL path asks twice for the same block, its outline first and then
@@ -202,7 +200,8 @@ class Blockchain:
             encoded.number,
             encoded.header_rlp,
             encoded.body_rlp,
-            rlp.encode(list(execution.encoded_receipts)),
+            # The list of the receipts' encodings, each an RLP string (pyrlp's encode took 1 ms).
+            rlp_list(rlp_string(receipt) for receipt in execution.encoded_receipts),
             bal_rlp=execution.block_access_list_rlp,
             transaction_hashes=encoded.transaction_hashes,
         )
@@ -290,9 +289,7 @@ class Blockchain:
         header_rlp = self.chain.header_rlp(block_hash)
         return None if header_rlp is None else decode_header(header_rlp)
 
-    def set_forkchoice(
-        self, head: bytes, safe: bytes | None = None, finalized: bytes | None = None
-    ) -> None:
+    def set_forkchoice(self, head: bytes, safe: bytes | None = None, finalized: bytes | None = None) -> None:
         """Make ``head`` the head and the canonical chain end there; set safe/finalized if given.
 
         Every named block must be stored (else :class:`UnknownBlock`, and

@@ -19,8 +19,7 @@ Request: a :class:`~pipeline.later_part.LaterPartRequest`; replies with a
 
 from __future__ import annotations
 
-import rlp
-
+from bal.rlp_items import read_rlp
 from pipeline.later_part import MIN_TRANSACTIONS, LaterPartPool, LaterPartRequest
 from pipeline.state_source import StateSource
 from storage import Store
@@ -47,9 +46,13 @@ class LaterPartWorker:
         blockchain = self.chain_for(store, request.config)
         decoded = blockchain.decode(request.block_rlp, body=False)
         builder = decoded.vm_class.get_transaction_builder()
-        # Only this part's transactions: the block's other half never runs here.
-        encoded_transactions = rlp.decode(request.block_rlp)[1][request.first :]
-        transactions = decode_transactions(builder, encoded_transactions)
+        # Only this part's transactions: the block's other half never runs here. The node's
+        # process decodes and checks the whole block; a malformed one fails here too (its
+        # prepare rejects it), and the executor runs the block whole.
+        items = read_rlp(request.block_rlp)
+        if not isinstance(items, list) or len(items) < 2 or not isinstance(items[1], list):
+            raise ValueError("the block holds no list of transactions")
+        transactions = decode_transactions(builder, items[1][request.first :])
         source = StateSource(
             store, decoded.parent.state_root, parent_has_flat_state=request.parent_has_flat_state
         )
