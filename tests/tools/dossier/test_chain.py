@@ -239,22 +239,13 @@ def test_cli_on_the_bench_chain(bench_chain: Path, tmp_path: Path) -> None:
 
 
 def test_cli_on_the_bench_chain_by_default_measures_no_split(bench_chain: Path, tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        app,
-        [
-            "dossier",
-            "chain",
-            str(bench_chain),
-            "--json",
-            str(tmp_path / "c.json"),
-            "--markdown",
-            str(tmp_path / "c.md"),
-        ],
-    )
+    report_json, report_md = tmp_path / "c.json", tmp_path / "c.md"
+    options = ["--json", str(report_json), "--markdown", str(report_md)]
+    result = CliRunner().invoke(app, ["dossier", "chain", str(bench_chain), *options])
     assert result.exit_code == 0, result.output
     assert "measured split speedup: no block ran split (--measure-split for a bench chain" in result.output
-    assert json.loads((tmp_path / "c.json").read_text())["measured"] is None
-    report = (tmp_path / "c.md").read_text()
+    assert json.loads(report_json.read_text())["measured"] is None
+    report = report_md.read_text()
     assert "a bench chain's blocks run whole, on both cores" in report and "| blocks split | 0 |" in report
 
 
