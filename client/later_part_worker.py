@@ -19,7 +19,7 @@ Request: a :class:`~pipeline.later_part.LaterPartRequest`; replies with a
 
 from __future__ import annotations
 
-from bal.rlp_items import read_rlp
+from bal.rlp_items import LIST_OFFSET, read_rlp
 from pipeline.later_part import MIN_TRANSACTIONS, LaterPartPool, LaterPartRequest
 from pipeline.state_source import StateSource
 from storage import Store
@@ -29,6 +29,9 @@ from .block_decoding import decode_transactions
 from .blockchain import Blockchain
 from .chain_config import ChainConfig
 from .forks.amsterdam.later_part import PartResult
+
+#: a legacy transaction is an RLP list; a typed one starts with its type byte (below 0x80)
+LEGACY_FIRST_BYTE = bytes((LIST_OFFSET,))
 
 
 class LaterPartWorker:
@@ -46,13 +49,13 @@ class LaterPartWorker:
         blockchain = self.chain_for(store, request.config)
         decoded = blockchain.decode(request.block_rlp, body=False)
         builder = decoded.vm_class.get_transaction_builder()
-        # Only this part's transactions: the block's other half never runs here. The node's
-        # process decodes and checks the whole block; a malformed one fails here too (its
-        # prepare rejects it), and the executor runs the block whole.
-        items = read_rlp(request.block_rlp)
-        if not isinstance(items, list) or len(items) < 2 or not isinstance(items[1], list):
-            raise ValueError("the block holds no list of transactions")
-        transactions = decode_transactions(builder, items[1][request.first :])
+        # Only this part's transactions, from the encodings ``decode`` has already sliced out
+        # of the block: a typed one is its string's bytes, a legacy one its list, read here.
+        encodings = decoded.encoded.transaction_encodings[request.first :]
+        items = [
+            read_rlp(encoding) if encoding[:1] >= LEGACY_FIRST_BYTE else encoding for encoding in encodings
+        ]
+        transactions = decode_transactions(builder, items)
         source = StateSource(
             store, decoded.parent.state_root, parent_has_flat_state=request.parent_has_flat_state
         )

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from eth_hash.auto import keccak
 
 from bal.deltas import AccountDelta
+from merkle.stages import apply_delta
 from pipeline.state_source import MissingCode, StateSource
 from storage import EMPTY_CODE_HASH, EMPTY_ROOT, AccountRecord, Store
 
@@ -56,11 +57,8 @@ class ClaimedState:
             address = delta.address
             if delta.storage_cleared:
                 raise ValueError(f"0x{address.hex()}: a claimed state is not given cleared storage")
-            record = accounts.get(address) or AccountRecord()
-            code_hash = record.code_hash
             if delta.code is not None:
-                code_hash = keccak(delta.code)
-                self.code[code_hash] = delta.code
+                self.code[keccak(delta.code)] = delta.code
             nonzero = self._nonzero_slots.get(address, 0)
             for slot, value in delta.storage.items():
                 key = (address, slot)
@@ -69,11 +67,10 @@ class ClaimedState:
                     storage[key] = value
                 nonzero += bool(value) - bool(before)
             self._nonzero_slots[address] = nonzero
-            updated = AccountRecord(
-                record.nonce if delta.nonce is None else delta.nonce,
-                record.balance if delta.balance is None else delta.balance,
-                UNKNOWN_STORAGE_ROOT if nonzero else EMPTY_ROOT,
-                code_hash,
+            # The merkleizer's own rule for a delta over a parent record, with the storage root
+            # standing for "has storage" (the root itself is not computed).
+            updated = apply_delta(
+                accounts.get(address), delta, UNKNOWN_STORAGE_ROOT if nonzero else EMPTY_ROOT
             )
             if updated.is_empty():
                 accounts.pop(address, None)
