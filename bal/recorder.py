@@ -18,14 +18,17 @@ called on it:
   destroyed in the unit is not a change (it stays a read).
 
 :meth:`BalRecorder.build` returns the canonical, sorted
-:class:`bal.types.BlockAccessList`; :func:`bal.mismatch.first_difference`
-names the first way a given BAL differs from it.
+:class:`bal.types.BlockAccessList`; :meth:`BalRecorder.matches` tells whether
+a given BAL is that one without building it, and
+:func:`bal.mismatch.first_difference` names the first way a given BAL differs
+from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
-from typing import Protocol, TypeVar
+from collections.abc import Callable, Collection, Mapping, Sequence
+from operator import attrgetter
+from typing import Any, Protocol, TypeVar
 
 from .types import (
     AccountChanges,
@@ -142,8 +145,8 @@ class BalRecorder:
 
     # -- the result ---------------------------------------------------------------
 
-    def build(self) -> BlockAccessList:
-        """The canonical BAL: accounts, slots, reads and indices all ascending."""
+    def _reads_and_addresses(self) -> tuple[dict[bytes, set[int]], set[bytes]]:
+        """The slots read, by address, and every address the BAL lists."""
         reads: dict[bytes, set[int]] = {}
         for address, slot in self.reads:
             reads.setdefault(address, set()).add(slot)
@@ -155,6 +158,11 @@ class BalRecorder:
             | self._codes.keys()
             | self._storage.keys()
         )
+        return reads, addresses
+
+    def build(self) -> BlockAccessList:
+        """The canonical BAL: accounts, slots, reads and indices all ascending."""
+        reads, addresses = self._reads_and_addresses()
         accounts = []
         for address in sorted(addresses):
             changed = self._storage.get(address, {})
@@ -179,6 +187,36 @@ class BalRecorder:
             )
         return BlockAccessList(tuple(accounts))
 
+    def matches(self, bal: BlockAccessList) -> bool:
+        """Whether :meth:`build` would return a BAL equal to ``bal``, without building it.
+
+        Every block that comes with a BAL is checked this way: building the
+        canonical BAL makes a frozen object for each account, slot and change
+        (about 4 ms for a 200-transaction block) only to compare them with the
+        given ones. This walks the given BAL once against what was recorded.
+        ``bal`` must be made of :mod:`bal.types` (what ``decode_bal`` gives).
+        """
+        reads, addresses = self._reads_and_addresses()
+        if len(bal.accounts) != len(addresses):
+            return False
+        previous = b""
+        for account in bal.accounts:
+            address = account.address
+            # Strictly ascending, each recorded, as many as recorded: exactly the sorted addresses.
+            if address <= previous or address not in addresses:
+                return False
+            previous = address
+            changed = self._storage.get(address, _NOTHING)
+            if not (
+                _same_slot_changes(account.storage_changes, changed)
+                and _same_reads(account.storage_reads, reads.get(address, set()), changed)
+                and _same_by_index(account.balance_changes, self._balances.get(address, _NOTHING), _BALANCE)
+                and _same_by_index(account.nonce_changes, self._nonces.get(address, _NOTHING), _NONCE)
+                and _same_by_index(account.code_changes, self._codes.get(address, _NOTHING), _CODE)
+            ):
+                return False
+        return True
+
 
 Key = TypeVar("Key")
 PostValue = TypeVar("PostValue")
@@ -190,3 +228,53 @@ def _merge_by_index(
     """Add ``theirs`` (key -> index -> post value) into ``mine``; the indices do not overlap."""
     for key, by_index in theirs.items():
         mine.setdefault(key, {}).update(by_index)
+
+
+_NOTHING: Mapping[Any, Any] = {}
+_POST_VALUE = attrgetter("post_value")
+_BALANCE = attrgetter("post_balance")
+_NONCE = attrgetter("post_nonce")
+_CODE = attrgetter("new_code")
+
+
+def _same_by_index(
+    changes: Sequence[Any], by_index: Mapping[int, Any], value_of: Callable[[Any], Any]
+) -> bool:
+    """Whether ``changes`` list ``by_index``'s items by ascending index, as :meth:`BalRecorder.build` does."""
+    if len(changes) != len(by_index):
+        return False
+    previous = -1
+    for change in changes:
+        index = change.block_access_index
+        if index <= previous or index not in by_index or by_index[index] != value_of(change):
+            return False
+        previous = index
+    return True
+
+
+def _same_slot_changes(slot_changes: Sequence[SlotChanges], changed: Mapping[int, Mapping[int, int]]) -> bool:
+    """Whether ``slot_changes`` list the changed slots ascending, each with its changes."""
+    if len(slot_changes) != len(changed):
+        return False
+    previous = -1
+    for slot_change in slot_changes:
+        slot = slot_change.slot
+        if slot <= previous or slot not in changed:
+            return False
+        if not _same_by_index(slot_change.changes, changed[slot], _POST_VALUE):
+            return False
+        previous = slot
+    return True
+
+
+def _same_reads(given: Sequence[int], read: set[int], changed: Mapping[int, object]) -> bool:
+    """Whether ``given`` lists, ascending, the slots read and not changed."""
+    if len(given) > len(read):
+        return False
+    previous = -1
+    for slot in given:
+        if slot <= previous or slot not in read or slot in changed:
+            return False
+        previous = slot
+    # Each listed slot is read and unchanged, and they are distinct: now the counts must agree.
+    return len(given) == len(read) - sum(1 for slot in read if slot in changed)

@@ -165,6 +165,7 @@ class Blockchain:
         *,
         with_deltas: bool,
         later: LaterPart | None = None,
+        given: BlockAccessList | None = None,
     ) -> BlockExecution:
         """Run the block with its fork's rules on the parent state ``source`` reads.
 
@@ -179,7 +180,9 @@ class Blockchain:
         vm = self.block_vm(prepared.vm_class, block.header, source)
         try:
             vm.validate_block_blobs(block)
-            execution: BlockExecution = vm.execute_block(block, with_deltas=with_deltas, later=later)
+            execution: BlockExecution = vm.execute_block(
+                block, with_deltas=with_deltas, later=later, given=given
+            )
         except ValidationError as exc:
             raise BlockRejected(_rule_for_validation_error(exc), str(exc)) from None
         except VMError as exc:

@@ -162,11 +162,14 @@ class ChainCore(Protocol):
         *,
         with_deltas: bool,
         later: LaterPart | None = None,
+        given: BlockAccessList | None = None,
     ) -> BlockExecution:
         """Run the block on its parent state, recording its BAL from Amsterdam on.
 
         ``with_deltas=False`` when a given BAL supplies the state changes;
-        ``later``: the block's later transactions run elsewhere.
+        ``later``: the block's later transactions run elsewhere; ``given``: the
+        BAL that came with the block, which the result's BAL is (the same
+        object) when execution recorded exactly it.
         """
         ...
 

@@ -16,7 +16,6 @@ so a bug in the parallel path shows up instead of being absorbed.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 from bal import BlockAccessList
 
@@ -60,12 +59,7 @@ def _execute(
 ) -> BlockExecution:
     header = prepared.block.header
     # With a BAL given, its deltas drive the merkleizer: execution's are not needed.
-    execution = chain.execute(prepared, source, with_deltas=given is None, later=later)
+    execution = chain.execute(prepared, source, with_deltas=given is None, later=later, given=given)
     check_executed_bal(header, execution, given)
-    if given is not None and execution.block_access_list is not None:
-        # The check made the executed BAL the given one: keep the given, whose RLP
-        # prepare already has (it hashed it), rather than encode the same list to store it.
-        # Replaced before the result checks, so the receipts they encode stay cached for the store.
-        execution = replace(execution, block_access_list=given)
     check_execution_results(header, execution)
     return execution

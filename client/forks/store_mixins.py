@@ -28,6 +28,7 @@ from eth.vm.forks.cancun.constants import BLOB_TX_TYPE
 from eth.vm.forks.shanghai.constants import INITCODE_WORD_COST
 from eth_utils import ExtendedDebugLogger, ValidationError, get_extended_debug_logger
 
+from bal import BlockAccessList
 from bal.recorder import BalRecorder
 from pipeline.chain import BlockExecution, LaterPart
 
@@ -86,12 +87,20 @@ class StoreExecution:
         """No limit before Osaka (EIP-7934)."""
 
     def execute_block(
-        self: Any, block: BlockAPI, *, with_deltas: bool = True, later: LaterPart | None = None
+        self: Any,
+        block: BlockAPI,
+        *,
+        with_deltas: bool = True,
+        later: LaterPart | None = None,
+        given: BlockAccessList | None = None,
     ) -> BlockExecution:
         """Run the block on the parent state; ``with_deltas=False`` when a BAL supplies them.
 
         ``later``: the block's later transactions run elsewhere, from the state
         the given BAL claims (Amsterdam on; see ``amsterdam.later_part``).
+        ``given``: the BAL that came with the block. If execution recorded
+        exactly that one, it is the execution's BAL (``BalRecorder.matches``);
+        otherwise the recorded one is built, for the checks to name the difference.
         """
         db = self._open_block_state(block)
         running = self._block.header
@@ -129,7 +138,7 @@ class StoreExecution:
             receipts=receipts,
             requests_hash=getattr(processed.header, "requests_hash", None),
             deltas=deltas,
-            block_access_list=recorder.build() if recorder is not None else None,
+            block_access_list=_executed_bal(recorder, given),
         )
 
     @classmethod
@@ -275,3 +284,12 @@ class OriginIsDepthZero:
     @property
     def is_origin_computation(self: Any) -> bool:
         return self.msg.depth == 0
+
+
+def _executed_bal(recorder: BalRecorder | None, given: BlockAccessList | None) -> BlockAccessList | None:
+    """The BAL execution recorded: ``given`` itself when the two are the same (nothing built)."""
+    if recorder is None:
+        return None
+    if given is not None and recorder.matches(given):
+        return given
+    return recorder.build()

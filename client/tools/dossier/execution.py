@@ -205,10 +205,11 @@ class ObservingBlockchain(Blockchain):
         *,
         with_deltas: bool,
         later: LaterPart | None = None,
+        given: BlockAccessList | None = None,
     ) -> BlockExecution:
         self._observed = None
         timed = None if later is None else _TimedPart(later)
-        execution = super().execute(prepared, source, with_deltas=with_deltas, later=timed)
+        execution = super().execute(prepared, source, with_deltas=with_deltas, later=timed, given=given)
         if _records_bal(prepared.vm_class):
             units = dict(self._vm.state._account_db.observed_units)
             split = None
