@@ -46,17 +46,12 @@ class MerkleWorkerFailed(RuntimeError):
     """A worker process died or failed for a reason that is not the block's fault."""
 
 
-# The merkleizer has slack (its root is needed only once the block has run),
-# the executors do not: while all three are busy on two cores, the merkleizer
-# should take a core only when an executor leaves it free, so its workers run at
-# the lowest priority. The later part then gets the second core to itself while
-# it runs, and the merkleizer's remaining work fills the time the node's
-# process spends merging the parts and checking the block.
-# Eight alternated pairs of ``import-bench --with-bal`` on the bench chain:
-# niceness 19 was faster in 6, min 8.5 s and median 9.6 s against 8.9 s and
-# 10.1 s with niceness 5, while the merkleizer's drain grew from under 1 ms to
-# 4-6 ms a block.
-NICENESS = 19
+# The merkleizer has slack (its root is ready well before execution ends), the
+# executors do not: while all three are busy on two cores, the operating system
+# gives its workers a smaller share. In alternating runs of the bench chain the
+# BAL path's wall time was lower with 5 than with 0 in 6 of 7 pairs, and the
+# drain stayed under 1 ms; with 10 the drain grew to 2-3.5 ms.
+NICENESS = 5
 
 
 async def _ask(worker: WorkerProcess, message: object, reply_type: type[Reply]) -> Reply:
