@@ -287,7 +287,11 @@ class OriginIsDepthZero:
 
 
 def _executed_bal(recorder: BalRecorder | None, given: BlockAccessList | None) -> BlockAccessList | None:
-    """The BAL execution recorded: ``given`` itself when the two are the same (nothing built)."""
+    """The BAL execution recorded: ``given`` itself when the two are the same.
+
+    Then nothing is built, and the store does not encode the BAL again: the
+    given one keeps the RLP it was decoded from or hashed as (``bal.rlp_codec``).
+    """
     if recorder is None:
         return None
     if given is not None and recorder.matches(given):
