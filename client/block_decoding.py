@@ -21,7 +21,7 @@ is therefore either decoded here into objects equal to pyrlp's, or by pyrlp.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -34,7 +34,7 @@ from eth.vm.forks.prague.transactions import SetCodePayloadDecoder, SetCodeTrans
 from rlp.sedes import BigEndianInt, Binary, CountableList, List
 from rlp.sedes.serializable import BaseSerializable
 
-from bal.rlp_items import RlpDecodeError, RlpItem, read_rlp
+from bal.rlp_items import LIST_OFFSET, RlpDecodeError, RlpItem, read_rlp
 
 #: each typed-transaction payload decoder py-evm has, and the class it decodes the payload into
 #: (``decoder.decode(payload)`` is ``rlp.decode(payload, sedes=cls)``)
@@ -44,6 +44,9 @@ PAYLOAD_CLASSES: dict[type, type] = {
     BlobPayloadDecoder: BlobTransaction,
     SetCodePayloadDecoder: SetCodeTransaction,
 }
+
+#: a legacy transaction's encoding is an RLP list; a typed one's starts with its type byte (below 0x80)
+LEGACY_FIRST_BYTE = bytes((LIST_OFFSET,))
 
 #: where py-evm's ``cached_property`` keeps a typed transaction's type byte
 TYPE_BYTE_CACHE = "_type_byte"
@@ -64,16 +67,20 @@ def decode_block(block_class: type[BlockAPI], block_rlp: bytes) -> BlockAPI:
         return decoded
 
 
-def decode_transactions(builder: Any, items: Sequence[RlpItem]) -> list[SignedTransactionAPI]:
-    """Each of a block's encoded transactions (``builder.deserialize(item)``), the usual ones decoded here."""
-    decode = transaction_decoder(builder)
-    transactions = []
-    for item in items:
-        try:
-            transactions.append(decode(item))
-        except Unusual:
-            transactions.append(builder.deserialize(item))
-    return transactions
+def decode_transaction(builder: Any, encoding: bytes) -> SignedTransactionAPI:
+    """``builder.decode(encoding)``: one transaction's EIP-2718 encoding, the usual one decoded here.
+
+    An encoding is what the Engine API carries and a transactions root hashes:
+    a typed transaction's type byte and payload, a legacy one's RLP list.
+    Anything this module does not decode itself goes to py-evm, which refuses
+    malformed input as it always has (with its own exception kinds).
+    """
+    try:
+        item = read_rlp(encoding) if encoding[:1] >= LEGACY_FIRST_BYTE else encoding
+        return transaction_decoder(builder)(item)
+    except (Unusual, RlpDecodeError):
+        decoded: SignedTransactionAPI = builder.decode(encoding)
+        return decoded
 
 
 def _decode_usual_block(block_class: type[BlockAPI], block_rlp: bytes) -> BlockAPI:

@@ -19,19 +19,15 @@ Request: a :class:`~pipeline.later_part.LaterPartRequest`; replies with a
 
 from __future__ import annotations
 
-from bal.rlp_items import LIST_OFFSET, read_rlp
 from pipeline.later_part import MIN_TRANSACTIONS, LaterPartPool, LaterPartRequest
 from pipeline.state_source import StateSource
 from storage import Store
 from storage.rocks import Follower
 
-from .block_decoding import decode_transactions
+from .block_decoding import decode_transaction
 from .blockchain import Blockchain
 from .chain_config import ChainConfig
 from .forks.amsterdam.later_part import PartResult
-
-#: a legacy transaction is an RLP list; a typed one starts with its type byte (below 0x80)
-LEGACY_FIRST_BYTE = bytes((LIST_OFFSET,))
 
 
 class LaterPartWorker:
@@ -49,13 +45,9 @@ class LaterPartWorker:
         blockchain = self.chain_for(store, request.config)
         decoded = blockchain.decode(request.block_rlp, body=False)
         builder = decoded.vm_class.get_transaction_builder()
-        # Only this part's transactions, from the encodings ``decode`` has already sliced out
-        # of the block: a typed one is its string's bytes, a legacy one its list, read here.
+        # Only this part's transactions, from the encodings ``decode`` has already sliced out of the block.
         encodings = decoded.encoded.transaction_encodings[request.first :]
-        items = [
-            read_rlp(encoding) if encoding[:1] >= LEGACY_FIRST_BYTE else encoding for encoding in encodings
-        ]
-        transactions = decode_transactions(builder, items)
+        transactions = [decode_transaction(builder, encoding) for encoding in encodings]
         source = StateSource(
             store, decoded.parent.state_root, parent_has_flat_state=request.parent_has_flat_state
         )

@@ -12,7 +12,7 @@ from eth_utils import to_bytes
 from fixture_files import release_archive, unpack_archive
 
 from client import block_decoding
-from client.block_decoding import decode_block, decode_transactions
+from client.block_decoding import decode_block, decode_transaction
 from client.chain_config import Fork
 from client.forks import FORK_VMS
 
@@ -64,11 +64,13 @@ def test_every_transaction_type_is_decoded_without_pyrlp(
                 assert mine._type_byte == reference._type_byte
 
 
-def test_later_part_transactions_equal_the_builder_s(all_type_blocks: list[bytes]) -> None:
+def test_transactions_from_their_encodings_equal_the_builder_s(all_type_blocks: list[bytes]) -> None:
     for block_rlp in all_type_blocks:
-        items = rlp.decode(block_rlp)[1]
-        ours = decode_transactions(BUILDER, items)
-        assert [t.encode() for t in ours] == [BUILDER.deserialize(item).encode() for item in items]
+        encodings = [BUILDER.deserialize(item).encode() for item in rlp.decode(block_rlp)[1]]
+        ours = [decode_transaction(BUILDER, encoding) for encoding in encodings]
+        theirs = [BUILDER.decode(encoding) for encoding in encodings]
+        assert ours == theirs and [type(t) for t in ours] == [type(t) for t in theirs]
+        assert [t.encode() for t in ours] == encodings
 
 
 # a zero byte, and the prefixes of an empty string, an empty list and a long list
