@@ -28,8 +28,9 @@ def check_executed_bal(
     recorded = execution.block_access_list
     if recorded is None:
         return
-    # Execution hands back the given BAL itself when it recorded exactly that one (``BalRecorder.matches``).
-    same_as_given = given is not None and (recorded is given or recorded == given)
+    # Execution hands back the given BAL itself when it recorded exactly that one
+    # (``ChainCore.execute``, ``BalRecorder.matches``): that comparison is not made again here.
+    same_as_given = given is not None and recorded is given
     if given is not None and not same_as_given:
         difference = first_difference(recorded, given)
         if difference is not None:

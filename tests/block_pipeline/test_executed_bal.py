@@ -22,9 +22,15 @@ from storage import MemoryStore
 from .bal_blocks import block_and_bal, committing_to, replace_account
 
 
-def _executed(test_case: dict[str, Any], block_rlp: bytes, given: BlockAccessList) -> BlockExecution:
+def _chain(test_case: dict[str, Any]) -> Blockchain:
+    """The fixture's genesis in memory."""
     blockchain = Blockchain(MemoryStore(), config_from_fixture(test_case["network"], test_case["config"]))
     blockchain.init_genesis(test_case["pre"], parse_hex_bytes(test_case["genesisRLP"]))
+    return blockchain
+
+
+def _executed(test_case: dict[str, Any], block_rlp: bytes, given: BlockAccessList) -> BlockExecution:
+    blockchain = _chain(test_case)
     prepared = blockchain.prepare(block_rlp, given)
     source = StateSource(
         blockchain.store, prepared.parent.state_root, parent_has_flat_state=prepared.parent_has_flat_state
@@ -53,7 +59,6 @@ def test_a_different_given_bal_never_comes_back(test_case: dict[str, Any]) -> No
 
 def test_the_stored_bal_is_the_given_ones_bytes(test_case: dict[str, Any]) -> None:
     block_rlp, given = block_and_bal(test_case)
-    blockchain = Blockchain(MemoryStore(), config_from_fixture(test_case["network"], test_case["config"]))
-    blockchain.init_genesis(test_case["pre"], parse_hex_bytes(test_case["genesisRLP"]))
+    blockchain = _chain(test_case)
     imported = import_block_sync(blockchain, block_rlp, bal=given)
     assert blockchain.chain.bal_rlp(imported.block_hash) == encode_bal(given)

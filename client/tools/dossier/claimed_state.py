@@ -57,8 +57,6 @@ class ClaimedState:
             address = delta.address
             if delta.storage_cleared:
                 raise ValueError(f"0x{address.hex()}: a claimed state is not given cleared storage")
-            if delta.code is not None:
-                self.code[keccak(delta.code)] = delta.code
             nonzero = self._nonzero_slots.get(address, 0)
             for slot, value in delta.storage.items():
                 key = (address, slot)
@@ -72,6 +70,8 @@ class ClaimedState:
             updated = apply_delta(
                 accounts.get(address), delta, UNKNOWN_STORAGE_ROOT if nonzero else EMPTY_ROOT
             )
+            if delta.code is not None:
+                self.code[updated.code_hash] = delta.code  # apply_delta hashed it
             if updated.is_empty():
                 accounts.pop(address, None)
             else:
