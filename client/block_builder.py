@@ -212,7 +212,7 @@ def build_block(
         raise BlockNotSealed(f"the sealing run refused the selected transactions: {exc}") from exc
     commitments: dict[str, Any] = dict(
         state_root=merkleize(blockchain.store, parent.state_root, execution.deltas).state_root,
-        receipt_root=ordered_trie_root(receipt.encode() for receipt in execution.receipts),
+        receipt_root=ordered_trie_root(execution.encoded_receipts),
         bloom=execution.bloom,
         gas_used=execution.gas_used,
     )

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
-from eth.abc import ReceiptAPI
 from eth.vm.forks.prague.constants import (
     DEPOSIT_CONTRACT_ADDRESS,
     DEPOSIT_EVENT_SIGNATURE_HASH,
 )
 
+from pipeline.receipts import LogEntry
 from pipeline.verdicts import BlockRejected, Rule
 
 
@@ -59,14 +59,13 @@ def deposit_request(data: bytes) -> bytes:
     return out
 
 
-def deposit_requests(receipts: Iterable[ReceiptAPI]) -> bytes:
-    """All deposit requests of a block, concatenated in log order."""
+def deposit_requests(logs: Iterable[LogEntry]) -> bytes:
+    """All deposit requests of a block, concatenated in log order (``logs``: the block's, in order)."""
     return b"".join(
-        deposit_request(log.data)
-        for receipt in receipts
-        for log in receipt.logs
-        if log.address == DEPOSIT_CONTRACT_ADDRESS
-        and log.topics
-        and log.topics[0].to_bytes(32, "big") == DEPOSIT_EVENT_SIGNATURE_HASH
+        deposit_request(data)
+        for address, topics, data in logs
+        if address == DEPOSIT_CONTRACT_ADDRESS
+        and topics
+        and topics[0].to_bytes(32, "big") == DEPOSIT_EVENT_SIGNATURE_HASH
     )
 

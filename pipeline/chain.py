@@ -16,6 +16,7 @@ block (:class:`PreparedBlock`), what executing it produced
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
@@ -26,7 +27,6 @@ from bal import BlockAccessList, encode_bal
 from bal.deltas import AccountDelta
 from storage import EncodedBlock, FlatChanges, StateWrites, Store
 
-from .receipts import encode_receipt
 from .state_source import StateSource
 from .timings import StageTimings
 
@@ -85,7 +85,10 @@ class BlockExecution:
     gas_used: int
     blob_gas_used: int | None
     bloom: int
-    receipts: tuple[ReceiptAPI, ...]
+    # Each receipt's ``encode()``: what the receipts root and the store need (``pipeline.receipts``).
+    encoded_receipts: tuple[bytes, ...]
+    # The fork's receipt decoder, for :attr:`receipts`.
+    decode_receipt: Callable[[bytes], ReceiptAPI]
     requests_hash: bytes | None
     deltas: list[AccountDelta]
     # The block access list execution produced (EIP-7928), from Amsterdam on.
@@ -97,9 +100,9 @@ class BlockExecution:
         return None if self.block_access_list is None else encode_bal(self.block_access_list)
 
     @cached_property
-    def encoded_receipts(self) -> tuple[bytes, ...]:
-        """Each receipt's ``encode()``, computed once for the receipts root and the store (``receipts``)."""
-        return tuple(map(encode_receipt, self.receipts))
+    def receipts(self) -> tuple[ReceiptAPI, ...]:
+        """The receipts as py-evm objects, decoded on first use: the import path needs only the encodings."""
+        return tuple(map(self.decode_receipt, self.encoded_receipts))
 
 
 @dataclass(frozen=True)

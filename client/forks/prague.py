@@ -65,7 +65,7 @@ class BalrexPragueVM(StoreExecution, SystemCalls, PragueVM):
     def process_deposit_request_data(self, block: BlockAPI) -> None:
         # py-evm reads receipts back from its chain db and does not check the
         # event layout; EIP-6110 makes a malformed deposit log invalidate the block.
-        block.block_requests.append(DEPOSIT_REQUEST_TYPE + deposit_requests(self._receipts))
+        block.block_requests.append(DEPOSIT_REQUEST_TYPE + deposit_requests(self._block_logs))
 
     def process_withdrawal_request_data(self, block: BlockAPI) -> None:
         self._append_system_requests(block, WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, WITHDRAWAL_REQUEST_TYPE)

@@ -7,20 +7,21 @@ every value transfer logs). Here the bloom is computed by :func:`logs_bloom`
 (one keccak per address and topic, three bits from each): in
 ``StoreExecution.make_receipt`` (Cancun to Osaka) and, from Amsterdam, in the
 process that executed the transaction: for a block's later part that is the
-worker, so the node's process only assembles receipts
-(``amsterdam.later_part.BlockGas``).
+worker, so the node's process only encodes receipts
+(``amsterdam.later_part.BlockGas``, straight to bytes: no receipt object).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from eth.abc import ReceiptAPI, SignedTransactionAPI
 from eth.rlp.logs import Log
 from eth.rlp.receipts import Receipt
 from eth_hash.auto import keccak
 
-LogEntry = tuple[bytes, tuple[int, ...], bytes]
+from pipeline.receipts import LogEntry, encode_receipt
 
 _BLOOM_BITS_MASK = 2047  # a bloom is 2048 bits
 
@@ -55,3 +56,20 @@ def make_receipt(
     if type_id is None:
         return inner
     return transaction.receipt_builder.typed_receipt_class(type_id, inner)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class BlockReceipts:
+    """A block's receipts as the import path needs them: encoded, and the block's logs in order."""
+
+    encoded: tuple[bytes, ...]
+    # Every log of the block, in order (EIP-6110 deposit requests are read from them).
+    logs: tuple[LogEntry, ...]
+
+    @classmethod
+    def of(cls, receipts: Sequence[ReceiptAPI]) -> BlockReceipts:
+        """From py-evm receipt objects (the forks before Amsterdam build those)."""
+        return cls(
+            tuple(map(encode_receipt, receipts)),
+            tuple((log.address, tuple(log.topics), log.data) for receipt in receipts for log in receipt.logs),
+        )

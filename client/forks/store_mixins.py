@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 from eth._utils.numeric import ceil32
@@ -31,11 +32,12 @@ from eth_utils import ExtendedDebugLogger, ValidationError, get_extended_debug_l
 from bal import BlockAccessList
 from bal.recorder import BalRecorder
 from pipeline.chain import BlockExecution, LaterPart
+from pipeline.receipts import LogEntry
 
 from ..account_db import StoreAccountDB
 from ..chain_config import ChainConfig
 from ..senders import recover_senders
-from .receipts import logs_bloom, make_receipt
+from .receipts import BlockReceipts, logs_bloom, make_receipt
 
 # Caches a header keeps of its own encoding and hash: a changed copy must not inherit them.
 _HEADER_CACHES = ("_hash", "_hash_cache", "_cached_rlp")
@@ -73,7 +75,8 @@ def with_header(block: BlockAPI, header: BlockHeaderAPI) -> BlockAPI:
 class StoreExecution:
     """Mixin for a py-evm VM: execute a block on a StateSource, return deltas, not a root."""
 
-    _receipts: tuple[ReceiptAPI, ...] = ()
+    # The logs of the block being executed, in order (Prague's deposit requests read them).
+    _block_logs: tuple[LogEntry, ...] = ()
     # Forks from Amsterdam on record the block access list while executing.
     records_block_access_list: bool = False
 
@@ -113,14 +116,11 @@ class StoreExecution:
         # The senders of the transactions run here, in one batch (``client.senders``: same
         # results as py-evm's, a fraction of its time); a later part recovers its own.
         recover_senders(block.transactions if later is None else block.transactions[: later.first])
-        if later is None:
-            result_header, receipts, _ = self.apply_all_transactions(block.transactions, running)
-        else:
-            result_header, receipts = self.apply_transactions_in_parts(block.transactions, running, later)
+        result_header, receipts = self.run_transactions(block.transactions, running, later)
         withdrawals = getattr(block, "withdrawals", ())
         if withdrawals:
             self.apply_all_withdrawals(withdrawals)
-        self._receipts = receipts
+        self._block_logs = receipts.logs
         processed = self.block_postprocessing(with_header(block, result_header))
         if recorder is not None:
             db.finish_index(len(block.transactions) + 1)
@@ -135,7 +135,8 @@ class StoreExecution:
             gas_used=result_header.gas_used,
             blob_gas_used=getattr(result_header, "blob_gas_used", None),
             bloom=result_header.bloom,
-            receipts=receipts,
+            encoded_receipts=receipts.encoded,
+            decode_receipt=self.get_receipt_builder().decode,
             requests_hash=getattr(processed.header, "requests_hash", None),
             deltas=deltas,
             block_access_list=_executed_bal(recorder, given),
@@ -180,8 +181,20 @@ class StoreExecution:
         blob_gas_used = old_header.blob_gas_used + get_total_blob_gas(transaction)  # type: ignore[attr-defined]
         return replace_header_fields(old_header, blob_gas_used=blob_gas_used)
 
-    def apply_transactions_in_parts(self, *args: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} cannot execute a block in parts (Amsterdam on)")
+    def run_transactions(
+        self: Any,
+        transactions: Sequence[SignedTransactionAPI],
+        running: BlockHeaderAPI,
+        later: LaterPart | None,
+    ) -> tuple[BlockHeaderAPI, BlockReceipts]:
+        """The block's transactions on the running header: py-evm's loop, receipts encoded once.
+
+        Amsterdam replaces it (its block gas accounting, and a later part run elsewhere).
+        """
+        if later is not None:
+            raise NotImplementedError(f"{type(self).__name__} cannot execute a block in parts (Amsterdam on)")
+        header, receipts, _ = self.apply_all_transactions(transactions, running)
+        return header, BlockReceipts.of(receipts)
 
     def _open_block_state(self: Any, block: BlockAPI) -> StoreAccountDB:
         """Make the block the VM's current block and its state the parent's; return the account db.

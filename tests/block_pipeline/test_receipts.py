@@ -1,4 +1,4 @@
-"""pipeline.receipts: the direct receipt encoding is byte for byte py-evm's ``receipt.encode()``."""
+"""pipeline.receipts: the direct encoding is byte for byte py-evm's ``receipt.encode()``, and decodes back."""
 
 from __future__ import annotations
 
@@ -37,11 +37,19 @@ def test_encoding_is_py_evms(receipt: Receipt, type_id: int | None) -> None:
     assert encode_receipt(typed) == typed.encode()
 
 
-def test_block_execution_encodes_its_receipts_once() -> None:
-    receipt = Receipt(state_root=b"\x01", gas_used=21_000, logs=(), bloom=0)
+@settings(max_examples=100, deadline=None)
+@given(receipt=receipts, type_id=st.sampled_from([None, 1, 2, 3, 4]))
+def test_block_execution_decodes_its_receipts_once(receipt: Receipt, type_id: int | None) -> None:
+    typed = receipt if type_id is None else PragueReceiptBuilder.typed_receipt_class(type_id, receipt)
     execution = BlockExecution(
-        gas_used=21_000, blob_gas_used=None, bloom=0, receipts=(receipt,), requests_hash=None, deltas=[]
+        gas_used=receipt.gas_used,
+        blob_gas_used=None,
+        bloom=receipt.bloom,
+        encoded_receipts=(encode_receipt(typed),),
+        decode_receipt=PragueReceiptBuilder.decode,
+        requests_hash=None,
+        deltas=[],
     )
-    first = execution.encoded_receipts
-    assert first == (receipt.encode(),)
-    assert execution.encoded_receipts is first
+    first = execution.receipts
+    assert first == (typed,)
+    assert execution.receipts is first

@@ -19,15 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from eth.abc import (
-    BlockAPI,
-    BlockHeaderAPI,
-    ChainContextAPI,
-    ComputationAPI,
-    ExecutionContextAPI,
-    ReceiptAPI,
-    SignedTransactionAPI,
-)
+from eth.abc import BlockAPI, BlockHeaderAPI, ChainContextAPI, ExecutionContextAPI, SignedTransactionAPI
 
 from bal.deltas import AccountDelta
 from bal.recorder import BalRecorder
@@ -35,6 +27,7 @@ from pipeline.chain import LaterPart
 
 from ...senders import recover_senders
 from ..osaka import BalrexOsakaVM
+from ..receipts import BlockReceipts
 from .headers import AmsterdamBlock
 from .later_part import BlockGas, PartResult, TransactionOutcome
 from .state import AmsterdamStoreState
@@ -60,31 +53,26 @@ class BalrexAmsterdamVM(BalrexOsakaVM):
     def validate_transaction_against_header(
         self, base_header: BlockHeaderAPI, transaction: SignedTransactionAPI
     ) -> None:
-        """Replaced by the two-dimensional check in :meth:`apply_all_transactions`."""
+        """Replaced by the two-dimensional check in :meth:`run_transactions`."""
 
-    def apply_all_transactions(
-        self, transactions: Sequence[SignedTransactionAPI], base_header: BlockHeaderAPI
-    ) -> tuple[BlockHeaderAPI, tuple[ReceiptAPI, ...], tuple[ComputationAPI, ...]]:
+    def run_transactions(
+        self,
+        transactions: Sequence[SignedTransactionAPI],
+        running: BlockHeaderAPI,
+        later: LaterPart | None,
+    ) -> tuple[BlockHeaderAPI, BlockReceipts]:
         """Run the transactions with EIP-7778/8037 block accounting (:class:`BlockGas`).
 
-        Each transaction is admitted before it runs. Computations are not kept
-        (nothing here needs them after the receipt): the third item is empty.
-        """
-        gas = BlockGas(base_header)
-        self._run_admitted(gas, transactions)
-        header, receipts = gas.finish()
-        return header, receipts, ()
-
-    def apply_transactions_in_parts(
-        self, transactions: Sequence[SignedTransactionAPI], base_header: BlockHeaderAPI, later: LaterPart
-    ) -> tuple[BlockHeaderAPI, tuple[ReceiptAPI, ...]]:
-        """Run the transactions before ``later.first`` here, take the rest from ``later`` (``later_part``).
-
-        The later part's state is laid over this one's and its BAL units
-        merged into this recorder, so what follows (withdrawals, the
+        Each transaction is admitted before it runs. With ``later``, only the
+        transactions before ``later.first`` run here; the rest come from
+        ``later`` (``later_part``): its state is laid over this one's and its
+        BAL units merged into this recorder, so what follows (withdrawals, the
         post-execution system calls, index n + 1) runs on the whole block's state.
         """
-        gas = BlockGas(base_header)
+        gas = BlockGas(running)
+        if later is None:
+            self._run_admitted(gas, transactions)
+            return gas.finish()
         self._run_admitted(gas, transactions[: later.first])
         part = later.result()
         if not isinstance(part, PartResult):

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth.abc import BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
+from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 from eth.vm.forks.byzantium.constants import (
     EIP658_TRANSACTION_STATUS_CODE_FAILURE,
     EIP658_TRANSACTION_STATUS_CODE_SUCCESS,
@@ -32,8 +32,9 @@ from eth_utils import ValidationError
 
 from bal.deltas import AccountDelta
 from bal.recorder import BalRecorder
+from pipeline.receipts import LogEntry, encode_receipt_fields
 
-from ..receipts import LogEntry, logs_bloom, make_receipt
+from ..receipts import BlockReceipts, logs_bloom
 from .state_gas import TX_GAS_LIMIT_CAP, cost_per_state_byte, intrinsic_gas
 
 
@@ -88,7 +89,9 @@ class BlockGas:
         self._header = base_header
         self._bloom = base_header.bloom
         self._blob_gas = base_header.blob_gas_used
-        self.receipts: list[ReceiptAPI] = []
+        # Each receipt goes straight to its encoding, no py-evm receipt or log object (``pipeline.receipts``).
+        self._encoded_receipts: list[bytes] = []
+        self._logs: list[LogEntry] = []
 
     def admit(self, transaction: SignedTransactionAPI) -> None:
         intrinsic = intrinsic_gas(transaction, self._cpsb)
@@ -112,10 +115,14 @@ class BlockGas:
             if outcome.failed
             else EIP658_TRANSACTION_STATUS_CODE_SUCCESS
         )
-        receipt = make_receipt(transaction, status, self.cumulative, outcome.logs, outcome.bloom)
+        self._encoded_receipts.append(
+            encode_receipt_fields(
+                getattr(transaction, "type_id", None), status, self.cumulative, outcome.bloom, outcome.logs
+            )
+        )
+        self._logs.extend(outcome.logs)
         self._bloom |= outcome.bloom
         self._blob_gas += get_total_blob_gas(transaction)
-        self.receipts.append(receipt)
 
     def add_all(
         self, transactions: Sequence[SignedTransactionAPI], outcomes: Sequence[TransactionOutcome]
@@ -127,9 +134,9 @@ class BlockGas:
             self.admit(transaction)
             self.add(transaction, outcome)
 
-    def finish(self) -> tuple[BlockHeaderAPI, tuple[ReceiptAPI, ...]]:
+    def finish(self) -> tuple[BlockHeaderAPI, BlockReceipts]:
         block_gas = max(self.regular, self.state)
         if block_gas > self.gas_limit:
             raise ValidationError(f"block gas {block_gas} exceeds the gas limit {self.gas_limit}")
         header = self._header.copy(gas_used=block_gas, bloom=self._bloom, blob_gas_used=self._blob_gas)
-        return header, tuple(self.receipts)
+        return header, BlockReceipts(tuple(self._encoded_receipts), tuple(self._logs))
