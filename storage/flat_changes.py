@@ -16,7 +16,7 @@ them, so that several blocks can be applied or undone in one batch.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bal.rlp_items import RlpDecodeError, RlpItem, read_rlp, rlp_list, rlp_string
@@ -55,6 +55,10 @@ class FlatChanges:
 
     writes: tuple[KeyWrite, ...]
     cleared: tuple[bytes, ...] = ()
+    # Each write's value in the parent state it was computed against (``of``), when no storage
+    # is cleared: then applying the changes on that state needs no read for its undo
+    # (``FlatStateEditor.apply``). Kept in memory only: not encoded, not compared.
+    before: tuple[bytes | None, ...] | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, state_writes: StateWrites, parent: ParentState) -> FlatChanges:
@@ -70,19 +74,25 @@ class FlatChanges:
             for address in state_writes.cleared
             if (record := parent.account(address)) is not None and record.storage_root != EMPTY_ROOT
         )
-        writes: list[KeyWrite] = [
-            (Space.ACCOUNT, address, None if record is None else record.encode())
-            for address, record in state_writes.accounts.items()
-            if record != parent.account(address)
-        ]
-        writes.extend(
-            (Space.STORAGE, storage_key(address, slot), int_bytes(value) if value else None)
-            for address, slots in state_writes.storage.items()
-            for slot, value in slots.items()
-            if value != (0 if address in state_writes.cleared else parent.storage(address, slot))
-        )
-        writes.sort(key=lambda write: (write[0], write[1]))
-        return cls(tuple(writes), tuple(cleared))
+        # Each changed key's write and its value in the parent state.
+        changed: list[tuple[KeyWrite, bytes | None]] = []
+        for address, record in state_writes.accounts.items():
+            old = parent.account(address)
+            if record != old:
+                new_value = None if record is None else record.encode()
+                changed.append(((Space.ACCOUNT, address, new_value), None if old is None else old.encode()))
+        for address, slots in state_writes.storage.items():
+            wiped = address in state_writes.cleared
+            for slot, value in slots.items():
+                old_value = parent.storage(address, slot)
+                if value != (0 if wiped else old_value):
+                    write = (Space.STORAGE, storage_key(address, slot), int_bytes(value) if value else None)
+                    changed.append((write, int_bytes(old_value) if old_value else None))
+        changed.sort(key=lambda item: (item[0][0], item[0][1]))
+        writes = tuple(write for write, _ in changed)
+        # A cleared account's slots in the flat state are not all among the writes: no ``before`` then.
+        before = None if cleared else tuple(old for _, old in changed)
+        return cls(writes, tuple(cleared), before)
 
     def encode(self) -> bytes:
         """``rlp([[space, key, value] or [space, key] for a delete, ...], [cleared address, ...])``.
@@ -168,7 +178,22 @@ class FlatStateEditor:
                 yield key
 
     def apply(self, changes: FlatChanges) -> FlatChanges:
-        """Apply a block's changes; return its undo (the values they overwrote)."""
+        """Apply a block's changes; return its undo (the values they overwrote).
+
+        The flat state is always moved one block at a time, each block applied
+        on its parent's state (``client.flat_state_moves``), so changes that
+        know their parent values (``changes.before``, the block just imported)
+        bring their undo along and need no read.
+        """
+        if changes.before is not None:
+            for space, key, value in changes.writes:
+                self._set(space, key, value)
+            return FlatChanges(
+                tuple(
+                    (space, key, old)
+                    for (space, key, _), old in zip(changes.writes, changes.before, strict=True)
+                )
+            )
         undo: dict[tuple[Space, bytes], bytes | None] = {}
         for address in changes.cleared:
             for key in list(self._keys(Space.STORAGE, address)):
