@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
+
 from eth.rlp.logs import Log
 from eth.rlp.receipts import Receipt
 from hypothesis import given
 from hypothesis import strategies as st
 from signed_transactions import signed_legacy_and_dynamic
 
+from client.forks.amsterdam.later_part import TransactionOutcome
 from client.forks.receipts import logs_bloom, make_receipt
 
 log_entries = st.lists(
@@ -35,3 +38,9 @@ def test_make_receipt_equals_pyevms(logs: tuple, failed: bool, cumulative: int) 
         theirs = transaction.make_receipt(status, cumulative, logs)
         assert type(ours) is type(theirs)
         assert ours.encode() == theirs.encode()
+
+
+@given(log_entries, st.booleans(), st.integers(min_value=0, max_value=2**63))
+def test_an_outcome_crosses_a_pipe_unchanged(logs: tuple, failed: bool, gas: int) -> None:
+    outcome = TransactionOutcome(gas, gas + 1, gas // 2, failed, logs, logs_bloom(logs))
+    assert pickle.loads(pickle.dumps(outcome)) == outcome

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Mapping
 
 import pytest
@@ -303,6 +304,8 @@ _hash = st.binary(min_size=32, max_size=32)
 def test_record_round_trip(nonce: int, balance: int, storage_root: bytes, code_hash: bytes) -> None:
     record = AccountRecord(nonce, balance, storage_root, code_hash)
     assert AccountRecord.decode(record.encode()) == record
+    # and through a pipe to a worker process and back (its own __reduce__)
+    assert pickle.loads(pickle.dumps(record)) == record
 
 
 @given(
