@@ -33,7 +33,7 @@ from ..chain_config import BlobParams, ChainConfig
 from .jump_analysis import SharedJumpAnalysis
 from .osaka_precompiles import P256VERIFY_ADDRESS, modexp_osaka, p256verify
 from .prague import BalrexPragueVM, PragueStoreComputation, PragueStoreState
-from .store_mixins import OriginIsDepthZero
+from .store_mixins import EagerStackProxies, OriginIsDepthZero
 
 MODEXP_ADDRESS = constants.ZERO_ADDRESS[:-1] + b"\x05"
 CLZ = 0x1E
@@ -73,7 +73,7 @@ def blob_base_fee(excess: int, params: BlobParams) -> int:
     return fake_exponential(MIN_BLOB_BASE_FEE, excess, params.base_fee_update_fraction)
 
 
-class OsakaStoreComputation(SharedJumpAnalysis, OriginIsDepthZero, PragueComputation):
+class OsakaStoreComputation(SharedJumpAnalysis, EagerStackProxies, OriginIsDepthZero, PragueComputation):
     opcodes = OSAKA_OPCODES
     _precompiles = merge(
         PragueStoreComputation.get_precompiles(),

@@ -8,6 +8,8 @@
   the transaction checks py-evm leaves out.
 * :class:`OriginIsDepthZero` (computation mixin): a correction to py-evm's
   notion of the transaction's own message.
+* :class:`EagerStackProxies` (computation mixin): the stack's pop methods bound
+  when a computation is made, not through ``cached_property``.
 """
 
 from __future__ import annotations
@@ -297,6 +299,30 @@ class OriginIsDepthZero:
     @property
     def is_origin_computation(self: Any) -> bool:
         return self.msg.depth == 0
+
+
+# The stack methods py-evm's computation proxies (``computation.stack_<name>`` is ``_stack.<name>``).
+_STACK_PROXIES = (
+    "pop_ints", "pop_bytes", "pop_any", "pop1_int", "pop1_bytes", "pop1_any", "push_int", "push_bytes"
+)
+
+
+class EagerStackProxies:
+    """Computation mixin: the stack's methods bound once, when the computation is made.
+
+    py-evm proxies the stack's push and pop methods (what nearly every opcode
+    calls) through the ``cached_property`` package, whose first access on each
+    computation asks ``inspect`` whether the method is a coroutine function:
+    about 10 us, for each of the eight proxies a message uses. Bound here as
+    instance attributes, which take precedence over that (non-data)
+    descriptor: the same bound methods of the computation's stack.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        stack = self._stack  # type: ignore[attr-defined]
+        for name in _STACK_PROXIES:
+            setattr(self, f"stack_{name}", getattr(stack, name))
 
 
 def _executed_bal(recorder: BalRecorder | None, given: BlockAccessList | None) -> BlockAccessList | None:
