@@ -8,6 +8,7 @@ state gas (credits subtract from it and go back to the reservoir).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +25,14 @@ STATE_BYTES_AUTH_BASE = 23
 STATE_BYTES_AUTHORIZATION = STATE_BYTES_NEW_ACCOUNT + STATE_BYTES_AUTH_BASE
 
 
+@functools.lru_cache(maxsize=64)
 def cost_per_state_byte(gas_limit: int) -> int:
-    """cpsb for a block with this gas limit (quantized to the top 5 significant bits)."""
+    """cpsb for a block with this gas limit (quantized to the top 5 significant bits).
+
+    Kept per gas limit: the state, each message and each state-gas charge ask
+    for it (about 870 times a bench-chain block), and a chain's blocks share a
+    handful of gas limits.
+    """
     numerator = gas_limit * 2_628_000
     denominator = 2 * 100 * 2**30
     raw = -(-numerator // denominator)
