@@ -33,26 +33,37 @@ _UNINDEXED = 1 << 32
 
 
 def _first_index(account: AccountChanges) -> int:
-    indices = [c.block_access_index for c in account.balance_changes]
-    indices += [c.block_access_index for c in account.nonce_changes]
-    indices += [c.block_access_index for c in account.code_changes]
-    indices += [sc.changes[0].block_access_index for sc in account.storage_changes if sc.changes]
-    return min(indices, default=_UNINDEXED)
+    """The account's first ``blockAccessIndex`` (each list of changes is in index order: prepare checks)."""
+    first = _UNINDEXED
+    for changes in (account.balance_changes, account.nonce_changes, account.code_changes):
+        if changes and changes[0].block_access_index < first:
+            first = changes[0].block_access_index
+    for slot_changes in account.storage_changes:
+        if slot_changes.changes and slot_changes.changes[0].block_access_index < first:
+            first = slot_changes.changes[0].block_access_index
+    return first
 
 
 def warm_order(bal: BlockAccessList) -> list[tuple[int, bytes, int | None]]:
     """``(index, address, slot or None)`` for every BAL-named key, in the order to warm them."""
-    keys: list[tuple[int, bytes, int | None]] = []
+    # (index, account before its slots, address, slot): an account brings its code along.
+    keys: list[tuple[int, bool, bytes, int | None]] = []
+    append = keys.append
     for account in bal.accounts:
         first = _first_index(account)
-        keys.append((first, account.address, None))
+        address = account.address
+        append((first, False, address, None))
         for sc in account.storage_changes:
-            index = sc.changes[0].block_access_index if sc.changes else first
-            keys.append((index, account.address, sc.slot))
-        keys.extend((first, account.address, slot) for slot in account.storage_reads)
-    # Accounts before their slots at the same index: the account brings its code along.
-    keys.sort(key=lambda k: (k[0], k[2] is not None))
-    return keys
+            append((sc.changes[0].block_access_index if sc.changes else first, True, address, sc.slot))
+        for slot in account.storage_reads:
+            append((first, True, address, slot))
+    # Sorted by (index, account first) alone, as a stable sort: within one index, BAL order.
+    keys.sort(key=_index_then_account_first)
+    return [(index, address, slot) for index, _, address, slot in keys]
+
+
+def _index_then_account_first(key: tuple[int, bool, bytes, int | None]) -> tuple[int, bool]:
+    return key[0], key[1]
 
 
 # The keys first needed at indices up to this one are warm before the executor starts.
