@@ -149,9 +149,14 @@ class Blockchain:
         self._last_read = (block_rlp, read)
         return read
 
-    def prepare(self, block_rlp: bytes, bal: BlockAccessList | None) -> PreparedBlock:
-        """Decode the block and run every check that needs no execution; raise BlockRejected if one fails."""
-        prepared = self.decode(block_rlp)
+    def prepare(
+        self, block_rlp: bytes, bal: BlockAccessList | None, block: BlockAPI | None = None
+    ) -> PreparedBlock:
+        """Decode the block and run every check that needs no execution; raise BlockRejected if one fails.
+
+        ``block``: the block already decoded from ``block_rlp`` (``ChainCore.prepare``).
+        """
+        prepared = self.decode(block_rlp, block=block)
         self._check_header(prepared)
         self._check_body(prepared)
         if bal is not None:
@@ -210,12 +215,14 @@ class Blockchain:
         )
         self._commit(writes, stored, flat_changes)
 
-    def decode(self, block_rlp: bytes, *, body: bool = True) -> PreparedBlock:
+    def decode(self, block_rlp: bytes, *, body: bool = True, block: BlockAPI | None = None) -> PreparedBlock:
         """The block decoded with its fork's classes, and its stored parent (no checks yet).
 
         ``body=False`` leaves the body out (the block holds only its header): for
         a worker that decodes just the transactions it runs, of a block the
-        node's process has decoded and checked.
+        node's process has decoded and checked. ``block``: the block already
+        decoded from ``block_rlp`` by the caller, taken as it is if it is of
+        the fork's block class.
         """
         encoded, header, parent = self._header_and_parent(block_rlp)
         try:
@@ -231,7 +238,8 @@ class Blockchain:
             raise BlockRejected(Rule.BLOCK_TOO_LARGE, str(exc)) from None
         try:
             block_class = vm_class.get_block_class()
-            block = decode_block(block_class, block_rlp) if body else block_class(header)
+            if block is None or type(block) is not block_class:
+                block = decode_block(block_class, block_rlp) if body else block_class(header)
         except UnrecognizedTransactionType as exc:
             raise BlockRejected(
                 Rule.UNSUPPORTED_TRANSACTION_TYPE, f"type {exc.args[0]} is not a transaction type of {fork}"

@@ -172,6 +172,7 @@ class NewPayloadMethods:
                 given_bal,
                 merkleizer=context.merkleizer,
                 later_parts=context.later_parts,
+                block=built.block,  # decoded from the payload already: prepare does not decode it again
             )
         except UnknownParent:
             return PayloadStatusV1(status="SYNCING"), txs, "-", "-"

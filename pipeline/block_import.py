@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from functools import partial
 
 import trio
+from eth.abc import BlockAPI
 
 from bal import BlockAccessList, bal_hash, synthesize_deltas
 from bal.deltas import AccountDelta
@@ -57,24 +58,27 @@ async def import_block(
     *,
     merkleizer: Merkleizer | None = None,
     later_parts: LaterPartPool | None = None,
+    block: BlockAPI | None = None,
 ) -> ImportedBlock:
     """Validate and store one block; raise BlockRejected (nothing stored) if it is invalid.
 
     ``merkleizer`` runs the BAL path's merkleization (default: inline, in a
     thread); pass a :class:`~pipeline.merkle_workers.MerkleWorkerPool` for a
     RocksDB store to give it a core of its own. ``later_parts`` (RocksDB stores
-    only) executes the later part of BAL blocks in a worker process.
+    only) executes the later part of BAL blocks in a worker process. ``block``:
+    the block already decoded from ``block_rlp``, if the caller has it (the
+    Engine API builds it from the payload), so that prepare does not decode it again.
     """
     timings = StageTimings()
     # Every CPU-heavy step runs in a worker thread: the event loop keeps answering requests.
     if bal is None:
         with timings.span("prepare"):
-            prepared = await trio.to_thread.run_sync(chain.prepare, block_rlp, None)
+            prepared = await trio.to_thread.run_sync(chain.prepare, block_rlp, None, block)
         source = _parent_state(chain, prepared.outline)
         execution, writes = await _streaming(chain, prepared, source, timings)
     else:
         prepared, source, execution, writes = await _with_bal(
-            chain, block_rlp, bal, merkleizer or InlineMerkleizer(), later_parts, timings
+            chain, block_rlp, block, bal, merkleizer or InlineMerkleizer(), later_parts, timings
         )
     timings.flat_state = prepared.parent_has_flat_state
     check_state_root(prepared.block.header, writes.state_root)
@@ -151,6 +155,7 @@ def _early_outline(
 async def _with_bal(
     chain: ChainCore,
     block_rlp: bytes,
+    block: BlockAPI | None,
     bal: BlockAccessList,
     merkleizer: Merkleizer,
     later_parts: LaterPartPool | None,
@@ -219,7 +224,7 @@ async def _with_bal(
         async with trio.open_nursery() as nursery:
             later = None if outline is None else start_workers(nursery, outline)
             try:
-                prepared = await trio.to_thread.run_sync(chain.prepare, block_rlp, bal)
+                prepared = await trio.to_thread.run_sync(chain.prepare, block_rlp, bal, block)
             except (BlockRejected, UnknownParent) as exc:
                 rejection = exc  # the nursery waits for the workers' part, then it is raised
             else:

@@ -154,8 +154,14 @@ class ChainCore(Protocol):
         """
         ...
 
-    def prepare(self, block_rlp: bytes, bal: BlockAccessList | None) -> PreparedBlock:
-        """Decode the block and run every check that needs no execution."""
+    def prepare(
+        self, block_rlp: bytes, bal: BlockAccessList | None, block: BlockAPI | None = None
+    ) -> PreparedBlock:
+        """Decode the block and run every check that needs no execution.
+
+        ``block``: the block already decoded from ``block_rlp`` (the Engine API
+        builds it from the payload); it is checked, not decoded again.
+        """
         ...
 
     def execute(
