@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from operator import itemgetter
 
 from bal.types import AccountChanges, BlockAccessList
 
@@ -58,12 +59,8 @@ def warm_order(bal: BlockAccessList) -> list[tuple[int, bytes, int | None]]:
         for slot in account.storage_reads:
             append((first, True, address, slot))
     # Sorted by (index, account first) alone, as a stable sort: within one index, BAL order.
-    keys.sort(key=_index_then_account_first)
+    keys.sort(key=itemgetter(0, 1))
     return [(index, address, slot) for index, _, address, slot in keys]
-
-
-def _index_then_account_first(key: tuple[int, bool, bytes, int | None]) -> tuple[int, bool]:
-    return key[0], key[1]
 
 
 # The keys first needed at indices up to this one are warm before the executor starts.

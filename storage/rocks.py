@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import weakref
 from collections.abc import Generator
+from operator import itemgetter
 from pathlib import Path
 
 from rocksdict import AccessType, Options, Rdict
@@ -87,7 +88,7 @@ class RocksStore(Store):
         # In key order (a stable sort: a key's own operations keep their order, the last one
         # wins as before): RocksDB inserts sorted keys into its memtable faster than random
         # ones (a block's batch is mostly trie nodes under random hashes).
-        for key, value in sorted(ops, key=_operation_key):
+        for key, value in sorted(ops, key=itemgetter(0)):
             if value is None:
                 batch.delete(key)
             else:
@@ -138,7 +139,3 @@ class Follower:
     def close(self) -> None:
         self._close_store()
         shutil.rmtree(self._dir, ignore_errors=True)
-
-
-def _operation_key(operation: tuple[bytes, bytes | None]) -> bytes:
-    return operation[0]

@@ -9,13 +9,12 @@ from eth.vm.forks.cancun.state import CancunState
 from eth_utils.toolz import merge
 
 from .creates import CREATE_OPCODES
-from .jump_analysis import SharedJumpAnalysis
 from .precompiles import NATIVE_CANCUN_PRECOMPILES
-from .store_mixins import EagerStackProxies, OriginIsDepthZero, StoreExecution, StoreState
+from .store_mixins import StoreComputation, StoreExecution, StoreState
 from .system_calls import SystemCalls
 
 
-class CancunStoreComputation(SharedJumpAnalysis, EagerStackProxies, OriginIsDepthZero, CancunComputation):
+class CancunStoreComputation(StoreComputation, CancunComputation):
     _precompiles = merge(CancunComputation.get_precompiles(), NATIVE_CANCUN_PRECOMPILES)
     opcodes = merge(CANCUN_OPCODES, CREATE_OPCODES)
 

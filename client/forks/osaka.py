@@ -30,10 +30,9 @@ from eth_utils import ValidationError
 from eth_utils.toolz import merge
 
 from ..chain_config import BlobParams, ChainConfig
-from .jump_analysis import SharedJumpAnalysis
 from .osaka_precompiles import P256VERIFY_ADDRESS, modexp_osaka, p256verify
 from .prague import BalrexPragueVM, PragueStoreComputation, PragueStoreState
-from .store_mixins import EagerStackProxies, OriginIsDepthZero
+from .store_mixins import StoreComputation
 
 MODEXP_ADDRESS = constants.ZERO_ADDRESS[:-1] + b"\x05"
 CLZ = 0x1E
@@ -73,7 +72,7 @@ def blob_base_fee(excess: int, params: BlobParams) -> int:
     return fake_exponential(MIN_BLOB_BASE_FEE, excess, params.base_fee_update_fraction)
 
 
-class OsakaStoreComputation(SharedJumpAnalysis, EagerStackProxies, OriginIsDepthZero, PragueComputation):
+class OsakaStoreComputation(StoreComputation, PragueComputation):
     opcodes = OSAKA_OPCODES
     _precompiles = merge(
         PragueStoreComputation.get_precompiles(),

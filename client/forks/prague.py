@@ -24,13 +24,12 @@ from eth_utils.toolz import merge
 
 from ..requests import deposit_requests
 from .creates import CREATE_OPCODES
-from .jump_analysis import SharedJumpAnalysis
 from .precompiles import NATIVE_PRAGUE_PRECOMPILES
-from .store_mixins import EagerStackProxies, OriginIsDepthZero, StoreExecution, StoreState, with_header
+from .store_mixins import StoreComputation, StoreExecution, StoreState, with_header
 from .system_calls import SystemCalls
 
 
-class PragueStoreComputation(SharedJumpAnalysis, EagerStackProxies, OriginIsDepthZero, PragueComputation):
+class PragueStoreComputation(StoreComputation, PragueComputation):
     _precompiles = merge(PragueComputation.get_precompiles(), NATIVE_PRAGUE_PRECOMPILES)
     opcodes = merge(PRAGUE_OPCODES, CREATE_OPCODES)
 

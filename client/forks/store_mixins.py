@@ -8,8 +8,10 @@
   the transaction checks py-evm leaves out.
 * :class:`OriginIsDepthZero` (computation mixin): a correction to py-evm's
   notion of the transaction's own message.
-* :class:`EagerStackProxies` (computation mixin): the stack's pop methods bound
-  when a computation is made, not through ``cached_property``.
+* :class:`EagerStackProxies` (computation mixin): the stack's push and pop
+  methods bound when a computation is made, not through ``cached_property``.
+* :class:`StoreComputation`: the computation mixins every fork's computation
+  takes (these two and ``jump_analysis.SharedJumpAnalysis``), in their order.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from pipeline.receipts import LogEntry
 from ..account_db import StoreAccountDB
 from ..chain_config import ChainConfig
 from ..senders import recover_senders
+from .jump_analysis import SharedJumpAnalysis
 from .receipts import BlockReceipts, logs_bloom, make_receipt
 
 # Caches a header keeps of its own encoding and hash: a changed copy must not inherit them.
@@ -323,6 +326,10 @@ class EagerStackProxies:
         stack = self._stack  # type: ignore[attr-defined]
         for name in _STACK_PROXIES:
             setattr(self, f"stack_{name}", getattr(stack, name))
+
+
+class StoreComputation(SharedJumpAnalysis, EagerStackProxies, OriginIsDepthZero):
+    """What every balrex fork's computation adds to py-evm's: put before py-evm's class of the fork."""
 
 
 def _executed_bal(recorder: BalRecorder | None, given: BlockAccessList | None) -> BlockAccessList | None:
