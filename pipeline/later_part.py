@@ -152,8 +152,11 @@ class LaterPartPool:
         block_rlp: bytes,
         bal: BlockAccessList,
         first: int,
-    ) -> object:
-        """Execute the block's transactions from ``first`` on in the worker; return its answer."""
+    ) -> tuple[object, float]:
+        """Execute the block's transactions from ``first`` on in the worker.
+
+        Returns its answer and when the worker finished it (``Answer.finished``).
+        """
         store = chain.store
         if not isinstance(store, RocksStore):
             raise TypeError("the later-part worker reads RocksDB")
@@ -165,7 +168,9 @@ class LaterPartPool:
             first=first,
             start=tuple(synthesize_deltas(bal, through_index=first)),
         )
-        return await self._live().request(request)
+        worker = self._live()
+        answer = await worker.request(request)
+        return answer, worker.last_finished
 
     def close(self) -> None:
         if self._worker is not None:
@@ -181,10 +186,10 @@ class RemotePart:
         self._done = threading.Event()
         self._result: object | None = None
         self._error: BaseException | None = None
-        # For the pool's next split: when the part was sent, when it came back, how many it ran.
+        # For the pool's next split: when the part was sent, when the worker finished it, how many it ran.
         self._pool: LaterPartPool | None = None
         self._sent = 0.0
-        self._returned = 0.0
+        self._finished = 0.0
         self._later_count = 0
 
     async def fetch(
@@ -200,8 +205,7 @@ class RemotePart:
         self._later_count = outline.transaction_count - self.first
         self._sent = time.perf_counter()
         try:
-            self._result = await pool.run(chain, outline, block_rlp, bal, self.first)
-            self._returned = time.perf_counter()
+            self._result, self._finished = await pool.run(chain, outline, block_rlp, bal, self.first)
         except Exception as exc:
             self._error = exc
         finally:
@@ -215,6 +219,6 @@ class RemotePart:
             raise LaterPartFailed(f"the later part did not come back: {self._error or 'cancelled'}")
         if self._pool is not None:
             self._pool.observe(
-                self.first, first_done - self._sent, self._later_count, self._returned - self._sent
+                self.first, first_done - self._sent, self._later_count, self._finished - self._sent
             )
         return self._result

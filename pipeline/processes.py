@@ -23,6 +23,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -65,9 +66,16 @@ class Ready:
 
 @dataclass(frozen=True)
 class Answer:
-    """The handler's reply to one request."""
+    """The handler's reply to one request, and when the handler returned it.
+
+    ``finished`` is the worker's ``time.perf_counter()``: on Linux the system-wide
+    monotonic clock, so the node can compare it with its own readings. It is when
+    the work ended, not when the node got round to reading the reply, which can
+    be milliseconds later while the node's executor thread holds the interpreter lock.
+    """
 
     value: object
+    finished: float
 
 
 @dataclass(frozen=True)
@@ -127,7 +135,8 @@ def serve(
                 reply = Ready()
             else:
                 try:
-                    reply = Answer(handler.handle(request))
+                    value = handler.handle(request)
+                    reply = Answer(value, time.perf_counter())
                 except Exception as exc:
                     reply = Failure(_crossable(exc))
             conn.send(reply)
@@ -170,6 +179,8 @@ class WorkerProcess:
         self.process.start()
         child.close()
         self.busy = False
+        # When the handler finished the last request it answered (``Answer.finished``).
+        self.last_finished = 0.0
 
     @property
     def name(self) -> str:
@@ -213,6 +224,7 @@ class WorkerProcess:
         finally:
             self.busy = False
         if isinstance(reply, Answer):
+            self.last_finished = reply.finished
             return reply.value
         if isinstance(reply, Failure):
             raise reply.error
