@@ -30,7 +30,7 @@ from client.genesis import Genesis, build_genesis
 from client.later_part_worker import later_part_pool
 from client.txpool import TxPool
 from pipeline import LaterPartPool, Merkleizer, MerkleWorkerPool
-from pipeline.gc_tuning import freeze_live_objects
+from pipeline.interpreter import freeze_live_objects, hand_over_the_lock_often
 from storage import RocksStore
 
 from .app import DEFAULT_LIMITS, EngineApp, HttpLimits, limit_recursion
@@ -41,7 +41,6 @@ from .public_server import PublicRpcOptions, serve_public_api
 
 log = logging.getLogger("balrex.node")
 
-SWITCH_INTERVAL_S = 0.001
 
 
 class NodeError(RuntimeError):
@@ -172,9 +171,7 @@ def run_node(
     setup_logging()
     log.info("starting balrex node datadir=%s", datadir.resolve())
     log.info("recursion limit %d (py-evm's; py_ecc had raised it)", limit_recursion())
-    # The event loop competes for the interpreter with the import's threads: a shorter switch
-    # interval lets it take the lock back sooner (5 ms by default) to answer requests.
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    hand_over_the_lock_often()
     genesis_json = load_genesis(genesis_path)
     workers = WorkerPools(config_from_geth_genesis(genesis_json.get("config", {})))
     try:

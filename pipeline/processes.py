@@ -31,7 +31,7 @@ from typing import Protocol
 
 import trio
 
-from .gc_tuning import freeze_live_objects
+from .interpreter import freeze_live_objects
 
 
 class Handler(Protocol):
@@ -113,7 +113,7 @@ def serve(
     os.nice(niceness)
     handler = handler_class()
     # What outlives start-up and each request is the worker's long-lived state:
-    # frozen out of the collector's walks (``pipeline.gc_tuning``), after the reply
+    # frozen out of the collector's walks (``pipeline.interpreter``), after the reply
     # is sent, while the node's process finishes the block.
     freeze_live_objects()
     try:

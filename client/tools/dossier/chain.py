@@ -45,7 +45,7 @@ from pipeline import (
     import_block_sync,
 )
 from pipeline.executor import execute
-from pipeline.gc_tuning import freeze_live_objects
+from pipeline.interpreter import freeze_live_objects
 from pipeline.state_source import StateSource
 from storage import Chain, MemoryStore, RocksStore
 

@@ -30,7 +30,7 @@ from client.genesis import alloc_to_deltas, build_genesis
 from client.tools.bench_chain import BenchChain, BenchChainError
 from pipeline import BlockRejected, StageTimings, UnknownParent
 from pipeline.executor import execute
-from pipeline.gc_tuning import freeze_live_objects
+from pipeline.interpreter import freeze_live_objects
 from storage import MemoryStore, Space, WriteBatch, split_block
 
 from .beside import Beside

@@ -25,7 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from client.genesis import build_genesis
 from client.tools.bench_chain.chain_files import BenchChain
-from pipeline.gc_tuning import freeze_live_objects
+from pipeline.interpreter import freeze_live_objects, hand_over_the_lock_often
 
 from .report import run_label, write_report
 from .runs import run_pipeline, run_py_evm
@@ -56,6 +56,9 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "processor": platform.machine(),
         "balrex": package_version("balrex"),
+        # The interpreter's setting during the runs (``pipeline.interpreter``): it changes how soon
+        # the event loop reads a worker's reply while the executor's thread runs.
+        "switch_interval_s": sys.getswitchinterval(),
     }
 
 
@@ -83,6 +86,8 @@ def import_bench(
     parallel: bool = True,
 ) -> dict[str, Any]:
     """Make the runs, each behind a progress bar; the whole report dict."""
+    # The node's interpreter settings, so that the runs measure the pipeline as the node runs it.
+    hand_over_the_lock_often()
     report: dict[str, Any] = {"chain": chain_summary(chain, path), "machine": machine(), "runs": {}}
     genesis = build_genesis(chain.genesis)
     freeze_live_objects()
