@@ -290,7 +290,7 @@ class Blockchain:
         batch = WriteBatch()
         writes.stage_trie(batch)
         Chain.stage_block(batch, block)
-        batch.put(Space.FLAT_CHANGES, block.block_hash, flat_changes.encode())
+        batch.put(Space.FLAT_CHANGES, block.block_hash, flat_changes.encoding)
         self.store.commit(batch)
         self._last_committed = {block.block_hash: flat_changes}
 

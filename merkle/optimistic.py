@@ -11,6 +11,12 @@ block executes (pipeline.md §2). The work splits into:
 3. **stages C and D**: the new account records into the state trie, reusing
    the walked nodes, and the root.
 
+The walk and stage B read the parent values of everything the block changes
+(account records, slots), which are what the block's flat-state changes are
+computed against: the result carries those changes too
+(:class:`~storage.FlatChanges`, encoded), so the node's process does not
+compute them after execution, when it has the block's remaining work to itself.
+
 Every step is a plain function of a store handle and picklable values, so the
 same code runs in the pipeline's worker processes (which read the parent trie
 through their own RocksDB handle) and in the calling process (in-memory
@@ -23,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bal.deltas import AccountDelta
-from storage import AccountRecord, Store
+from storage import AccountRecord, FlatChanges, Store
 
 from .nodes import NodeOverlay
 from .stages import (
@@ -31,6 +37,8 @@ from .stages import (
     base_storage_root,
     parent_state_required,
     read_parent_accounts,
+    slot_values,
+    state_writes,
     storage_root,
     update_accounts,
 )
@@ -48,33 +56,58 @@ class StorageJob:
 
 @dataclass(frozen=True)
 class StorageRoots:
+    """Stage B's answer: new storage roots, the nodes written, and each job's slots before the block."""
+
     roots: dict[bytes, bytes]
     nodes: dict[bytes, bytes]
+    parent_slots: dict[bytes, dict[int, int]]
 
 
 @dataclass(frozen=True)
 class MerkleResult:
-    """What the merkleizer hands back: the root, each touched account's record, the new nodes."""
+    """What the merkleizer hands back: the root, each touched account's record, the new nodes,
+    and the block's flat-state changes against the parent state (their encoding computed)."""
 
     state_root: bytes
     accounts: dict[bytes, AccountRecord | None]
     nodes: dict[bytes, bytes]
+    flat_changes: FlatChanges
 
 
-def _storage_roots(nodes: NodeOverlay, jobs: Iterable[StorageJob], cache: NodeCache) -> dict[bytes, bytes]:
-    roots = {}
+@dataclass(frozen=True)
+class ParentValues:
+    """The parent state's values of what a block changes, as the walk and stage B read them.
+
+    It answers :meth:`FlatChanges.of`'s reads (``storage.flat_changes.ParentState``):
+    the touched accounts and the slots the deltas write, nothing else.
+    """
+
+    accounts: Mapping[bytes, AccountRecord | None]
+    slots: Mapping[bytes, Mapping[int, int]]
+
+    def account(self, address: bytes) -> AccountRecord | None:
+        return self.accounts[address]
+
+    def storage(self, address: bytes, slot: int) -> int:
+        return self.slots[address][slot]
+
+
+def _storage_roots(nodes: NodeOverlay, jobs: Iterable[StorageJob], cache: NodeCache) -> StorageRoots:
+    roots, parent_slots = {}, {}
     for job in jobs:
         with parent_state_required(job.base_root):
+            # Read before the update: a slot's value before the block (the trie under a
+            # cleared account's base root is empty, and so are its values).
+            parent_slots[job.address] = slot_values(nodes, job.base_root, job.storage, cache)
             roots[job.address] = storage_root(nodes, job.base_root, job.storage, cache)
-    return roots
+    return StorageRoots(roots, nodes.writes, parent_slots)
 
 
 def compute_storage_roots(
     store: Store, jobs: Iterable[StorageJob], cache: NodeCache | None = None
 ) -> StorageRoots:
     """Stage B for some accounts, on a store handle of this process (``cache``: decoded trie nodes)."""
-    nodes = NodeOverlay(store)
-    return StorageRoots(_storage_roots(nodes, jobs, {} if cache is None else cache), nodes.writes)
+    return _storage_roots(NodeOverlay(store), jobs, {} if cache is None else cache)
 
 
 class MerkleSession:
@@ -105,12 +138,19 @@ class MerkleSession:
             if delta.storage or delta.storage_cleared
         ]
 
-    def finish(self, roots: Mapping[bytes, bytes]) -> MerkleResult:
-        """Stages C and D, given every new storage root from stage B."""
+    def finish(
+        self, roots: Mapping[bytes, bytes], parent_slots: Mapping[bytes, Mapping[int, int]]
+    ) -> MerkleResult:
+        """Stages C and D, given every new storage root and parent slot value from stage B."""
         with parent_state_required(self.parent_root):
             accounts = update_accounts(self.state, self.touched, roots)
-        return MerkleResult(self.state.root_hash, accounts, self.nodes.writes)
+        writes = state_writes(self.state.root_hash, self.nodes.writes, self.deltas, accounts)
+        parent = ParentValues({delta.address: record for _, delta, record in self.touched}, parent_slots)
+        flat_changes = FlatChanges.of(writes, parent)
+        flat_changes.encoding  # here, not in the node's process when it stores the block
+        return MerkleResult(self.state.root_hash, accounts, self.nodes.writes, flat_changes)
 
     def run(self) -> MerkleResult:
         """All three steps in this process: walk, stage B on the same node cache, stages C and D."""
-        return self.finish(_storage_roots(self.nodes, self.walk(), self.cache))
+        stage_b = _storage_roots(self.nodes, self.walk(), self.cache)
+        return self.finish(stage_b.roots, stage_b.parent_slots)

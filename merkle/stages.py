@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
+import rlp
 from eth_hash.auto import keccak
 
 from bal.deltas import AccountDelta
@@ -54,6 +55,20 @@ def storage_root(
         keccak(slot.to_bytes(32, "big")): rlp_int(value) if value else None for slot, value in storage.items()
     }
     return PatriciaTrie(nodes, parent_root, cache).update(changes)
+
+
+def slot_values(
+    nodes: NodeOverlay, root: bytes, slots: Iterable[int], cache: NodeCache | None = None
+) -> dict[int, int]:
+    """Each slot's value in the storage trie under ``root`` (0 where the trie has none)."""
+    if root == EMPTY_ROOT:
+        return dict.fromkeys(slots, 0)
+    trie = PatriciaTrie(nodes, root, cache)
+    values = {}
+    for slot in slots:
+        raw = trie.get(keccak(slot.to_bytes(32, "big")))
+        values[slot] = int.from_bytes(rlp.decode(raw), "big") if raw else 0
+    return values
 
 
 def base_storage_root(parent: AccountRecord | None, delta: AccountDelta) -> bytes:

@@ -66,6 +66,7 @@ class StorageRequest:
 @dataclass(frozen=True)
 class FinishRequest:
     roots: Mapping[bytes, bytes]
+    parent_slots: Mapping[bytes, Mapping[int, int]]
 
 
 class MerkleWorker:
@@ -90,11 +91,11 @@ class MerkleWorker:
                 return tuple(self.session.walk())
             case StorageRequest(db_path, jobs):
                 return compute_storage_roots(self.store_for(db_path), jobs, self.node_cache)
-            case FinishRequest(roots):
+            case FinishRequest(roots, parent_slots):
                 session, self.session = self.session, None
                 if session is None:
                     raise RuntimeError("finish without a walk")
-                return session.finish(roots)
+                return session.finish(roots, parent_slots)
         raise TypeError(f"unknown request {type(request).__name__}")
 
     def catch_up(self) -> None:

@@ -71,19 +71,20 @@ async def import_block(
     """
     timings = StageTimings()
     # Every CPU-heavy step runs in a worker thread: the event loop keeps answering requests.
+    flat_changes: FlatChanges | None = None
     if bal is None:
         with timings.span("prepare"):
             prepared = await trio.to_thread.run_sync(chain.prepare, block_rlp, None, block)
         source = _parent_state(chain, prepared.outline)
         execution, writes = await _streaming(chain, prepared, source, timings)
     else:
-        prepared, source, execution, writes = await _with_bal(
+        prepared, source, execution, writes, flat_changes = await _with_bal(
             chain, block_rlp, block, bal, merkleizer or InlineMerkleizer(), later_parts, timings
         )
     timings.flat_state = prepared.parent_has_flat_state
     check_state_root(prepared.block.header, writes.state_root)
     with timings.span("store"):
-        await trio.to_thread.run_sync(_store, chain, prepared, writes, execution, source)
+        await trio.to_thread.run_sync(_store, chain, prepared, writes, execution, source, flat_changes)
     # The workers replay the block's batch now, while the caller goes on (fork choice, the next
     # block's outline), not at the start of the next block.
     for pool in (merkleizer, later_parts):
@@ -112,9 +113,17 @@ def _store(
     writes: StateWrites,
     execution: BlockExecution,
     source: StateSource,
+    flat_changes: FlatChanges | None,
 ) -> None:
-    # Against the parent state execution read (cached): one encoding whichever path ran.
-    chain.commit_block(prepared, writes, execution, FlatChanges.of(writes, source))
+    """Store the block; ``flat_changes`` as the BAL path's merkleizer computed them, or None.
+
+    Without them they are computed here, against the parent state execution
+    read (cached). Either way the changes are the same: the writes are the same
+    and so are the parent's values, read from the flat state or from the tries.
+    """
+    if flat_changes is None:
+        flat_changes = FlatChanges.of(writes, source)
+    chain.commit_block(prepared, writes, execution, flat_changes)
 
 
 def import_block_sync(
@@ -160,7 +169,7 @@ async def _with_bal(
     merkleizer: Merkleizer,
     later_parts: LaterPartPool | None,
     timings: StageTimings,
-) -> tuple[PreparedBlock, StateSource, BlockExecution, StateWrites]:
+) -> tuple[PreparedBlock, StateSource, BlockExecution, StateWrites, FlatChanges]:
     """The BAL path: merkleizer and later part from the outline, then prepare, warm and execute.
 
     The worker processes need only the block's outline (its parent's state
@@ -242,7 +251,8 @@ async def _with_bal(
     prepared, source, execution = ran
     timings.warm_hits, timings.warm_misses = source.stats.hits, source.stats.misses
     result = merkled[0]
-    return prepared, source, execution, state_writes(result.state_root, result.nodes, deltas, result.accounts)
+    writes = state_writes(result.state_root, result.nodes, deltas, result.accounts)
+    return prepared, source, execution, writes, result.flat_changes
 
 
 def _the_cause(group: BaseExceptionGroup) -> BaseException:

@@ -173,10 +173,11 @@ class MerkleWorkerPool:
                 if share:
                     nursery.start_soon(stage_b, index, share)
         roots = {a: r for share in found for a, r in share.roots.items()}
-        result = await _ask(lead, FinishRequest(roots), MerkleResult)
+        parent_slots = {a: v for share in found for a, v in share.parent_slots.items()}
+        result = await _ask(lead, FinishRequest(roots, parent_slots), MerkleResult)
         nodes = {h: n for share in found for h, n in share.nodes.items()}
         nodes.update(result.nodes)
-        return MerkleResult(result.state_root, result.accounts, nodes)
+        return MerkleResult(result.state_root, result.accounts, nodes, result.flat_changes)
 
     def close(self) -> None:
         for index, worker in enumerate(self._workers):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 from bal.rlp_items import RlpDecodeError, RlpItem, read_rlp, rlp_list, rlp_string
@@ -94,9 +95,12 @@ class FlatChanges:
         before = None if cleared else tuple(old for _, old in changed)
         return cls(writes, tuple(cleared), before)
 
-    def encode(self) -> bytes:
+    @cached_property
+    def encoding(self) -> bytes:
         """``rlp([[space, key, value] or [space, key] for a delete, ...], [cleared address, ...])``.
 
+        Computed once and kept (it pickles with the changes): the merkleizer's
+        worker computes it for the BAL path, and the node's process stores it.
         Written out directly (``bal.rlp_items``): through pyrlp's sedes a
         10,000-account genesis took seconds to encode and decode. The list's
         length tells a write from a delete.

@@ -23,20 +23,20 @@ def test_encoding_is_pyrlps_and_decodes_back(writes: list, cleared: list) -> Non
     items = [
         [space.value, key] if value is None else [space.value, key, value] for space, key, value in writes
     ]
-    assert changes.encode() == rlp.encode([items, cleared])
-    assert FlatChanges.decode(changes.encode()) == changes
+    assert changes.encoding == rlp.encode([items, cleared])
+    assert FlatChanges.decode(changes.encoding) == changes
 
 
 def test_long_values_use_the_long_forms() -> None:
     changes = FlatChanges(((Space.STORAGE, b"k" * 52, b"v" * 70_000),) * 3, (b"a" * 20,))
-    assert FlatChanges.decode(changes.encode()) == changes
+    assert FlatChanges.decode(changes.encoding) == changes
 
 
 @given(WRITES, CLEARED, st.data())
 def test_damaged_bytes_never_decode_to_something_else_silently(
     writes: list, cleared: list, data: st.DataObject
 ) -> None:
-    encoded = FlatChanges(tuple(writes), tuple(cleared)).encode()
+    encoded = FlatChanges(tuple(writes), tuple(cleared)).encoding
     cut = data.draw(st.integers(0, len(encoded) - 1))
     try:
         FlatChanges.decode(encoded[:cut])

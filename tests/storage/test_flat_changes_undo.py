@@ -70,8 +70,8 @@ def test_the_undo_from_parent_values_is_the_undo_read_from_the_store(
 
     with_before, without_before = WriteBatch(), WriteBatch()
     undo = FlatStateEditor(store, with_before).apply(changes)
-    read_undo = FlatStateEditor(store, without_before).apply(FlatChanges.decode(changes.encode()))
+    read_undo = FlatStateEditor(store, without_before).apply(FlatChanges.decode(changes.encoding))
     assert undo == read_undo
-    assert undo.encode() == read_undo.encode()
+    assert undo.encoding == read_undo.encoding
     assert with_before.ops == without_before.ops
     assert all(space in (Space.ACCOUNT, Space.STORAGE) for space, _, _ in undo.writes)
