@@ -147,7 +147,7 @@ class MerkleSession:
         writes = state_writes(self.state.root_hash, self.nodes.writes, self.deltas, accounts)
         parent = ParentValues({delta.address: record for _, delta, record in self.touched}, parent_slots)
         flat_changes = FlatChanges.of(writes, parent)
-        flat_changes.encoding  # here, not in the node's process when it stores the block
+        _ = flat_changes.encoding  # computed and kept here, not in the node's process as it stores
         return MerkleResult(self.state.root_hash, accounts, self.nodes.writes, flat_changes)
 
     def run(self) -> MerkleResult:

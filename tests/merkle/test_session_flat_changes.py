@@ -61,7 +61,8 @@ def test_the_sessions_flat_changes_are_the_ones_against_the_flat_state(
     parent.stage(batch, FlatState(store))
     store.commit(batch)
 
-    for result in (MerkleSession(store, parent.state_root, block).run(), _spread(store, parent.state_root, block)):
+    in_session = MerkleSession(store, parent.state_root, block).run()
+    for result in (in_session, _spread(store, parent.state_root, block)):
         writes = state_writes(result.state_root, result.nodes, block, result.accounts)
         expected = FlatChanges.of(writes, FlatState(store))
         assert result.flat_changes == expected
