@@ -6,7 +6,10 @@ the block's first transactions, a worker process started once and kept alive
 (by ``pipeline.later_part.LaterPartPool``, through the loop in ``pipeline.processes``)
 executes the rest, from the state the BAL claims right after the first part,
 and sends back each transaction's outcome, the BAL units it recorded and the
-state it ended in (``client.forks.amsterdam.later_part`` says why that is safe).
+state it ended in (``client.forks.amsterdam.later_part`` says why that is
+safe). It claims each transaction before running it
+(``pipeline.later_part.TransactionClaims``): the node's process may have taken
+the end of the part for itself, and then the part stops there.
 
 The worker reads the parent state through its own secondary RocksDB handle
 (``storage.rocks.Follower``, caught up before each block), decodes the block
@@ -19,7 +22,7 @@ Request: a :class:`~pipeline.later_part.LaterPartRequest`; replies with a
 
 from __future__ import annotations
 
-from pipeline.later_part import MIN_TRANSACTIONS, LaterPartPool, LaterPartRequest
+from pipeline.later_part import MIN_TRANSACTIONS, LaterPartPool, LaterPartRequest, TransactionClaims
 from pipeline.state_source import StateSource
 from storage import Store
 from storage.rocks import Follower
@@ -33,8 +36,11 @@ from .forks.amsterdam.later_part import PartResult
 class LaterPartWorker:
     """The later-part worker's handler (``pipeline.processes.Handler``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, claims: TransactionClaims | None = None) -> None:
+        """``claims``: the board shared with the node's process (its pool's), on which each
+        transaction is claimed before it runs; without one the part always runs to its end."""
         self.follower = Follower("balrex-later-part-")
+        self.claims = claims
 
     def handle(self, request: object) -> PartResult:
         if not isinstance(request, LaterPartRequest):
@@ -52,7 +58,10 @@ class LaterPartWorker:
             store, decoded.parent.state_root, parent_has_flat_state=request.parent_has_flat_state
         )
         vm = blockchain.block_vm(decoded.vm_class, decoded.block.header, source)
-        result: PartResult = vm.execute_later_part(decoded.block, request.first, transactions, request.start)
+        may_run = self.claims.take if self.claims is not None else _always
+        result: PartResult = vm.execute_later_part(
+            decoded.block, request.first, transactions, request.start, may_run
+        )
         return result
 
     def chain_for(self, store: Store, config: ChainConfig) -> Blockchain:
@@ -66,6 +75,14 @@ class LaterPartWorker:
         self.follower.close()
 
 
-def later_part_pool(*, min_transactions: int = MIN_TRANSACTIONS, first_share: float = 0.5) -> LaterPartPool:
+def _always(index: int) -> bool:
+    return True
+
+
+def later_part_pool(
+    *, min_transactions: int = MIN_TRANSACTIONS, first_share: float = 0.5, steals: bool = True
+) -> LaterPartPool:
     """A pool whose worker runs this chain's later parts (see :class:`~pipeline.later_part.LaterPartPool`)."""
-    return LaterPartPool(LaterPartWorker, min_transactions=min_transactions, first_share=first_share)
+    return LaterPartPool(
+        LaterPartWorker, min_transactions=min_transactions, first_share=first_share, steals=steals
+    )

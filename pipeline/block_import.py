@@ -195,9 +195,11 @@ async def _with_bal(
 
     async def run_later_part(later: RemotePart, outline: BlockOutline) -> None:
         assert later_parts is not None
-        timings.later_txs = outline.transaction_count - later.first
         with timings.span("later"):
             await later.fetch(later_parts, chain, outline, block_rlp, bal)
+        # The executor steals (if it does) before the part's end comes back.
+        timings.stolen_txs = later.stolen
+        timings.later_txs = outline.transaction_count - later.first - later.stolen
 
     def start_workers(nursery: trio.Nursery, outline: BlockOutline) -> RemotePart | None:
         first = None if later_parts is None else later_parts.split_point(chain, outline)

@@ -16,7 +16,7 @@ block (:class:`PreparedBlock`), what executing it produced
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
@@ -124,6 +124,15 @@ class LaterPart(Protocol):
 
     @property
     def first(self) -> int: ...
+
+    def steal(self) -> int | None:
+        """Once the earlier transactions are done: the index from which the caller runs the rest
+        itself (the part then ends before it), or None to leave the whole part where it runs."""
+        ...
+
+    def claimed_state(self, index: int) -> Sequence[AccountDelta]:
+        """The state the block's BAL claims after blockAccessIndex ``index`` (deltas on the parent)."""
+        ...
 
     def result(self) -> object:
         """Wait for the part and return what its worker sent back; raise if it failed."""

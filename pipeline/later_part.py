@@ -17,6 +17,17 @@ measured rates), so the node's process neither waits for the worker nor
 keeps it waiting. The split never changes a verdict (the merged BAL is
 checked like a single run's), only when the parts finish.
 
+The split point is a forecast, and single blocks miss it by tens of
+milliseconds either way (what each transaction costs, what else the two cores
+run). When the node's process is done first, it takes the rest of the later
+part's end (:meth:`RemotePart.steal`): the two processes share a
+:class:`TransactionClaims` board, on which the worker claims each transaction
+before running it and the node's process can lower the end of the worker's
+range once; it then runs the stolen transactions itself, from the state the BAL
+claims before them, while the worker finishes the ones before. Stealing is
+the same move as the split itself (a range run from the BAL's claimed state),
+checked the same way.
+
 :class:`RemotePart` is the bridge: a trio task sends the request and waits
 for the reply, the executor's thread (which cannot await) blocks on
 :meth:`RemotePart.result` once its own part is done. The task never fails
@@ -41,7 +52,7 @@ from bal.deltas import AccountDelta
 from storage import RocksStore
 
 from .chain import BlockOutline, ChainCore
-from .processes import Handler, WorkerProcess
+from .processes import Handler, WorkerContext, WorkerProcess, worker_context
 
 # Below this many transactions a block runs in one part: the round trip and the
 # worker's decoding would cost about what the split saves.
@@ -52,6 +63,16 @@ SHARE_SMOOTHING = 0.3
 # ... and stays within these bounds, so neither side is ever left with (almost) nothing.
 MIN_FIRST_SHARE = 0.2
 MAX_FIRST_SHARE = 0.8
+# The node's process steals from the later part only when at least this many of its
+# transactions are not yet claimed: starting a range from the BAL's claimed state costs
+# it about 3 ms (the claimed state, its senders), a few transactions' worth.
+MIN_STEAL_REMAINING = 8
+# When the pool steals, the split aims for the node's part to end this much before the
+# worker's: the node's process can take over what the worker has left, the worker cannot
+# help the node's process, so a block that runs late on the node's side is the costly one.
+# In alternated import-bench runs (bench chain, 2 cores) stealing without a lead gained
+# nothing; with 8 ms the per-block median went from 169.7 to 159.2 ms.
+STEAL_LEAD_S = 0.008
 
 
 def balanced_share(first: int, first_seconds: float, later: int, later_seconds: float) -> float | None:
@@ -85,6 +106,58 @@ class LaterPartFailed(RuntimeError):
     """The later part did not come back (its transactions failed, or the worker did)."""
 
 
+class TransactionClaims:
+    """Which of a split block's later transactions the worker may still run, shared by both processes.
+
+    Two numbers under one cross-process lock: the index of the next
+    transaction the worker will run and the end of its range. The worker
+    claims each transaction before it runs it (:meth:`take`); the node's
+    process may move the end down to a transaction the worker has not claimed
+    (:meth:`steal`). So every transaction runs in exactly one process.
+    """
+
+    def __init__(self, context: WorkerContext) -> None:
+        """``context``: the one the worker process is started in (``processes.worker_context``)."""
+        # [next index the worker runs, end of its range]; made before the worker starts,
+        # which inherits it (the only way a lock reaches another process).
+        self._board = context.Array("q", 2)
+
+    def open(self, first: int, end: int) -> None:
+        """A new later part: the worker's range is ``[first, end)``."""
+        with self._board.get_lock():
+            self._board[0], self._board[1] = first, end
+
+    def take(self, index: int) -> bool:
+        """The worker's claim on transaction ``index`` (its next): False once it is past the end."""
+        with self._board.get_lock():
+            if index >= self._board[1]:
+                return False
+            self._board[0] = index + 1
+            return True
+
+    def steal(self, min_remaining: int) -> int | None:
+        """Move the end down to the middle of what is left unclaimed; the new end, or None.
+
+        None if fewer than ``min_remaining`` transactions are left unclaimed.
+        """
+        with self._board.get_lock():
+            claimed, end = int(self._board[0]), int(self._board[1])
+            remaining = end - claimed
+            if remaining < min_remaining:
+                return None
+            # The node's process takes the larger half: the worker's results still
+            # have to cross the pipe (a few milliseconds) once it is done.
+            new_end = claimed + remaining // 2
+            self._board[1] = new_end
+            return new_end
+
+    @property
+    def claimed(self) -> int:
+        """The index after the last transaction the worker claimed."""
+        with self._board.get_lock():
+            return int(self._board[0])
+
+
 class LaterPartPool:
     """One later-part worker process over a RocksDB store, started on first use.
 
@@ -98,10 +171,15 @@ class LaterPartPool:
         *,
         min_transactions: int = MIN_TRANSACTIONS,
         first_share: float = 0.5,
+        steals: bool = True,
     ) -> None:
+        """``steals``: whether the node's process may take the end of a part (:class:`TransactionClaims`)."""
         self.handler_class = handler_class
         self.min_transactions = max(2, min_transactions)
         self.first_share = first_share
+        self.steals = steals
+        # The board shared with the current worker (made with it).
+        self.claims: TransactionClaims | None = None
         self._worker: WorkerProcess | None = None
 
     def split_point(self, chain: ChainCore, outline: BlockOutline) -> int | None:
@@ -112,8 +190,12 @@ class LaterPartPool:
         return min(count - 1, max(1, round(count * self.first_share)))
 
     def observe(self, first: int, first_seconds: float, later: int, later_seconds: float) -> None:
-        """Move :attr:`first_share` towards the balanced share of the block just split."""
-        balanced = balanced_share(first, first_seconds, later, later_seconds)
+        """Move :attr:`first_share` towards the balanced share of the block just split.
+
+        When the pool steals, balanced means the node's part ending :data:`STEAL_LEAD_S` first.
+        """
+        lead = STEAL_LEAD_S if self.steals else 0.0
+        balanced = balanced_share(first, first_seconds + lead, later, later_seconds)
         if balanced is None:
             return
         moved = self.first_share + SHARE_SMOOTHING * (balanced - self.first_share)
@@ -121,7 +203,11 @@ class LaterPartPool:
 
     def _live(self) -> WorkerProcess:
         if self._worker is None or not self._worker.alive():
-            self._worker = WorkerProcess("balrex-later-part", self.handler_class)
+            context = worker_context()
+            self.claims = TransactionClaims(context)
+            self._worker = WorkerProcess(
+                "balrex-later-part", self.handler_class, handler_args=(self.claims,), context=context
+            )
         return self._worker
 
     def launch(self) -> None:
@@ -145,6 +231,13 @@ class LaterPartPool:
     def busy(self) -> int:
         return int(self._worker is not None and self._worker.busy)
 
+    def open_claims(self, first: int, end: int) -> TransactionClaims:
+        """Start the worker if need be, and open its claims on a part's range ``[first, end)``."""
+        self._live()
+        assert self.claims is not None  # made with the worker
+        self.claims.open(first, end)
+        return self.claims
+
     async def run(
         self,
         chain: ChainCore,
@@ -155,7 +248,8 @@ class LaterPartPool:
     ) -> tuple[object, float]:
         """Execute the block's transactions from ``first`` on in the worker.
 
-        Returns its answer and when the worker finished it (``Answer.finished``).
+        The caller has opened the claims on the part's range (:meth:`open_claims`). Returns the
+        worker's answer and when the worker finished it (``Answer.finished``).
         """
         store = chain.store
         if not isinstance(store, RocksStore):
@@ -186,11 +280,17 @@ class RemotePart:
         self._done = threading.Event()
         self._result: object | None = None
         self._error: BaseException | None = None
-        # For the pool's next split: when the part was sent, when the worker finished it, how many it ran.
         self._pool: LaterPartPool | None = None
+        self._bal: BlockAccessList | None = None
+        self._end = 0  # the block's transaction count
+        # Set once the claims are open on this part's range: only then may the executor steal.
+        self._claims: TransactionClaims | None = None
+        self._stolen_from: int | None = None
+        # For the pool's next split: when the part was sent, when the executor's own part was
+        # done, when the worker finished.
         self._sent = 0.0
+        self._first_done: float | None = None
         self._finished = 0.0
-        self._later_count = 0
 
     async def fetch(
         self,
@@ -201,24 +301,50 @@ class RemotePart:
         bal: BlockAccessList,
     ) -> None:
         """The trio task: run the part; keep its error for the executor instead of raising it."""
-        self._pool = pool
-        self._later_count = outline.transaction_count - self.first
+        self._pool, self._bal, self._end = pool, bal, outline.transaction_count
         self._sent = time.perf_counter()
         try:
+            self._claims = pool.open_claims(self.first, self._end)
             self._result, self._finished = await pool.run(chain, outline, block_rlp, bal, self.first)
         except Exception as exc:
             self._error = exc
         finally:
             self._done.set()
 
+    def steal(self) -> int | None:
+        """Called once the executor's own part is done: take the end of the part if it is still running.
+
+        Returns the index from which the executor now runs the block's
+        transactions itself (the worker stops before it), or None.
+        """
+        self._first_done = time.perf_counter()
+        pool, claims = self._pool, self._claims
+        if pool is None or not pool.steals or claims is None or self._done.is_set():
+            return None
+        self._stolen_from = claims.steal(MIN_STEAL_REMAINING)
+        return self._stolen_from
+
+    @property
+    def stolen(self) -> int:
+        """How many transactions the executor took from the part's end."""
+        return 0 if self._stolen_from is None else self._end - self._stolen_from
+
+    def claimed_state(self, index: int) -> tuple[AccountDelta, ...]:
+        """The state the BAL claims after blockAccessIndex ``index``, as deltas on the parent state."""
+        if self._bal is None:
+            raise LaterPartFailed("the later part was never sent")
+        return synthesize_deltas(self._bal, through_index=index)
+
     def result(self) -> object:
-        """The part's answer, once the executor's own part is done (it tells the pool both parts' times)."""
-        first_done = time.perf_counter()
+        """The part's answer, once the executor's own part is done (it tells the pool both parts' times).
+
+        After a steal the answer covers the transactions before the stolen ones.
+        """
+        first_done = self._first_done or time.perf_counter()
         self._done.wait()
         if self._result is None:
             raise LaterPartFailed(f"the later part did not come back: {self._error or 'cancelled'}")
         if self._pool is not None:
-            self._pool.observe(
-                self.first, first_done - self._sent, self._later_count, self._finished - self._sent
-            )
+            ran = (self._end if self._stolen_from is None else self._stolen_from) - self.first
+            self._pool.observe(self.first, first_done - self._sent, ran, self._finished - self._sent)
         return self._result

@@ -26,6 +26,7 @@ import pickle
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.context import ForkContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from typing import Protocol
 
@@ -101,17 +102,23 @@ def _crossable(exc: Exception) -> Exception:
 
 
 def serve(
-    conn: Connection, handler_class: type[Handler], niceness: int, parent_end: Connection | None = None
+    conn: Connection,
+    handler_class: type[Handler],
+    niceness: int,
+    parent_end: Connection | None = None,
+    handler_args: tuple[object, ...] = (),
 ) -> None:
     """The worker's main loop (the process target).
 
     ``parent_end``: a forked worker's copy of the node's end of its pipe, closed at
     once: else the node's death would never reach the worker as end of file.
+    ``handler_args``: what the handler is made with (objects shared with the node,
+    such as a lock, can only reach the worker this way, as it starts).
     """
     if parent_end is not None:
         parent_end.close()
     os.nice(niceness)
-    handler = handler_class()
+    handler = handler_class(*handler_args)
     # What outlives start-up and each request is the worker's long-lived state:
     # frozen out of the collector's walks (``pipeline.interpreter``), after the reply
     # is sent, while the node's process finishes the block.
@@ -162,17 +169,42 @@ def can_fork() -> bool:
         return False
 
 
+WorkerContext = ForkContext | SpawnContext
+
+
+def worker_context() -> WorkerContext:
+    """The multiprocessing context a worker started now uses: fork when :func:`can_fork`, else spawn.
+
+    Objects shared with a worker at its start (a lock) must come from the same context.
+    """
+    if can_fork():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 class WorkerProcess:
     """One worker process running ``handler_class`` (forked when that is safe, else spawned)."""
 
-    def __init__(self, name: str, handler_class: type[Handler], *, niceness: int = 0) -> None:
-        """``niceness``: added to the worker's scheduling niceness (a lower priority for work with slack)."""
-        forked = can_fork()
-        context = multiprocessing.get_context("fork") if forked else multiprocessing.get_context("spawn")
+    def __init__(
+        self,
+        name: str,
+        handler_class: type[Handler],
+        *,
+        niceness: int = 0,
+        handler_args: tuple[object, ...] = (),
+        context: WorkerContext | None = None,
+    ) -> None:
+        """``niceness``: added to the worker's scheduling niceness (a lower priority for work with slack).
+
+        ``handler_args``: passed to ``handler_class`` in the worker (see :func:`serve`), made
+        in ``context`` (default: :func:`worker_context`) if they hold a lock.
+        """
+        context = context or worker_context()
+        forked = context.get_start_method() == "fork"
         self.conn, child = context.Pipe()
         self.process: BaseProcess = context.Process(
             target=serve,
-            args=(child, handler_class, niceness, self.conn if forked else None),
+            args=(child, handler_class, niceness, self.conn if forked else None, handler_args),
             name=name,
             daemon=True,
         )

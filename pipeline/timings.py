@@ -43,8 +43,10 @@ class StageTimings:
     warm_hits: int | None = None
     warm_misses: int | None = None
     # BAL path, EIP-7928 parallel execution: transactions run by the later-part worker
-    # (its span is "later"), and why the split run failed when the block was run again whole.
+    # (its span is "later"), those the executor took back from the part's end
+    # (``LaterPart.steal``), and why the split run failed when the block was run again whole.
     later_txs: int = 0
+    stolen_txs: int = 0
     fallback: str | None = None
     # The block executed against the flat state (its parent holds it), not through the parent's tries.
     flat_state: bool = False
@@ -132,6 +134,7 @@ class StageTimings:
             "merkle_overlap_pct": _rounded(self.merkle_overlap_pct),
             "later_ms": ms(self.seconds("later")),
             "later_txs": self.later_txs,
+            "stolen_txs": self.stolen_txs,
             "fallback": self.fallback,
             "flat_state": self.flat_state,
             "store_ms": ms(self.seconds("store")),

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from client.later_part_worker import later_part_pool
-from pipeline.later_part import MAX_FIRST_SHARE, MIN_FIRST_SHARE, SHARE_SMOOTHING, balanced_share
+from client.later_part_worker import LaterPartWorker, later_part_pool
+from pipeline.later_part import (
+    MAX_FIRST_SHARE,
+    MIN_FIRST_SHARE,
+    SHARE_SMOOTHING,
+    STEAL_LEAD_S,
+    LaterPartPool,
+    balanced_share,
+)
 
 
 def test_balanced_share_equalizes_the_finishing_times() -> None:
@@ -24,7 +31,7 @@ def test_balanced_share_needs_both_parts_measured() -> None:
 
 
 def test_the_pool_moves_its_share_part_way_and_within_bounds() -> None:
-    pool = later_part_pool()
+    pool = LaterPartPool(LaterPartWorker, steals=False)
     assert pool.first_share == 0.5
     pool.observe(100, 0.6, 100, 0.9)
     assert pool.first_share == pytest.approx(0.5 + SHARE_SMOOTHING * 0.1)
@@ -37,3 +44,15 @@ def test_the_pool_moves_its_share_part_way_and_within_bounds() -> None:
     before = pool.first_share
     pool.observe(100, 0.0, 100, 1.0)
     assert pool.first_share == before
+
+
+def test_a_stealing_pool_aims_for_the_node_to_finish_first() -> None:
+    # The node's process can take over the end of the worker's part, not the other way round:
+    # the share at which both would end together moves to where the node ends STEAL_LEAD_S first.
+    pool = later_part_pool()
+    assert pool.steals
+    for _ in range(100):
+        pool.observe(100, 0.9, 100, 0.9)
+    first = round(200 * pool.first_share)
+    node_seconds, worker_seconds = first * 0.009, (200 - first) * 0.009
+    assert worker_seconds - node_seconds == pytest.approx(STEAL_LEAD_S, abs=0.009)

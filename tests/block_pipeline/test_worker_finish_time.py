@@ -33,6 +33,9 @@ class _SlowToReadPool:
     def __init__(self) -> None:
         self.observed: tuple[int, float, int, float] | None = None
 
+    def open_claims(self, first: int, end: int) -> None:
+        return None
+
     async def run(self, *args: object) -> tuple[object, float]:
         sent = time.perf_counter()
         await trio.sleep(0.3)  # the node reads the reply long after the worker finished

@@ -17,7 +17,7 @@ and checked by ``pipeline/``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from eth.abc import BlockAPI, BlockHeaderAPI, ChainContextAPI, ExecutionContextAPI, SignedTransactionAPI
 
@@ -74,14 +74,44 @@ class BalrexAmsterdamVM(BalrexOsakaVM):
             self._run_admitted(gas, transactions)
             return gas.finish()
         self._run_admitted(gas, transactions[: later.first])
+        stolen_from = later.steal()
+        stolen = None if stolen_from is None else self._run_stolen(transactions, stolen_from, later)
         part = later.result()
         if not isinstance(part, PartResult):
             raise TypeError(f"a later part sent back {type(part).__name__}, not a PartResult")
         db = self.state._account_db
-        db.apply_deltas(part.deltas)
+        end = len(transactions) if stolen_from is None else stolen_from
+        if stolen is None:
+            db.apply_deltas(part.deltas)  # else this state already ran past the part's end
         db.recorder.absorb(part.recorder)
-        gas.add_all(transactions[later.first :], part.outcomes)
+        gas.add_all(transactions[later.first : end], part.outcomes)
+        if stolen is not None:
+            outcomes, recorder = stolen
+            db.recorder.absorb(recorder)
+            gas.add_all(transactions[end:], outcomes)
         return gas.finish()
+
+    def _run_stolen(
+        self, transactions: Sequence[SignedTransactionAPI], start: int, later: LaterPart
+    ) -> tuple[tuple[TransactionOutcome, ...], BalRecorder]:
+        """Run the transactions from ``start`` on here, taken from the end of ``later``.
+
+        Like a later part (:meth:`execute_later_part`), from the state the BAL
+        claims before them, into a recorder of their own, which the block's
+        absorbs after the part's; this state ends where the block's
+        transactions end. Their admission waits, in block order, for the part's.
+        """
+        db = self.state._account_db
+        block_recorder = db.stop_recording()
+        recorder = BalRecorder(after_index=start)
+        db.start_recording(recorder)
+        db.apply_deltas(later.claimed_state(start))
+        stolen = transactions[start:]
+        recover_senders(stolen)
+        outcomes = tuple(self._run_transaction(index, tx) for index, tx in enumerate(stolen, start))
+        db.stop_recording()
+        db.start_recording(block_recorder)
+        return outcomes, recorder
 
     def execute_later_part(
         self,
@@ -89,9 +119,12 @@ class BalrexAmsterdamVM(BalrexOsakaVM):
         first: int,
         transactions: Sequence[SignedTransactionAPI],
         start: Sequence[AccountDelta],
+        may_run: Callable[[int], bool],
     ) -> PartResult:
         """Run ``transactions``, the block's from ``first`` on, from the state ``start`` (the BAL's claim).
 
+        ``may_run(index)`` is asked before each transaction: once it says no, the
+        part ends there (the node's process runs the rest, ``LaterPart.steal``).
         Only ``block``'s header is read. No block-level checks here: the
         process that runs the earlier part admits these transactions in order
         once their outcomes are back.
@@ -100,10 +133,13 @@ class BalrexAmsterdamVM(BalrexOsakaVM):
         recorder = BalRecorder(after_index=first)
         db.start_recording(recorder)
         db.apply_deltas(start)
-        recover_senders(transactions)
-        outcomes = tuple(
-            self._run_transaction(index, transaction) for index, transaction in enumerate(transactions, first)
-        )
+        ran = []
+        for index, transaction in enumerate(transactions, first):
+            if not may_run(index):
+                break
+            recover_senders((transaction,))
+            ran.append(self._run_transaction(index, transaction))
+        outcomes = tuple(ran)
         deltas = db.account_deltas()
         db.stop_recording()
         return PartResult(outcomes, recorder, tuple(deltas))

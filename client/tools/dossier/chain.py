@@ -226,7 +226,8 @@ def _bench_chain(chain: BenchChain) -> Iterator[_ChainRun]:
     the genesis.
     """
     merkleizer = MerkleWorkerPool(1)
-    later_parts = LaterPartPool(ObservingLaterPartWorker)
+    # No stealing: a block's units are observed in one run of each part.
+    later_parts = LaterPartPool(ObservingLaterPartWorker, steals=False)
     with ThreadPoolExecutor(max_workers=2) as starter:
         started = [starter.submit(pool.start) for pool in (merkleizer, later_parts)]
         try:

@@ -31,6 +31,7 @@ from typing import Any
 
 from eth.abc import BlockHeaderAPI
 
+from bal.deltas import AccountDelta
 from bal.recorder import BalRecorder
 from bal.types import BlockAccessList
 from client.account_db import StoreAccountDB
@@ -39,6 +40,7 @@ from client.chain_config import ChainConfig
 from client.forks.amsterdam.later_part import PartResult
 from client.later_part_worker import LaterPartWorker
 from pipeline.chain import BlockExecution, LaterPart, PreparedBlock
+from pipeline.later_part import TransactionClaims
 from pipeline.state_source import StateSource
 from storage import Store
 
@@ -101,10 +103,10 @@ def observing_vm(vm_class: type) -> type:
         later_part_senders: tuple[bytes, ...] = ()
 
         def execute_later_part(
-            self, block: Any, first: int, transactions: Sequence[Any], start: Sequence[Any]
+            self, block: Any, first: int, transactions: Sequence[Any], start: Sequence[Any], may_run: Any
         ) -> Any:
             started = time.perf_counter()
-            result = super().execute_later_part(block, first, transactions, start)
+            result = super().execute_later_part(block, first, transactions, start, may_run)
             self.later_part_seconds = time.perf_counter() - started
             self.later_part_senders = tuple(bytes(transaction.sender) for transaction in transactions)
             return result
@@ -145,6 +147,12 @@ class _TimedPart:
     @property
     def first(self) -> int:
         return self.part.first
+
+    def steal(self) -> int | None:
+        return self.part.steal()
+
+    def claimed_state(self, index: int) -> Sequence[AccountDelta]:
+        return self.part.claimed_state(index)
 
     def result(self) -> object:
         started = time.perf_counter()
@@ -271,8 +279,8 @@ def _observed_block(
 class ObservingLaterPartWorker(LaterPartWorker):
     """The later-part worker on an :class:`ObservingBlockchain`: its answer carries the part's units."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, claims: TransactionClaims | None = None) -> None:
+        super().__init__(claims)
         self._chain: ObservingBlockchain | None = None
 
     def chain_for(self, store: Store, config: ChainConfig) -> Blockchain:

@@ -44,6 +44,7 @@ AVERAGED = (
     "merkle_overlap_pct",
     "later_ms",
     "later_txs",
+    "stolen_txs",
     "store_ms",
 )
 
