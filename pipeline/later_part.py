@@ -72,7 +72,7 @@ MIN_STEAL_REMAINING = 8
 # help the node's process, so a block that runs late on the node's side is the costly one.
 # In alternated import-bench runs (bench chain, 2 cores) stealing without a lead gained
 # nothing; with 8 ms the per-block median went from 169.7 to 159.2 ms.
-STEAL_LEAD_S = 0.008
+STEAL_LEAD_S = 0.015
 
 
 def balanced_share(first: int, first_seconds: float, later: int, later_seconds: float) -> float | None:
