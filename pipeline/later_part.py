@@ -70,8 +70,9 @@ MIN_STEAL_REMAINING = 8
 # When the pool steals, the split aims for the node's part to end this much before the
 # worker's: the node's process can take over what the worker has left, the worker cannot
 # help the node's process, so a block that runs late on the node's side is the costly one.
-# In alternated import-bench runs (bench chain, 2 cores) stealing without a lead gained
-# nothing; with 8 ms the per-block median went from 169.7 to 159.2 ms.
+# In alternated import-bench runs (bench chain, 2 cores, per-block median wall) stealing
+# without a lead gained nothing; 8 ms took 169.7 to 159.2 ms, 15 ms took 167.9 (at 8)
+# to 162.0, and 25 ms lost to 15 (163.6 against 154.7).
 STEAL_LEAD_S = 0.015
 
 
