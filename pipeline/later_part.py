@@ -119,18 +119,19 @@ class TransactionClaims:
 
     def __init__(self, context: WorkerContext) -> None:
         """``context``: the one the worker process is started in (``processes.worker_context``)."""
-        # [next index the worker runs, end of its range]; made before the worker starts,
-        # which inherits it (the only way a lock reaches another process).
-        self._board = context.Array("q", 2)
+        # [next index the worker runs, end of its range] and its lock; made before the worker
+        # starts, which inherits them (the only way a lock reaches another process).
+        self._lock = context.Lock()
+        self._board = context.RawArray("q", 2)
 
     def open(self, first: int, end: int) -> None:
         """A new later part: the worker's range is ``[first, end)``."""
-        with self._board.get_lock():
+        with self._lock:
             self._board[0], self._board[1] = first, end
 
     def take(self, index: int) -> bool:
         """The worker's claim on transaction ``index`` (its next): False once it is past the end."""
-        with self._board.get_lock():
+        with self._lock:
             if index >= self._board[1]:
                 return False
             self._board[0] = index + 1
@@ -139,9 +140,13 @@ class TransactionClaims:
     def steal(self, min_remaining: int) -> int | None:
         """Move the end down to the middle of what is left unclaimed; the new end, or None.
 
-        None if fewer than ``min_remaining`` transactions are left unclaimed.
+        None if fewer than ``min_remaining`` transactions are left unclaimed,
+        or if the lock stays taken: a worker killed while it held it (its block
+        was cancelled) never gives it back, and the executor must not wait on it.
         """
-        with self._board.get_lock():
+        if not self._lock.acquire(timeout=1.0):
+            return None
+        try:
             claimed, end = int(self._board[0]), int(self._board[1])
             remaining = end - claimed
             if remaining < min_remaining:
@@ -151,12 +156,8 @@ class TransactionClaims:
             new_end = claimed + remaining // 2
             self._board[1] = new_end
             return new_end
-
-    @property
-    def claimed(self) -> int:
-        """The index after the last transaction the worker claimed."""
-        with self._board.get_lock():
-            return int(self._board[0])
+        finally:
+            self._lock.release()
 
 
 class LaterPartPool:

@@ -7,6 +7,7 @@ same block imported whole stores.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -34,10 +35,18 @@ def test_the_board_refuses_the_worker_past_a_stolen_end() -> None:
     assert claims.steal(MIN_STEAL_REMAINING) == 16
     assert all(claims.take(index) for index in range(7, 16))
     assert not claims.take(16)
-    assert claims.claimed == 16
     assert claims.steal(MIN_STEAL_REMAINING) is None  # nothing left to take
     claims.open(0, 4)
     assert claims.steal(MIN_STEAL_REMAINING) is None  # fewer than the minimum unclaimed
+
+
+def test_a_lock_never_given_back_means_no_steal_not_a_hang() -> None:
+    claims = TransactionClaims(worker_context())
+    claims.open(0, 100)
+    claims._lock.acquire()  # as a worker killed inside take() leaves it
+    started = time.perf_counter()
+    assert claims.steal(MIN_STEAL_REMAINING) is None
+    assert time.perf_counter() - started < 5
 
 
 @pytest.mark.integration  # a real worker process
