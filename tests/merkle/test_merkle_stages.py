@@ -13,7 +13,9 @@ from trie import HexaryTrie
 
 from bal.deltas import AccountDelta
 from merkle import ParentStateMissing, merkleize
-from storage import EMPTY_ROOT, AccountRecord, FlatState, MemoryStore, Space, Store, WriteBatch
+from merkle.optimistic import MerkleResult, MerkleSession, compute_storage_roots
+from merkle.stages import state_writes
+from storage import EMPTY_ROOT, AccountRecord, FlatChanges, FlatState, MemoryStore, Space, Store, WriteBatch
 
 # --- an independent reference: the whole state trie built from nothing -----------
 
@@ -68,7 +70,8 @@ codes = st.none() | st.sampled_from([b"", b"\x60\x00", b"\x5f\x5f\xf3" * 7])
 
 
 @st.composite
-def delta_lists(draw: st.DrawFn) -> list[AccountDelta]:
+def delta_lists(draw: st.DrawFn, clears: bool = False) -> list[AccountDelta]:
+    """``clears``: some accounts' storage is cleared first (a self-destruct in the block)."""
     chosen = draw(st.lists(addresses, unique=True, max_size=6))
     return [
         AccountDelta(
@@ -77,6 +80,7 @@ def delta_lists(draw: st.DrawFn) -> list[AccountDelta]:
             nonce=draw(optional_int),
             code=draw(codes),
             storage=MappingProxyType(draw(st.dictionaries(slots, values, max_size=5))),
+            storage_cleared=clears and draw(st.booleans()),
         )
         for a in chosen
     ]
@@ -161,3 +165,37 @@ def test_merkleizing_leaves_the_store_and_the_parent_untouched() -> None:
 def test_unknown_parent_root_is_a_clear_error() -> None:
     with pytest.raises(ParentStateMissing, match="not in the store"):
         merkleize(MemoryStore(), b"\x11" * 32, [AccountDelta(b"\x0a" * 20, balance=1)])
+
+# --- the optimistic merkleizer's flat-state changes -----------------------------------
+# On the BAL path the merkleizer (``MerkleSession``) hands back the block's FlatChanges,
+# computed from the parent values its walk and stage B read in the tries; the node stores
+# those instead of computing them after execution from the flat state. Both must be equal,
+# parent values (``before``) and encoding included, whether stage B runs in the session or
+# is spread over workers.
+
+
+def _spread(store: MemoryStore, parent_root: bytes, deltas: list[AccountDelta]) -> MerkleResult:
+    """Stage B on its own store handle, as a second worker runs it."""
+    session = MerkleSession(store, parent_root, deltas)
+    stage_b = compute_storage_roots(store, session.walk())
+    return session.finish(stage_b.roots, stage_b.parent_slots)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(genesis=delta_lists(), block=delta_lists(clears=True))
+def test_the_sessions_flat_changes_are_the_ones_against_the_flat_state(
+    genesis: list[AccountDelta], block: list[AccountDelta]
+) -> None:
+    store = MemoryStore()
+    parent = merkleize(store, EMPTY_ROOT, genesis)
+    batch = WriteBatch()
+    parent.stage(batch, FlatState(store))
+    store.commit(batch)
+
+    in_session = MerkleSession(store, parent.state_root, block).run()
+    for result in (in_session, _spread(store, parent.state_root, block)):
+        writes = state_writes(result.state_root, result.nodes, block, result.accounts)
+        expected = FlatChanges.of(writes, FlatState(store))
+        assert result.flat_changes == expected
+        assert result.flat_changes.before == expected.before
+        assert result.flat_changes.encoding == expected.encoding
