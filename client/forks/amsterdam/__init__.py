@@ -68,6 +68,10 @@ class BalrexAmsterdamVM(BalrexOsakaVM):
         ``later`` (``later_part``): its state is laid over this one's and its
         BAL units merged into this recorder, so what follows (withdrawals, the
         post-execution system calls, index n + 1) runs on the whole block's state.
+        If the part is still running when these are done, this process may take
+        its end (``later.steal()``, :meth:`_run_stolen`): then the part's units
+        and outcomes cover the transactions up to the stolen ones, and this
+        state, which ran the stolen ones last, is the block's.
         """
         gas = BlockGas(running)
         if later is None:
