@@ -36,9 +36,9 @@ from .forks.amsterdam.later_part import PartResult
 class LaterPartWorker:
     """The later-part worker's handler (``pipeline.processes.Handler``)."""
 
-    def __init__(self, claims: TransactionClaims | None = None) -> None:
+    def __init__(self, claims: TransactionClaims) -> None:
         """``claims``: the board shared with the node's process (its pool's), on which each
-        transaction is claimed before it runs; without one the part always runs to its end."""
+        transaction is claimed before it runs."""
         self.follower = Follower("balrex-later-part-")
         self.claims = claims
 
@@ -58,9 +58,8 @@ class LaterPartWorker:
             store, decoded.parent.state_root, parent_has_flat_state=request.parent_has_flat_state
         )
         vm = blockchain.block_vm(decoded.vm_class, decoded.block.header, source)
-        may_run = self.claims.take if self.claims is not None else _always
         result: PartResult = vm.execute_later_part(
-            decoded.block, request.first, transactions, request.start, may_run
+            decoded.block, request.first, transactions, request.start, self.claims.take
         )
         return result
 
@@ -73,10 +72,6 @@ class LaterPartWorker:
 
     def close(self) -> None:
         self.follower.close()
-
-
-def _always(index: int) -> bool:
-    return True
 
 
 def later_part_pool(

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import rlp
 from eth_hash.auto import keccak
 
 from merkle import NodeCache, NodeOverlay, PatriciaTrie
+from merkle.stages import slot_values
 from storage import EMPTY_CODE_HASH, AccountRecord, FlatState, Space, Store
 
 
@@ -122,6 +122,4 @@ class StateSource:
         record = self._accounts.get(address) or self._read_account(address)
         if record is None:
             return 0
-        storage = PatriciaTrie(self._nodes, record.storage_root, self._trie_nodes)
-        raw = storage.get(keccak(slot.to_bytes(32, "big")))
-        return int.from_bytes(rlp.decode(raw), "big") if raw else 0
+        return slot_values(self._nodes, record.storage_root, (slot,), self._trie_nodes)[slot]

@@ -279,7 +279,7 @@ def _observed_block(
 class ObservingLaterPartWorker(LaterPartWorker):
     """The later-part worker on an :class:`ObservingBlockchain`: its answer carries the part's units."""
 
-    def __init__(self, claims: TransactionClaims | None = None) -> None:
+    def __init__(self, claims: TransactionClaims) -> None:
         super().__init__(claims)
         self._chain: ObservingBlockchain | None = None
 
