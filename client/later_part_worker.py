@@ -74,10 +74,6 @@ class LaterPartWorker:
         self.follower.close()
 
 
-def later_part_pool(
-    *, min_transactions: int = MIN_TRANSACTIONS, first_share: float = 0.5, steals: bool = True
-) -> LaterPartPool:
+def later_part_pool(*, min_transactions: int = MIN_TRANSACTIONS, first_share: float = 0.5) -> LaterPartPool:
     """A pool whose worker runs this chain's later parts (see :class:`~pipeline.later_part.LaterPartPool`)."""
-    return LaterPartPool(
-        LaterPartWorker, min_transactions=min_transactions, first_share=first_share, steals=steals
-    )
+    return LaterPartPool(LaterPartWorker, min_transactions=min_transactions, first_share=first_share)
