@@ -30,7 +30,7 @@ from client.genesis import Genesis, build_genesis
 from client.later_part_worker import later_part_pool
 from client.txpool import TxPool
 from pipeline import LaterPartPool, Merkleizer, MerkleWorkerPool
-from pipeline.interpreter import freeze_live_objects, hand_over_the_lock_often
+from pipeline.interpreter import freeze_live_objects, set_up_for_blocks
 from storage import RocksStore
 
 from .app import DEFAULT_LIMITS, EngineApp, HttpLimits, limit_recursion
@@ -171,7 +171,7 @@ def run_node(
     setup_logging()
     log.info("starting balrex node datadir=%s", datadir.resolve())
     log.info("recursion limit %d (py-evm's; py_ecc had raised it)", limit_recursion())
-    hand_over_the_lock_often()
+    set_up_for_blocks()
     genesis_json = load_genesis(genesis_path)
     workers = WorkerPools(config_from_geth_genesis(genesis_json.get("config", {})))
     try:

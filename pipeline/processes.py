@@ -32,7 +32,7 @@ from typing import Protocol
 
 import trio
 
-from .interpreter import freeze_live_objects
+from .interpreter import freeze_live_objects, set_up_for_blocks
 
 
 class Handler(Protocol):
@@ -118,6 +118,7 @@ def serve(
     if parent_end is not None:
         parent_end.close()
     os.nice(niceness)
+    set_up_for_blocks()
     handler = handler_class(*handler_args)
     # What outlives start-up and each request is the worker's long-lived state:
     # frozen out of the collector's walks (``pipeline.interpreter``), after the reply

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from client.tools.bench_chain.generate import ChainSettings, generate_chain
-from pipeline.interpreter import SWITCH_INTERVAL_S
+from pipeline.interpreter import SWITCH_INTERVAL_S, YOUNG_COLLECTION_THRESHOLD
 
 pytestmark = pytest.mark.slow  # generates and imports chains
 
@@ -74,6 +74,7 @@ def test_compare_on_an_amsterdam_chain(chains: dict[str, Path], tmp_path: Path) 
     assert report["chain"]["fork"] == "amsterdam" and report["chain"]["blocks"] == 3
     # The runs use the node's switch interval (pipeline.interpreter), not Python's 5 ms default.
     assert report["machine"]["switch_interval_s"] == pytest.approx(SWITCH_INTERVAL_S)
+    assert report["machine"]["gc_thresholds"][0] == YOUNG_COLLECTION_THRESHOLD
     assert set(report["runs"]) == {"baseline", "with_bal"}
     numbers = None
     for name, run in report["runs"].items():

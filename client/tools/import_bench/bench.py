@@ -10,6 +10,7 @@ metric of every block (see :mod:`client.tools.import_bench.runs`).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import platform
@@ -25,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from client.genesis import build_genesis
 from client.tools.bench_chain.chain_files import BenchChain
-from pipeline.interpreter import freeze_live_objects, hand_over_the_lock_often
+from pipeline.interpreter import freeze_live_objects, set_up_for_blocks
 
 from .report import run_label, write_report
 from .runs import run_pipeline, run_py_evm
@@ -59,6 +60,8 @@ def machine() -> dict[str, Any]:
         # The interpreter's setting during the runs (``pipeline.interpreter``): it changes how soon
         # the event loop reads a worker's reply while the executor's thread runs.
         "switch_interval_s": sys.getswitchinterval(),
+        # The collector's generation thresholds, the youngest one set by ``pipeline.interpreter``.
+        "gc_thresholds": list(gc.get_threshold()),
     }
 
 
@@ -87,7 +90,7 @@ def import_bench(
 ) -> dict[str, Any]:
     """Make the runs, each behind a progress bar; the whole report dict."""
     # The node's interpreter settings, so that the runs measure the pipeline as the node runs it.
-    hand_over_the_lock_often()
+    set_up_for_blocks()
     report: dict[str, Any] = {"chain": chain_summary(chain, path), "machine": machine(), "runs": {}}
     genesis = build_genesis(chain.genesis)
     freeze_live_objects()

@@ -1,0 +1,19 @@
+"""A worker-process handler answering with its interpreter's settings (importable in a spawned worker)."""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+
+class InterpreterHandler:
+    """Answers any request with the worker's collector thresholds and switch interval."""
+
+    def handle(self, request: object) -> tuple[tuple[int, int, int], float]:
+        return gc.get_threshold(), sys.getswitchinterval()
+
+    def catch_up(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
