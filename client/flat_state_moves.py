@@ -103,8 +103,7 @@ def _apply(
     recent: Mapping[bytes, FlatChanges],
 ) -> None:
     """Apply one block's changes, keep its undo, and drop the undo that falls out of the window."""
-    undo = editor.apply(_changes(store, block_hash, recent))
-    batch.put(Space.FLAT_UNDO, block_hash, undo.encoding)
+    batch.put(Space.FLAT_UNDO, block_hash, editor.apply(_changes(store, block_hash, recent)))
     _, number = _parent_and_number(chain, block_hash)
     # Below a reorg of at most UNDO_DEPTH blocks the canonical chain is the same on both branches.
     expired = chain.canonical_hash(number - UNDO_DEPTH) if number >= UNDO_DEPTH else None

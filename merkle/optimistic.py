@@ -66,7 +66,7 @@ class StorageRoots:
 @dataclass(frozen=True)
 class MerkleResult:
     """What the merkleizer hands back: the root, each touched account's record, the new nodes,
-    and the block's flat-state changes against the parent state (their encoding computed)."""
+    and the block's flat-state changes against the parent state (encoded, and their undo too)."""
 
     state_root: bytes
     accounts: dict[bytes, AccountRecord | None]
@@ -147,7 +147,8 @@ class MerkleSession:
         writes = state_writes(self.state.root_hash, self.nodes.writes, self.deltas, accounts)
         parent = ParentValues({delta.address: record for _, delta, record in self.touched}, parent_slots)
         flat_changes = FlatChanges.of(writes, parent)
-        _ = flat_changes.encoding  # computed and kept here, not in the node's process as it stores
+        # Computed and kept here, not in the node's process as it stores the block and moves the flat state.
+        _ = flat_changes.encoding, flat_changes.undo_encoding
         return MerkleResult(self.state.root_hash, accounts, self.nodes.writes, flat_changes)
 
     def run(self) -> MerkleResult:

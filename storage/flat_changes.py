@@ -7,7 +7,7 @@ writes its state changes make, and the accounts whose storage it clears).
 Fork choice moves the flat state along the chain in one batch: forward by
 applying blocks' changes, backward (a reorg) by writing back what they
 overwrote. Applying a block's changes returns exactly that, its *undo*
-(``Space.FLAT_UNDO``), so a block can be undone as long as its undo is kept.
+(``Space.FLAT_UNDO``, encoded), so a block can be undone as long as its undo is kept.
 
 :class:`FlatStateEditor` stages those writes into a batch and reads through
 them, so that several blocks can be applied or undone in one batch.
@@ -105,11 +105,21 @@ class FlatChanges:
         10,000-account genesis took seconds to encode and decode. The list's
         length tells a write from a delete.
         """
-        items = (
-            rlp_list(map(rlp_string, (space, key) if value is None else (space, key, value)))
-            for space, key, value in self.writes
-        )
-        return rlp_list((rlp_list(items), rlp_list(map(rlp_string, self.cleared))))
+        return _encode(self.writes, self.cleared)
+
+    @cached_property
+    def undo_encoding(self) -> bytes | None:
+        """The encoding of these changes' undo on the parent state, None if ``before`` is unknown.
+
+        The undo writes each key back to its ``before`` value. Like :attr:`encoding`
+        it is computed once and pickles with the changes: the merkleizer's worker
+        computes both, and fork choice stores the undo when it moves the flat state
+        (``FlatStateEditor.apply``) instead of encoding it then, on the node's process.
+        """
+        if self.before is None:
+            return None
+        undo = tuple((space, key, old) for (space, key, _), old in zip(self.writes, self.before, strict=True))
+        return _encode(undo, ())
 
     @classmethod
     def decode(cls, data: bytes) -> FlatChanges:
@@ -134,6 +144,15 @@ class FlatChanges:
             writes.append((space, fields[1], fields[2] if len(fields) == 3 else None))
         cleared = _byte_strings(encoded_cleared, "a cleared account is an address")
         return cls(tuple(writes), tuple(cleared))
+
+
+def _encode(writes: tuple[KeyWrite, ...], cleared: tuple[bytes, ...]) -> bytes:
+    """:attr:`FlatChanges.encoding` of ``writes`` and ``cleared``."""
+    items = (
+        rlp_list(map(rlp_string, (space, key) if value is None else (space, key, value)))
+        for space, key, value in writes
+    )
+    return rlp_list((rlp_list(items), rlp_list(map(rlp_string, cleared))))
 
 
 class FlatChangesCorrupt(ValueError):
@@ -181,23 +200,18 @@ class FlatStateEditor:
             if self.get(space, key) is not None:
                 yield key
 
-    def apply(self, changes: FlatChanges) -> FlatChanges:
-        """Apply a block's changes; return its undo (the values they overwrote).
+    def apply(self, changes: FlatChanges) -> bytes:
+        """Apply a block's changes; return the encoding of its undo (the values they overwrote).
 
         The flat state is always moved one block at a time, each block applied
         on its parent's state (``client.flat_state_moves``), so changes that
         know their parent values (``changes.before``, the block just imported)
-        bring their undo along and need no read.
+        bring their undo along (:attr:`FlatChanges.undo_encoding`) and need no read.
         """
-        if changes.before is not None:
+        if changes.undo_encoding is not None:
             for space, key, value in changes.writes:
                 self._set(space, key, value)
-            return FlatChanges(
-                tuple(
-                    (space, key, old)
-                    for (space, key, _), old in zip(changes.writes, changes.before, strict=True)
-                )
-            )
+            return changes.undo_encoding
         undo: dict[tuple[Space, bytes], bytes | None] = {}
         for address in changes.cleared:
             for key in list(self._keys(Space.STORAGE, address)):
@@ -206,7 +220,7 @@ class FlatStateEditor:
         for space, key, value in changes.writes:
             undo.setdefault((space, key), self.get(space, key))
             self._set(space, key, value)
-        return FlatChanges(tuple((space, key, value) for (space, key), value in undo.items()))
+        return FlatChanges(tuple((space, key, value) for (space, key), value in undo.items())).encoding
 
     def undo(self, undo: FlatChanges) -> None:
         """Write back what a block's changes overwrote (its undo, from :meth:`apply`)."""

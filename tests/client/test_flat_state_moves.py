@@ -150,7 +150,7 @@ def test_changes_round_trip_and_undo_restores_what_they_overwrote() -> None:
     )
     assert FlatChanges.decode(changes.encoding) == changes
     batch = WriteBatch()
-    undo = FlatChanges.decode(FlatStateEditor(store, batch).apply(changes).encoding)
+    undo = FlatChanges.decode(FlatStateEditor(store, batch).apply(changes))
     store.commit(batch)
     assert dict(store.iterate(Space.STORAGE)) == {b"\x02" * 20 + b"\x00" * 31 + b"\x07": b"\x09"}
     assert store.get(Space.ACCOUNT, b"\x03" * 20) == b"created"

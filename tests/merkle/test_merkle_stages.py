@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from types import MappingProxyType
 
 import pytest
@@ -199,3 +200,8 @@ def test_the_sessions_flat_changes_are_the_ones_against_the_flat_state(
         assert result.flat_changes == expected
         assert result.flat_changes.before == expected.before
         assert result.flat_changes.encoding == expected.encoding
+        # Both encodings are computed in the merkleizer's process and cross the pipe with the
+        # changes: fork choice stores the undo without encoding it on the node's process.
+        crossed = pickle.loads(pickle.dumps(result.flat_changes))
+        assert {"encoding", "undo_encoding"} <= vars(crossed).keys()
+        assert crossed.undo_encoding == expected.undo_encoding

@@ -69,9 +69,9 @@ def test_the_undo_from_parent_values_is_the_undo_read_from_the_store(
         assert changes.before == tuple(store.get(space, key) for space, key, _ in changes.writes)
 
     with_before, without_before = WriteBatch(), WriteBatch()
-    undo = FlatStateEditor(store, with_before).apply(changes)
-    read_undo = FlatStateEditor(store, without_before).apply(FlatChanges.decode(changes.encoding))
-    assert undo == read_undo
-    assert undo.encoding == read_undo.encoding
+    undo_encoding = FlatStateEditor(store, with_before).apply(changes)
+    read_undo_encoding = FlatStateEditor(store, without_before).apply(FlatChanges.decode(changes.encoding))
+    assert undo_encoding == read_undo_encoding
+    undo = FlatChanges.decode(undo_encoding)
     assert with_before.ops == without_before.ops
     assert all(space in (Space.ACCOUNT, Space.STORAGE) for space, _, _ in undo.writes)
