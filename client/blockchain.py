@@ -67,6 +67,10 @@ from .forks import FORK_VMS
 from .genesis import genesis_state
 from .transaction_rules import _rule_for_validation_error
 
+# How many decoded headers :meth:`Blockchain.header` keeps: far more than fork choice and
+# import read again, few enough to hold no memory worth counting (a header is about 1 KB).
+HEADER_CACHE_SIZE = 256
+
 
 class UnknownBlock(LookupError):
     """Fork choice names a block that is not stored."""
@@ -81,6 +85,8 @@ class Blockchain:
         self._last_read: tuple[bytes, tuple[EncodedBlock, BlockHeaderAPI, BlockHeaderAPI]] | None = None
         # The flat-state changes of the block stored last: fork choice applies them next, most often.
         self._last_committed: dict[bytes, FlatChanges] = {}
+        # Decoded headers of stored blocks, by hash (see :meth:`header`).
+        self._headers: dict[bytes, BlockHeaderAPI] = {}
 
     # -- genesis ------------------------------------------------------------
 
@@ -297,8 +303,23 @@ class Blockchain:
     # -- fork choice ----------------------------------------------------------
 
     def header(self, block_hash: bytes) -> BlockHeaderAPI | None:
-        header_rlp = self.chain.header_rlp(block_hash)
-        return None if header_rlp is None else decode_header(header_rlp)
+        """The stored block's header, decoded; None if no block of that hash is stored.
+
+        Decoded headers are kept (a stored header never changes, and blocks are
+        never deleted): fork choice reads the new head's and the old head's, and
+        the next block's prepare reads its parent's, the same few headers each
+        time. At :data:`HEADER_CACHE_SIZE` the cache starts over.
+        """
+        header = self._headers.get(block_hash)
+        if header is None:
+            header_rlp = self.chain.header_rlp(block_hash)
+            if header_rlp is None:
+                return None
+            header = decode_header(header_rlp)
+            if len(self._headers) >= HEADER_CACHE_SIZE:
+                self._headers.clear()
+            self._headers[block_hash] = header
+        return header
 
     def set_forkchoice(self, head: bytes, safe: bytes | None = None, finalized: bytes | None = None) -> None:
         """Make ``head`` the head and the canonical chain end there; set safe/finalized if given.

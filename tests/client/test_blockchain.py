@@ -165,3 +165,34 @@ def test_outline_then_prepare_read_the_block_once(
     assert splits == [first]
     copy = bytes(bytearray(first))  # equal bytes, another object: read again, same answer
     assert chain.prepare(copy, None).encoded == prepared.encoded and splits == [first, copy]
+
+
+def test_a_stored_header_is_decoded_once_and_a_missing_one_stays_missing(
+    cancun_blob_test: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fork choice and the next block's prepare read the same headers: each is decoded once from the store."""
+    decoded: list[bytes] = []
+
+    def counting_decode(raw: bytes) -> Any:
+        decoded.append(raw)
+        return decode_header(raw)
+
+    monkeypatch.setattr(blockchain_module, "decode_header", counting_decode)
+    chain, _ = new_chain(cancun_blob_test)
+    imported = import_block_sync(chain, block_rlp(cancun_blob_test, 0))
+    child = import_block_sync(chain, block_rlp(cancun_blob_test, 1))  # its prepare reads its parent's
+    header_rlp = chain.chain.header_rlp(imported.block_hash)
+    assert header_rlp is not None
+    decodes = decoded.count(header_rlp)
+    chain.set_forkchoice(child.block_hash)
+    header = chain.header(imported.block_hash)
+    assert header is not None and header.state_root == imported.state_root
+    assert chain.header(imported.block_hash) is header
+    assert decoded.count(header_rlp) == decodes  # fork choice and these reads decoded nothing again
+    assert chain.header(b"\x00" * 32) is None  # not stored: nothing is kept for it
+    # A full cache starts over: reading a header not read yet drops the block's, decoded again when read.
+    grandchild = import_block_sync(chain, block_rlp(cancun_blob_test, 2))
+    monkeypatch.setattr(blockchain_module, "HEADER_CACHE_SIZE", 1)
+    assert chain.header(grandchild.block_hash) is not None
+    assert chain.header(imported.block_hash) == header
+    assert decoded.count(header_rlp) == decodes + 1
