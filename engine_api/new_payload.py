@@ -106,11 +106,11 @@ class NewPayloadMethods:
         fork = self.context.fork_for(payload.timestamp, served, method)
         started = time.perf_counter()
         async with self.context.lock:
-            status, txs, gas, reads = await self._import_payload(
+            status, txs, gas, reads, split = await self._import_payload(
                 FORK_VMS[fork].get_block_class(), payload, versioned_hashes, beacon_root, requests
             )
         log.info(
-            "newPayload number=%d hash=0x%s status=%s txs=%s gas=%s reads=%s ms=%.1f%s",
+            "newPayload number=%d hash=0x%s status=%s txs=%s gas=%s reads=%s ms=%.1f%s%s",
             payload.block_number,
             payload.block_hash.hex(),
             status.status,
@@ -118,6 +118,7 @@ class NewPayloadMethods:
             gas,
             reads,
             (time.perf_counter() - started) * 1000,
+            f" later_txs={split[0]} stolen_txs={split[1]}" if split is not None else "",
             f" error={status.validation_error!r}" if status.validation_error else "",
         )
         return status
@@ -129,11 +130,15 @@ class NewPayloadMethods:
         versioned_hashes: list[bytes],
         beacon_root: bytes,
         requests: list[bytes] | None,
-    ) -> tuple[PayloadStatusV1, int, int | str, str]:
-        """The payload's status, its transaction count, its gas and where its parent state was read.
+    ) -> tuple[PayloadStatusV1, int, int | str, str, tuple[int, int] | None]:
+        """The payload's status, its transaction count, its gas, where its parent state was read,
+        and how it was split.
 
         Gas and reads are ``-`` for a payload that was not executed; reads are
-        ``flat-state`` (the parent holds the flat state) or ``tries``.
+        ``flat-state`` (the parent holds the flat state) or ``tries``. The split is
+        None for a payload not stored by this call, else the transactions the
+        later-part worker ran and those the node's process took back from its
+        end (EIP-7928 parallel execution; both 0 for a block run in one part).
         """
         context = self.context
         txs = len(payload.transactions)
@@ -151,20 +156,21 @@ class NewPayloadMethods:
             if blob_versioned_hashes(built.block.transactions) != versioned_hashes:
                 raise BlockRejected(Rule.BLOB_VERSIONED_HASHES_MISMATCH, "they differ from the transactions'")
         except BlockRejected as exc:
-            return invalid_status(None, str(exc)), txs, "-", "-"
+            return invalid_status(None, str(exc)), txs, "-", "-", None
         known_invalid = context.invalid.get(block_hash)
         if known_invalid is not None:
             status = invalid_status(known_invalid.latest_valid_hash, known_invalid.validation_error)
-            return status, txs, "-", "-"
+            return status, txs, "-", "-", None
         if context.chain.header_rlp(block_hash) is not None:
-            return PayloadStatusV1(status="VALID", latest_valid_hash=block_hash), txs, payload.gas_used, "-"
+            known = PayloadStatusV1(status="VALID", latest_valid_hash=block_hash)
+            return known, txs, payload.gas_used, "-", None
         invalid_parent = context.invalid.get(payload.parent_hash)
         if invalid_parent is not None:
             error = str(
                 BlockRejected(Rule.INVALID_ANCESTOR, f"parent 0x{payload.parent_hash.hex()} is invalid")
             )
             context.invalid.remember(block_hash, invalid_parent.latest_valid_hash, error)
-            return invalid_status(invalid_parent.latest_valid_hash, error), txs, "-", "-"
+            return invalid_status(invalid_parent.latest_valid_hash, error), txs, "-", "-", None
         try:
             imported = await import_block(
                 context.blockchain,
@@ -175,18 +181,19 @@ class NewPayloadMethods:
                 block=built.block,  # decoded from the payload already: prepare does not decode it again
             )
         except UnknownParent:
-            return PayloadStatusV1(status="SYNCING"), txs, "-", "-"
+            return PayloadStatusV1(status="SYNCING"), txs, "-", "-", None
         except BlockRejected as exc:
             # The parent is stored, and only valid blocks are stored: it is the latest valid one.
             # A BAL that fails validation is answered with latestValidHash null (amsterdam.md).
             latest_valid = None if exc.rule in BAL_RULES else payload.parent_hash
             context.invalid.remember(block_hash, latest_valid, str(exc))
-            return invalid_status(latest_valid, str(exc)), txs, "-", "-"
+            return invalid_status(latest_valid, str(exc)), txs, "-", "-", None
         return (
             PayloadStatusV1(status="VALID", latest_valid_hash=block_hash),
             imported.tx_count,
             imported.gas_used,
             "flat-state" if imported.timings.flat_state else "tries",
+            (imported.timings.later_txs, imported.timings.stolen_txs),
         )
 
 

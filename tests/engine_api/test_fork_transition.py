@@ -8,6 +8,7 @@ and the other version is refused with -38005 Unsupported fork at every block.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,3 +62,10 @@ def test_bpo2_to_amsterdam_replays_with_the_version_of_each_fork(
         assert node.forkchoice(payload.hash_hex)["payloadStatus"]["status"] == "VALID"
     assert methods == ["engine_newPayloadV4"] * 2 + ["engine_newPayloadV5"] * 2
     assert node.head()["hash"] == chain.metadata["last_block_hash"]
+    # The log line says how each block was split: BPO2 blocks run in one part; an Amsterdam
+    # block of 12 transactions sends its later ones to the worker (EIP-7928 parallel execution).
+    logged = re.findall(r"status=VALID txs=12 .*? later_txs=(\d+) stolen_txs=(\d+)", node.log())
+    splits = [(int(later), int(stolen)) for later, stolen in logged]
+    assert len(splits) == 4, node.log()[-3000:]
+    assert splits[:2] == [(0, 0), (0, 0)]
+    assert all(1 <= later + stolen <= 11 for later, stolen in splits[2:]), splits
