@@ -130,6 +130,6 @@ def _rebuild(
     for block_hash, _ in store.iterate(Space.FLAT_UNDO):  # relative to a flat state that is gone
         batch.delete(Space.FLAT_UNDO, block_hash)
     for block_hash in ancestry[:-UNDO_DEPTH]:
-        editor.apply(_changes(store, block_hash, recent))
+        editor.write(_changes(store, block_hash, recent))  # below the undo window: no undo kept
     for block_hash in ancestry[-UNDO_DEPTH:]:
         _apply(store, chain, editor, batch, block_hash, recent)

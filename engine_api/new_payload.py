@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import trio
 
@@ -29,6 +29,23 @@ from .models import Data, ExecutionPayloadV3, ExecutionPayloadV4, Hash32, Payloa
 from .payload import BuiltBlock, blob_versioned_hashes, build_block
 
 log = logging.getLogger("balrex.engine")
+
+
+class PayloadOutcome(NamedTuple):
+    """A newPayload's status, and what its log line says about the payload.
+
+    Gas and reads are ``-`` for a payload that was not executed; reads are
+    ``flat-state`` (the parent holds the flat state) or ``tries``. The split is
+    None for a payload not stored by this call, else the transactions the
+    later-part worker ran and those the node's process took back from its end
+    (EIP-7928 parallel execution; both 0 for a block run in one part).
+    """
+
+    status: PayloadStatusV1
+    txs: int
+    gas: int | str = "-"
+    reads: str = "-"
+    split: tuple[int, int] | None = None
 
 
 class NewPayloadMethods:
@@ -106,17 +123,18 @@ class NewPayloadMethods:
         fork = self.context.fork_for(payload.timestamp, served, method)
         started = time.perf_counter()
         async with self.context.lock:
-            status, txs, gas, reads, split = await self._import_payload(
+            outcome = await self._import_payload(
                 FORK_VMS[fork].get_block_class(), payload, versioned_hashes, beacon_root, requests
             )
+        status, split = outcome.status, outcome.split
         log.info(
             "newPayload number=%d hash=0x%s status=%s txs=%s gas=%s reads=%s ms=%.1f%s%s",
             payload.block_number,
             payload.block_hash.hex(),
             status.status,
-            txs,
-            gas,
-            reads,
+            outcome.txs,
+            outcome.gas,
+            outcome.reads,
             (time.perf_counter() - started) * 1000,
             f" later_txs={split[0]} stolen_txs={split[1]}" if split is not None else "",
             f" error={status.validation_error!r}" if status.validation_error else "",
@@ -130,16 +148,8 @@ class NewPayloadMethods:
         versioned_hashes: list[bytes],
         beacon_root: bytes,
         requests: list[bytes] | None,
-    ) -> tuple[PayloadStatusV1, int, int | str, str, tuple[int, int] | None]:
-        """The payload's status, its transaction count, its gas, where its parent state was read,
-        and how it was split.
-
-        Gas and reads are ``-`` for a payload that was not executed; reads are
-        ``flat-state`` (the parent holds the flat state) or ``tries``. The split is
-        None for a payload not stored by this call, else the transactions the
-        later-part worker ran and those the node's process took back from its
-        end (EIP-7928 parallel execution; both 0 for a block run in one part).
-        """
+    ) -> PayloadOutcome:
+        """The payload's status and what the log line says about it (:class:`PayloadOutcome`)."""
         context = self.context
         txs = len(payload.transactions)
         block_hash = payload.block_hash
@@ -156,21 +166,21 @@ class NewPayloadMethods:
             if blob_versioned_hashes(built.block.transactions) != versioned_hashes:
                 raise BlockRejected(Rule.BLOB_VERSIONED_HASHES_MISMATCH, "they differ from the transactions'")
         except BlockRejected as exc:
-            return invalid_status(None, str(exc)), txs, "-", "-", None
+            return PayloadOutcome(invalid_status(None, str(exc)), txs)
         known_invalid = context.invalid.get(block_hash)
         if known_invalid is not None:
             status = invalid_status(known_invalid.latest_valid_hash, known_invalid.validation_error)
-            return status, txs, "-", "-", None
+            return PayloadOutcome(status, txs)
         if context.chain.header_rlp(block_hash) is not None:
             known = PayloadStatusV1(status="VALID", latest_valid_hash=block_hash)
-            return known, txs, payload.gas_used, "-", None
+            return PayloadOutcome(known, txs, payload.gas_used)
         invalid_parent = context.invalid.get(payload.parent_hash)
         if invalid_parent is not None:
             error = str(
                 BlockRejected(Rule.INVALID_ANCESTOR, f"parent 0x{payload.parent_hash.hex()} is invalid")
             )
             context.invalid.remember(block_hash, invalid_parent.latest_valid_hash, error)
-            return invalid_status(invalid_parent.latest_valid_hash, error), txs, "-", "-", None
+            return PayloadOutcome(invalid_status(invalid_parent.latest_valid_hash, error), txs)
         try:
             imported = await import_block(
                 context.blockchain,
@@ -181,14 +191,14 @@ class NewPayloadMethods:
                 block=built.block,  # decoded from the payload already: prepare does not decode it again
             )
         except UnknownParent:
-            return PayloadStatusV1(status="SYNCING"), txs, "-", "-", None
+            return PayloadOutcome(PayloadStatusV1(status="SYNCING"), txs)
         except BlockRejected as exc:
             # The parent is stored, and only valid blocks are stored: it is the latest valid one.
             # A BAL that fails validation is answered with latestValidHash null (amsterdam.md).
             latest_valid = None if exc.rule in BAL_RULES else payload.parent_hash
             context.invalid.remember(block_hash, latest_valid, str(exc))
-            return invalid_status(latest_valid, str(exc)), txs, "-", "-", None
-        return (
+            return PayloadOutcome(invalid_status(latest_valid, str(exc)), txs)
+        return PayloadOutcome(
             PayloadStatusV1(status="VALID", latest_valid_hash=block_hash),
             imported.tx_count,
             imported.gas_used,

@@ -44,25 +44,13 @@ SWITCH_INTERVAL_S = 0.001
 YOUNG_COLLECTION_THRESHOLD = 10_000
 
 
-def hand_over_the_lock_often() -> None:
-    """Set this process's switch interval to :data:`SWITCH_INTERVAL_S` (see the module docstring)."""
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
-
-
 def set_up_for_blocks() -> None:
-    """This process's switch interval and young-collection threshold (see the module docstring).
+    """Set this process's switch interval and young-collection threshold (see the module docstring).
 
-    The node, import-bench and each worker process call it once, first thing.
+    The node, import-bench and each worker process call it once, first thing. The
+    older generations' thresholds (counted in younger collections) stay Python's.
     """
-    hand_over_the_lock_often()
-    collect_young_objects_less_often()
-
-
-def collect_young_objects_less_often() -> None:
-    """Collect the youngest generation every :data:`YOUNG_COLLECTION_THRESHOLD` allocations (see above).
-
-    The older generations' thresholds (counted in younger collections) stay Python's.
-    """
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, older, oldest)
 

@@ -209,18 +209,26 @@ class FlatStateEditor:
         bring their undo along (:attr:`FlatChanges.undo_encoding`) and need no read.
         """
         if changes.undo_encoding is not None:
-            for space, key, value in changes.writes:
-                self._set(space, key, value)
+            self.write(changes)
             return changes.undo_encoding
+        # Everything the changes overwrite, read before any of it is written (the first read of a
+        # key wins: a cleared slot written again is undone to its value before the block).
         undo: dict[tuple[Space, bytes], bytes | None] = {}
         for address in changes.cleared:
-            for key in list(self._keys(Space.STORAGE, address)):
+            for key in self._keys(Space.STORAGE, address):
                 undo.setdefault((Space.STORAGE, key), self.get(Space.STORAGE, key))
+        for space, key, _ in changes.writes:
+            undo.setdefault((space, key), self.get(space, key))
+        self.write(changes)
+        return FlatChanges(tuple((space, key, value) for (space, key), value in undo.items())).encoding
+
+    def write(self, changes: FlatChanges) -> None:
+        """Apply a block's changes without their undo (a rebuild's blocks below the undo window)."""
+        for address in changes.cleared:
+            for key in list(self._keys(Space.STORAGE, address)):
                 self._set(Space.STORAGE, key, None)
         for space, key, value in changes.writes:
-            undo.setdefault((space, key), self.get(space, key))
             self._set(space, key, value)
-        return FlatChanges(tuple((space, key, value) for (space, key), value in undo.items())).encoding
 
     def undo(self, undo: FlatChanges) -> None:
         """Write back what a block's changes overwrote (its undo, from :meth:`apply`)."""
