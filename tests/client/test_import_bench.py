@@ -32,6 +32,8 @@ STAGE_KEYS = {
     "store_ms",
 }
 SUMMARY_KEYS = STAGE_KEYS | {"blocks", "gas", "wall_s", "mgas_per_s", "ms_per_block", "warm_hit_pct"}
+# Every run's CPU time per process (``client.tools.import_bench.cpu``).
+CPU_KEYS = {"cpu_s", "cpu_node_s", "cpu_workers_s", "cores_busy"}
 BLOCK_KEYS = STAGE_KEYS | {"number", "gas", "txs", "wall_ms"}
 
 
@@ -66,6 +68,7 @@ def test_compare_on_an_amsterdam_chain(chains: dict[str, Path], tmp_path: Path) 
         "wall time (s)",
         "merkle overlap %",
         "warm-cache hit %",
+        "cores busy",
         "baseline (streaming)",
         "with BAL",
     ):
@@ -78,7 +81,7 @@ def test_compare_on_an_amsterdam_chain(chains: dict[str, Path], tmp_path: Path) 
     assert set(report["runs"]) == {"baseline", "with_bal"}
     numbers = None
     for name, run in report["runs"].items():
-        assert SUMMARY_KEYS <= set(run["summary"]), name
+        assert SUMMARY_KEYS | CPU_KEYS <= set(run["summary"]), name
         assert run["summary"]["blocks"] == 3
         assert len(run["blocks"]) == 3
         for block in run["blocks"]:
@@ -93,6 +96,19 @@ def test_compare_on_an_amsterdam_chain(chains: dict[str, Path], tmp_path: Path) 
     assert all(b["merkle_overlap_pct"] == 0.0 for b in baseline["blocks"])
     assert with_bal["summary"]["warmer_ms"] is not None
     assert 0 < with_bal["summary"]["warm_hit_pct"] <= 100
+    # CPU per process: the streaming path is the node's alone; the BAL path's workers are each counted.
+    assert baseline["summary"]["cpu_s"] == {"node": baseline["summary"]["cpu_node_s"]}
+    assert baseline["summary"]["cpu_workers_s"] == 0
+    bal_cpu = with_bal["summary"]["cpu_s"]
+    assert {"node", "balrex-merkle-0", "balrex-later-part"} <= set(bal_cpu)
+    # (A worker's figure counts clock ticks: one that ran a few milliseconds may show 0.)
+    assert all(seconds >= 0 for seconds in bal_cpu.values()) and bal_cpu["node"] > 0, bal_cpu
+    workers_s = with_bal["summary"]["cpu_workers_s"]
+    assert workers_s > 0 and workers_s == pytest.approx(sum(bal_cpu.values()) - bal_cpu["node"], abs=0.01)
+    for run in (baseline, with_bal):
+        summary = run["summary"]
+        busy = (summary["cpu_node_s"] + summary["cpu_workers_s"]) / summary["wall_s"]
+        assert summary["cores_busy"] == pytest.approx(busy, abs=0.01)
     page = report_path.read_text()
     assert page.startswith("<!DOCTYPE html>") and "with BAL" in page
 
@@ -105,6 +121,8 @@ def test_prague_compare_adds_py_evm_and_refuses_with_bal(chains: dict[str, Path]
     assert set(runs) == {"baseline", "py_evm"}
     assert runs["py_evm"]["summary"]["gas"] == runs["baseline"]["summary"]["gas"] > 0
     assert runs["py_evm"]["summary"]["exec_ms"] is None
+    # py-evm's import is one process: its CPU time is all the node's.
+    assert runs["py_evm"]["summary"]["cpu_s"] == {"node": runs["py_evm"]["summary"]["cpu_node_s"]}
     refused = _bench(str(chains["prague"]), "--with-bal")
     assert refused.returncode == 1 and "no BALs" in refused.stderr
 

@@ -98,6 +98,9 @@ SUMMARY_ROWS: tuple[tuple[str, str, int, bool, bool], ...] = (
     ("merkle overlap %", "merkle_overlap_pct", 1, True, True),
     ("store (ms)", "store_ms", 1, False, False),
     ("warm-cache hit %", "warm_hit_pct", 1, True, True),
+    ("CPU, node (s)", "cpu_node_s", 2, False, False),
+    ("CPU, workers (s)", "cpu_workers_s", 2, False, False),
+    ("cores busy", "cores_busy", 2, False, True),
 )
 
 PAGE_CSS = """

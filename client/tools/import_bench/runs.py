@@ -12,7 +12,8 @@ pick; it has no stages, only wall time.
 
 Per block the row holds the pipeline's stage timings (``StageTimings.as_row``)
 plus number, gas and transaction count; the summary holds the run's wall time
-(first block received to last stored), Mgas/s, and per-block averages.
+(first block received to last stored), Mgas/s, per-block averages, and the
+CPU time each of the run's processes used meanwhile (:mod:`.cpu`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,8 @@ from client.tools.bench_chain.chain_files import BenchChain
 from client.tools.pyevm_peer import pyevm_chain
 from pipeline import LaterPartPool, MerkleWorkerPool, import_block
 from storage import RocksStore
+
+from .cpu import CpuMeter
 
 # Per-block fields averaged into a run's summary (the import-bench JSON's names).
 AVERAGED = (
@@ -95,10 +99,13 @@ def run_pipeline(
         try:
             blockchain = Blockchain(store, chain.config)
             blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
+            worker_processes: list[BaseProcess] = []
             for started in (pool, later_parts):
                 if started is not None:
                     started.start()
-            return trio.run(_import_all, blockchain, chain, with_bal, pool, later_parts, progress)
+                    worker_processes.extend(started.processes)
+            meter = CpuMeter(worker_processes)
+            return trio.run(_import_all, blockchain, chain, with_bal, pool, later_parts, progress, meter)
         finally:
             for started in (pool, later_parts):
                 if started is not None:
@@ -113,8 +120,10 @@ async def _import_all(
     pool: MerkleWorkerPool | None,
     later_parts: LaterPartPool | None,
     progress: Progress,
+    meter: CpuMeter,
 ) -> dict[str, Any]:
     rows = []
+    meter.start()
     started = time.perf_counter()
     for block_rlp, bal in zip(chain.blocks, chain.bals, strict=True):
         imported = await import_block(
@@ -130,7 +139,8 @@ async def _import_all(
             }
         )
         progress()
-    return {"summary": summarize(rows, time.perf_counter() - started), "blocks": rows}
+    wall_s = time.perf_counter() - started
+    return {"summary": summarize(rows, wall_s) | meter.stop(wall_s), "blocks": rows}
 
 
 def run_py_evm(chain: BenchChain, genesis: Genesis, progress: Progress) -> dict[str, Any]:
@@ -140,6 +150,8 @@ def run_py_evm(chain: BenchChain, genesis: Genesis, progress: Progress) -> dict[
     if py_chain.get_canonical_head().hash != genesis.block_hash:
         raise RuntimeError("py-evm builds a different genesis block from this genesis")
     rows = []
+    meter = CpuMeter([])
+    meter.start()
     started = time.perf_counter()
     for block_rlp in chain.blocks:
         received = time.perf_counter()
@@ -158,5 +170,6 @@ def run_py_evm(chain: BenchChain, genesis: Genesis, progress: Progress) -> dict[
             }
         )
         progress()
-    return {"summary": summarize(rows, time.perf_counter() - started), "blocks": rows}
+    wall_s = time.perf_counter() - started
+    return {"summary": summarize(rows, wall_s) | meter.stop(wall_s), "blocks": rows}
 
