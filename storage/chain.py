@@ -91,8 +91,13 @@ class Chain:
             batch.put(Space.RECEIPTS, block.block_hash, block.receipts_rlp)
         if block.bal_rlp is not None:
             batch.put(Space.BAL, block.block_hash, block.bal_rlp)
-        for index, tx_hash in enumerate(block.transaction_hashes):
-            batch.put(Space.TX_INDEX, tx_hash, block.block_hash + index.to_bytes(4, "big"))
+        batch.put_all(
+            Space.TX_INDEX,
+            (
+                (tx_hash, block.block_hash + index.to_bytes(4, "big"))
+                for index, tx_hash in enumerate(block.transaction_hashes)
+            ),
+        )
 
     @staticmethod
     def stage_head(batch: WriteBatch, block_hash: bytes, number: int) -> None:

@@ -113,10 +113,8 @@ class StateWrites:
 
     def stage_trie(self, batch: WriteBatch) -> None:
         """Only the content-addressed part (trie nodes, code): safe for any parent, head or not."""
-        for node_hash, node in self.nodes.items():
-            batch.put(Space.NODE, node_hash, node)
-        for code_hash, code in self.code.items():
-            batch.put(Space.CODE, code_hash, code)
+        batch.put_all(Space.NODE, self.nodes.items())
+        batch.put_all(Space.CODE, self.code.items())
 
     def stage_flat(self, batch: WriteBatch, flat: FlatState | None) -> None:
         """The flat state: only when the block's parent is the head the flat state holds."""

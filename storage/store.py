@@ -14,7 +14,7 @@ cancelled task) therefore leaves the store exactly as it was.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from enum import Enum
 
 
@@ -50,6 +50,15 @@ class WriteBatch:
 
     def put(self, space: Space, key: bytes, value: bytes) -> None:
         self.ops.append((space.value + key, value))
+
+    def put_all(self, space: Space, items: Iterable[tuple[bytes, bytes]]) -> None:
+        """:meth:`put` every ``(key, value)`` of ``items``, in their order.
+
+        One list extension instead of a method call per item: a block's trie
+        nodes (about 2,500 on the bench chain) were staged at about 1 us each.
+        """
+        prefix = space.value
+        self.ops.extend([(prefix + key, value) for key, value in items])
 
     def delete(self, space: Space, key: bytes) -> None:
         self.ops.append((space.value + key, None))

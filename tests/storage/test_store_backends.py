@@ -34,6 +34,26 @@ def test_write_batch_records_prefixed_ops_in_order() -> None:
     assert batch.ops == [(b"ck", b"v"), (b"ak", None)]
 
 
+def test_put_all_records_what_a_put_per_item_records() -> None:
+    items = [(b"k1", b"v1"), (b"k0", b""), (b"k1", b"v2")]
+    one_by_one, at_once = WriteBatch(), WriteBatch()
+    one_by_one.delete(Space.NODE, b"x")
+    at_once.delete(Space.NODE, b"x")
+    for key, value in items:
+        one_by_one.put(Space.NODE, key, value)
+    at_once.put_all(Space.NODE, iter(items))  # any iterable, consumed once
+    assert at_once.ops == one_by_one.ops == [(b"nx", None), (b"nk1", b"v1"), (b"nk0", b""), (b"nk1", b"v2")]
+
+
+def test_commit_refuses_what_put_all_staged_that_is_not_bytes(store: Store) -> None:
+    batch = WriteBatch()
+    batch.put(Space.META, b"first", b"kept out")
+    batch.put_all(Space.NODE, [(b"ok", b"v"), (b"bad", "text")])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        store.commit(batch)
+    assert store.get(Space.META, b"first") is None and store.get(Space.NODE, b"ok") is None
+
+
 def test_fresh_store_is_empty(store: Store) -> None:
     assert store.get(Space.ACCOUNT, b"missing") is None
     assert dump(store) == empty_dump()
