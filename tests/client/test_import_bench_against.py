@@ -16,6 +16,7 @@ from client.tools.import_bench.against import (
     THIS,
     AgainstError,
     alternation,
+    bench_cores_busy,
     bench_walls,
     checkout_environment,
     format_summary,
@@ -74,6 +75,29 @@ def test_min_median_and_ratios() -> None:
     printed = format_summary("b3342ac", summary)
     assert "this / b3342ac, bal path: min 0.800  median 0.875" in printed
     assert "BAL / streaming, this checkout: min 0.667  median 0.700" in printed
+
+
+def test_cores_busy_is_the_median_of_the_runs_that_recorded_it() -> None:
+    walls = {side: {"bal": [7.0, 8.0], "streaming": [10.0, 11.0]} for side in (THIS, REV)}
+    summary = summarize(walls, {THIS: [1.7, None, 1.9, 1.8], REV: [None, None]})
+    assert summary["bal_cores_busy"] == {THIS: pytest.approx(1.8), REV: None}
+    # An older revision's import-bench records no cores_busy: its side shows none, not a guess.
+    assert "cores busy on the BAL path (median): this checkout 1.80, c1dbfec —" in format_summary(
+        "c1dbfec", summary
+    )
+    assert summarize(walls)["bal_cores_busy"] == {THIS: None, REV: None}
+
+
+def test_bench_cores_busy_reads_the_bal_run_only() -> None:
+    report = {
+        "runs": {
+            "with_bal": {"summary": {"wall_s": 7.5, "cores_busy": 1.77}},
+            "baseline": {"summary": {"wall_s": 9.5, "cores_busy": 1.0}},
+        }
+    }
+    assert bench_cores_busy(report) == 1.77
+    del report["runs"]["with_bal"]["summary"]["cores_busy"]
+    assert bench_cores_busy(report) is None
 
 
 def test_a_side_without_runs_cannot_be_summarized() -> None:

@@ -14,8 +14,10 @@ way, on the same chain, at the same time. This script:
    phase of the machine, or a slower second run of a pair, hits both alike;
    if REV cannot read the chain, REV's own ``bench-chain`` generates it with
    the shape recorded in ``chain.json`` (the summary says whether the bytes differ);
-4. prints min and median wall time of each side and path, and the ratios
-   (BAL / streaming per side, this / REV per path), and writes them as JSON;
+4. prints min and median wall time of each side and path, the ratios
+   (BAL / streaming per side, this / REV per path), and the median number of
+   cores each side's BAL path kept busy (import-bench's ``cores_busy``; a
+   revision older than that field has none), and writes them as JSON;
 5. removes the worktree (``--keep`` leaves it, with its ``.venv``, for a next run).
 
 Run as ``python -m client.tools.import_bench.against REV [--runs N] ...``.
@@ -109,10 +111,14 @@ def ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def summarize(walls: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
-    """Min/median per side and path; BAL / streaming per side; this / REV per path (each by min and median).
+def summarize(
+    walls: dict[str, dict[str, list[float]]], cores: dict[str, list[float | None]] | None = None
+) -> dict[str, Any]:
+    """Min/median per side and path; BAL / streaming per side; this / REV per path (each by min and median);
+    the median cores busy of each side's BAL runs.
 
-    ``walls[side][path]`` lists the wall seconds of every run, ``path`` being ``"bal"`` or ``"streaming"``.
+    ``walls[side][path]`` lists the wall seconds of every run, ``path`` being ``"bal"`` or ``"streaming"``;
+    ``cores[side]`` the BAL runs' ``cores_busy`` (None for a run that did not record it).
     """
     stats = {side: {path: spread(walls[side][path]) for path in PATHS} for side in SIDES}
     return {
@@ -130,7 +136,13 @@ def summarize(walls: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
             path: {stat: ratio(stats[THIS][path][stat], stats[REV][path][stat]) for stat in ("min", "median")}
             for path in PATHS
         },
+        "bal_cores_busy": {side: _median_known((cores or {}).get(side, [])) for side in SIDES},
     }
+
+
+def _median_known(values: Sequence[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return statistics.median(known) if known else None
 
 
 def format_summary(revision: str, summary: dict[str, Any]) -> str:
@@ -155,6 +167,13 @@ def format_summary(revision: str, summary: dict[str, Any]) -> str:
         lines.append(f"BAL / streaming, {names[side]}: {pair(summary['bal_over_streaming'][side])}")
     for path in PATHS:
         lines.append(f"this / {revision}, {path} path: {pair(summary['this_over_rev'][path])}")
+    busy = summary.get("bal_cores_busy", {})
+    lines.append(
+        "cores busy on the BAL path (median): "
+        + ", ".join(
+            f"{names[side]} {'—' if busy.get(side) is None else f'{busy[side]:.2f}'}" for side in SIDES
+        )
+    )
     return "\n".join(lines)
 
 
@@ -244,6 +263,8 @@ class Side:
     walls: dict[str, list[float]] = field(default_factory=lambda: {path: [] for path in PATHS})
     #: the machine's 1-minute load average as each run started (the machine is shared: context for noise)
     loads: list[float] = field(default_factory=list)
+    #: each BAL run's ``cores_busy`` (None where the side's import-bench does not record it)
+    cores: list[float | None] = field(default_factory=list)
 
 
 def bench_walls(report: dict[str, Any]) -> dict[str, float]:
@@ -252,6 +273,12 @@ def bench_walls(report: dict[str, Any]) -> dict[str, float]:
         return {path: float(report["runs"][key]["summary"]["wall_s"]) for path, key in PATHS.items()}
     except (KeyError, TypeError, ValueError) as exc:
         raise AgainstError(f"the import-bench JSON lacks a run's summary.wall_s ({exc!r})") from None
+
+
+def bench_cores_busy(report: dict[str, Any]) -> float | None:
+    """The BAL run's ``cores_busy`` in one ``import-bench --compare`` JSON; None if it has none."""
+    value = report.get("runs", {}).get(PATHS["bal"], {}).get("summary", {}).get("cores_busy")
+    return float(value) if isinstance(value, int | float) else None
 
 
 def import_bench(side: Side, number: int, out: Path) -> subprocess.CompletedProcess[str]:
@@ -317,11 +344,15 @@ def measure(
         if result.returncode != 0:
             log = out / f"run-{name}-{number}.log"
             raise AgainstError(f"import-bench of {name} failed (log {log}):\n{tail(result.stderr)}")
-        walls = bench_walls(json.loads((out / f"run-{name}-{number}.json").read_text()))
+        report = json.loads((out / f"run-{name}-{number}.json").read_text())
+        walls = bench_walls(report)
         for path, wall in walls.items():
             side.walls[path].append(wall)
+        side.cores.append(bench_cores_busy(report))
+        busy = "" if side.cores[-1] is None else f" ({side.cores[-1]:.2f} cores busy)"
         on_run(
-            f"run {number}/{runs} {name:>4}: BAL {walls['bal']:.3f} s, streaming {walls['streaming']:.3f} s "
+            f"run {number}/{runs} {name:>4}: BAL {walls['bal']:.3f} s{busy}, "
+            f"streaming {walls['streaming']:.3f} s "
             f"({time.perf_counter() - started:.0f} s with start-up, load {side.loads[-1]:.1f} at start)"
         )
     return regenerated
@@ -356,7 +387,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AgainstError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    summary = summarize({name: side.walls for name, side in sides.items()})
+    summary = summarize(
+        {name: side.walls for name, side in sides.items()}, {name: side.cores for name, side in sides.items()}
+    )
     report = {
         "this": {"commit": git(repo, "rev-parse", "HEAD"), "dirty": bool(git(repo, "status", "--porcelain"))},
         "rev": {"revision": options.revision, "commit": commit},
