@@ -213,20 +213,25 @@ class FlatStateEditor:
             return changes.undo_encoding
         # Everything the changes overwrite, read before any of it is written (the first read of a
         # key wins: a cleared slot written again is undone to its value before the block).
-        undo: dict[tuple[Space, bytes], bytes | None] = {}
-        for address in changes.cleared:
-            for key in self._keys(Space.STORAGE, address):
-                undo.setdefault((Space.STORAGE, key), self.get(Space.STORAGE, key))
+        cleared = self._cleared_keys(changes)
+        undo = {(Space.STORAGE, key): self.get(Space.STORAGE, key) for key in cleared}
         for space, key, _ in changes.writes:
             undo.setdefault((space, key), self.get(space, key))
-        self.write(changes)
-        return FlatChanges(tuple((space, key, value) for (space, key), value in undo.items())).encoding
+        self._write(changes, cleared)
+        return _encode(tuple((space, key, value) for (space, key), value in undo.items()), ())
 
     def write(self, changes: FlatChanges) -> None:
         """Apply a block's changes without their undo (a rebuild's blocks below the undo window)."""
-        for address in changes.cleared:
-            for key in list(self._keys(Space.STORAGE, address)):
-                self._set(Space.STORAGE, key, None)
+        self._write(changes, self._cleared_keys(changes))
+
+    def _cleared_keys(self, changes: FlatChanges) -> list[bytes]:
+        """The storage keys of the accounts ``changes`` clears, as the staged writes leave them."""
+        return [key for address in changes.cleared for key in self._keys(Space.STORAGE, address)]
+
+    def _write(self, changes: FlatChanges, cleared_keys: list[bytes]) -> None:
+        """Delete ``cleared_keys`` (listed before any write), then write the changes."""
+        for key in cleared_keys:
+            self._set(Space.STORAGE, key, None)
         for space, key, value in changes.writes:
             self._set(space, key, value)
 
