@@ -47,7 +47,7 @@ class LaterPartWorker:
             raise TypeError(f"unknown request {type(request).__name__}")
         if not isinstance(request.config, ChainConfig):
             raise TypeError(f"a later part needs a ChainConfig, got {type(request.config).__name__}")
-        store, _ = self.follower.store_for(request.db_path)
+        store = self.follower.store_for(request.db_path)
         blockchain = self.chain_for(store, request.config)
         decoded = blockchain.decode(request.block_rlp, body=False)
         builder = decoded.vm_class.get_transaction_builder()

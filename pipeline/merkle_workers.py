@@ -73,7 +73,10 @@ class Merkleizer(Protocol):
     ) -> MerkleResult: ...
 
     def catch_up(self) -> None:
-        """Let the merkleizer see the store's latest writes now, ahead of the next block (no waiting)."""
+        """Tell the merkleizer it is idle (a block was stored, the head moved), ahead of the next block.
+
+        No waiting. What a worker does with it is ``merkle.worker_process.MerkleWorker.catch_up``.
+        """
         ...
 
 
@@ -125,7 +128,7 @@ class MerkleWorkerPool:
             self._worker(index).wait_ready()
 
     def catch_up(self) -> None:
-        """Have every started, idle worker catch up with the store now (``WorkerProcess.catch_up``)."""
+        """Send every started, idle worker the hint (``WorkerProcess.catch_up``)."""
         for worker in self._workers:
             if worker is not None:
                 worker.catch_up()

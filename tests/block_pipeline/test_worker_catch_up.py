@@ -24,7 +24,7 @@ def test_a_follower_sees_what_the_primary_wrote_once_it_caught_up(tmp_path: Path
     follower = Follower("balrex-test-")
     try:
         _put(primary, b"a", b"1")
-        secondary, opened = follower.store_for(str(primary.path))
+        secondary, opened = follower.handle_for(str(primary.path))
         assert opened and secondary.get(Space.ACCOUNT, b"a") == b"1"
         _put(primary, b"b", b"2")
         assert secondary.get(Space.ACCOUNT, b"b") is None  # not yet replayed
