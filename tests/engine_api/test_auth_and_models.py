@@ -134,6 +134,52 @@ def test_fixed_size_data_rules_on_the_wire(address: object) -> None:
         WithdrawalV1.model_validate(data, context=WIRE)
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0x", b""),
+        ("0x00ff", b"\x00\xff"),
+        ("0xAbCd", b"\xab\xcd"),
+        ("0x123", None),  # odd
+        ("0x12 34", None),  # bytes.fromhex would skip the space
+        ("0x 1234", None),
+        ("0x1234\n", None),
+        ("0X1234", None),
+        ("1234", None),
+        ("0xzz", None),
+        ("0x\uff11\uff12", None),  # fullwidth digits
+        (b"\x12\x34", None),  # the wire has strings only
+        (None, None),
+    ],
+)
+def test_data_rules_on_the_wire(value: object, expected: bytes | None) -> None:
+    data = {"index": "0x0", "validatorIndex": "0x0", "address": "0x" + "11" * 20, "amount": "0x0"}
+    payload_fields = {
+        "parentHash": "0x" + "00" * 32,
+        "feeRecipient": "0x" + "00" * 20,
+        "stateRoot": "0x" + "00" * 32,
+        "receiptsRoot": "0x" + "00" * 32,
+        "logsBloom": "0x" + "00" * 256,
+        "prevRandao": "0x" + "00" * 32,
+        "blockNumber": "0x1",
+        "gasLimit": "0x1",
+        "gasUsed": "0x0",
+        "timestamp": "0x1",
+        "extraData": value,
+        "baseFeePerGas": "0x7",
+        "blockHash": "0x" + "00" * 32,
+        "transactions": [],
+        "withdrawals": [data],
+        "blobGasUsed": "0x0",
+        "excessBlobGas": "0x0",
+    }
+    if expected is None:
+        with pytest.raises(ValidationError):
+            ExecutionPayloadV3.model_validate(payload_fields, context=WIRE)
+    else:
+        assert ExecutionPayloadV3.model_validate(payload_fields, context=WIRE).extra_data == expected
+
+
 def test_payload_model_is_camel_case_and_strict() -> None:
     fields = set(ExecutionPayloadV3.model_json_schema(by_alias=True)["properties"])
     assert {"parentHash", "feeRecipient", "logsBloom", "prevRandao", "blobGasUsed", "excessBlobGas"} <= fields
