@@ -43,7 +43,7 @@ class EngineContext:
         return self.blockchain.chain
 
     def catch_up_workers(self) -> None:
-        """Have the idle worker processes catch up with the store now (call with :attr:`lock` held)."""
+        """Tell the idle worker processes that the store changed (call with :attr:`lock` held)."""
         for pool in (self.merkleizer, self.later_parts):
             if pool is not None:
                 pool.catch_up()

@@ -39,7 +39,11 @@ class Handler(Protocol):
     def handle(self, request: object) -> object: ...
 
     def catch_up(self) -> None:
-        """Bring what the handler reads (a follower of the node's store) up to date, ahead of a request."""
+        """The node's store changed and the worker is idle: prepare for the next request.
+
+        A follower of the store whose keys change in place replays the writes here;
+        one that reads content-addressed keys may leave that to the request.
+        """
         ...
 
     def close(self) -> None: ...
@@ -229,11 +233,12 @@ class WorkerProcess:
             raise WorkerFailed(f"{self.name}: did not answer its first ping")
 
     def catch_up(self) -> None:
-        """Have an idle worker catch up with the node's store now, without waiting for it.
+        """Tell an idle worker that the node's store changed, without waiting for it.
 
         Sent after a block is stored (and after fork choice moves the flat state):
-        the worker replays those writes while the node's process goes on, instead
-        of at the start of the next block's request, where it would delay the block.
+        the worker does what its handler's ``catch_up`` says (the later-part worker
+        replays those writes) while the node's process goes on, instead of at the
+        start of the next block's request, where it would delay the block.
         The message has no reply; a request sent next waits behind it in the pipe.
         """
         if self.busy or not self.alive():

@@ -6,9 +6,10 @@ durably enough that a killed process reopens at the last committed batch.
 
 A *secondary* handle (``RocksStore.secondary``) is how another process reads
 the same database while the node writes it: the pipeline's worker processes
-(merkleizer, later-part executor) keep one each (:class:`Follower`), caught up
-before every block, which makes the primary's latest committed batches
-visible in well under a millisecond.
+(merkleizer, later-part executor) keep one each (:class:`Follower`). It sees
+the primary's committed batches once it catches up, which replays them: the
+later-part worker catches up before every block, the merkleizer's only when
+a request needs it (:class:`Follower`).
 """
 
 from __future__ import annotations
