@@ -21,6 +21,15 @@ view is caught up and the request runs once more, and that answer (or error)
 is final. On the bench chain the catch-ups this skips were 12% of the
 worker's CPU time, on the core the other two processes share.
 
+A view is still caught up while the worker is idle (the node's hint after it
+stores a block) once it is :data:`MAX_VIEW_AGE_S` old: a secondary handle
+keeps the files of the database it sees open, so a view that never caught up
+would keep every file the primary has since compacted away on the disk. A
+catch-up costs at most the primary's unflushed log, whatever the view's age
+(the rest it finds as new files): on a network's 12-second slots that is a
+few blocks' replay in the gap between them, when importing back to back one
+replay per minute instead of one per block.
+
 Requests are the frozen dataclasses below, answered in order, one reply each:
 
 * :class:`RunRequest`: walk, stage B and stages C/D here; replies with a
@@ -38,6 +47,7 @@ which crosses the pipe as itself (``pipeline.processes``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -53,6 +63,8 @@ Answer = TypeVar("Answer")
 
 # A few hundred MB of decoded trie nodes (a full branch node is about 1.3 kB).
 NODE_CACHE_LIMIT = 300_000
+# The oldest a view gets before an idle hint catches it up (module docstring).
+MAX_VIEW_AGE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -86,12 +98,15 @@ class MerkleWorker:
         self.node_cache: NodeCache = {}
         self.follower = Follower("balrex-merkle-")
         self.session: MerkleSession | None = None
+        # When the view last caught up (or was opened, which sees everything so far).
+        self.view_time = time.monotonic()
 
     def view(self, db_path: str) -> RocksStore:
         """The handle on ``db_path`` as it is: not caught up unless opened just now (module docstring)."""
         store, reopened = self.follower.handle_for(db_path)
         if reopened:
             self.node_cache.clear()
+            self.view_time = time.monotonic()
         self._bound_the_cache()
         return store
 
@@ -99,7 +114,11 @@ class MerkleWorker:
         """Drop the node cache past its limit; the nodes read next come from the store: catch the view up."""
         if len(self.node_cache) > NODE_CACHE_LIMIT:
             self.node_cache.clear()
-            self.follower.catch_up()
+            self._catch_up_now()
+
+    def _catch_up_now(self) -> None:
+        self.follower.catch_up()
+        self.view_time = time.monotonic()
 
     def on_a_current_view_if_it_fails(
         self, attempt: Callable[[], Answer], again: Callable[[], Answer] | None = None
@@ -113,7 +132,7 @@ class MerkleWorker:
         try:
             return attempt()
         except Exception:
-            self.follower.catch_up()
+            self._catch_up_now()
             return (again or attempt)()
 
     def handle(self, request: object) -> MerkleResult | tuple[StorageJob, ...] | StorageRoots:
@@ -159,10 +178,13 @@ class MerkleWorker:
         """The node's hint that this worker is idle (a block was stored, or fork choice moved).
 
         The view is caught up when a request needs it (module docstring), so the
-        hint only does what would otherwise delay the next request: dropping an
-        overgrown node cache, which a catch-up must follow.
+        hint only does what would otherwise delay the next request (dropping an
+        overgrown node cache, which a catch-up must follow) and catches up a
+        view older than :data:`MAX_VIEW_AGE_S`.
         """
         self._bound_the_cache()
+        if time.monotonic() - self.view_time > MAX_VIEW_AGE_S:
+            self._catch_up_now()
 
     def close(self) -> None:
         self.node_cache.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,7 +128,7 @@ def test_a_parent_missing_after_the_catch_up_is_still_an_error(
         worker.handle(RunRequest(str(primary.path), b"\x42" * 32, _block(1)))
 
 
-def test_the_idle_hint_catches_up_only_to_drop_an_overgrown_cache(
+def test_the_idle_hint_catches_up_a_fresh_view_only_to_drop_an_overgrown_cache(
     primary: RocksStore, worker: MerkleWorker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     genesis_root = _stored(primary, EMPTY_ROOT, _block(0))
@@ -140,3 +141,17 @@ def test_the_idle_hint_catches_up_only_to_drop_an_overgrown_cache(
     worker.catch_up()
     assert not worker.node_cache
     assert view.get(Space.NODE, parent_root) is not None  # what is read next comes from the store
+
+
+def test_the_idle_hint_catches_up_a_view_past_its_age(
+    primary: RocksStore, worker: MerkleWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lagging view keeps files the primary has compacted away: an old one is caught up while idle."""
+    parent_root = _lagging_parent(primary, worker)
+    view, _ = worker.follower.handle_for(str(primary.path))
+    worker.catch_up()
+    assert view.get(Space.NODE, parent_root) is None  # young enough: left as it is
+    monkeypatch.setattr(worker, "view_time", worker.view_time - worker_process.MAX_VIEW_AGE_S - 1)
+    worker.catch_up()
+    assert view.get(Space.NODE, parent_root) is not None
+    assert time.monotonic() - worker.view_time < worker_process.MAX_VIEW_AGE_S
