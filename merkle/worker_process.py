@@ -125,9 +125,10 @@ class MerkleWorker:
     ) -> Answer:
         """``attempt()`` on the view as it is; if it raises, catch the view up and return ``again()``.
 
-        Any failure is retried, not only a missing node: a view that lags may
-        also meet a file the primary has since compacted away. ``again``
-        (default: ``attempt``) must start over, on a fresh session.
+        Any failure is retried, not only a missing node: whatever the view's
+        age could explain gets a second chance, and what fails again on a
+        caught-up view is the answer. ``again`` (default: ``attempt``) must
+        start over, on a fresh session.
         """
         try:
             return attempt()
