@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .errors import BadAddress, IntegerTooWide, MalformedJson
+from .hex_text import hex_data
 from .rlp_codec import decode_bal, encode_bal
 from .types import (
     ADDRESS_BYTES,
@@ -55,14 +56,15 @@ _ACCOUNT_FIELDS = {
 
 
 def _hex_bytes(value: Any, where: str) -> bytes:
+    raw = hex_data(value)
+    if raw is not None:
+        return raw
+    # Which rule it breaks, for the message:
     if not isinstance(value, str) or not value.startswith("0x"):
         raise MalformedJson(f"expected a 0x-prefixed hex string, got {value!r:.80}", where)
-    body = value[2:]
-    if not _HEX_DIGITS.fullmatch(body):
+    if not _HEX_DIGITS.fullmatch(value, 2):
         raise MalformedJson(f"not hex: {value!r:.80}", where)
-    if len(body) % 2:
-        raise MalformedJson("odd number of hex digits", where)
-    return bytes.fromhex(body)
+    raise MalformedJson("odd number of hex digits", where)
 
 
 def _hex_int(value: Any, width: int, where: str) -> int:

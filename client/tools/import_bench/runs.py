@@ -139,6 +139,11 @@ async def _import_all(
             }
         )
         progress()
+    return _run_result(rows, started, meter)
+
+
+def _run_result(rows: list[dict[str, Any]], started: float, meter: CpuMeter) -> dict[str, Any]:
+    """A run's JSON: the summary over the wall time since ``started``, the meter's CPU times, the rows."""
     wall_s = time.perf_counter() - started
     return {"summary": summarize(rows, wall_s) | meter.stop(wall_s), "blocks": rows}
 
@@ -170,6 +175,5 @@ def run_py_evm(chain: BenchChain, genesis: Genesis, progress: Progress) -> dict[
             }
         )
         progress()
-    wall_s = time.perf_counter() - started
-    return {"summary": summarize(rows, wall_s) | meter.stop(wall_s), "blocks": rows}
+    return _run_result(rows, started, meter)
 
