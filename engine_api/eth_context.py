@@ -15,6 +15,7 @@ from typing import Any
 import rlp
 from eth.abc import BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
 
+from bal.hex_text import hex_data
 from client.chaindb import decode_header
 from client.forks import FORK_VMS
 from client.head_state import HeadView, head_view
@@ -121,9 +122,7 @@ def parse_quantity(text: Any, name: str) -> int:
 
 
 def parse_hash(text: Any, name: str) -> bytes:
-    if not isinstance(text, str) or len(text) != 66 or not text.startswith("0x"):
+    raw = hex_data(text)
+    if raw is None or len(raw) != 32:
         raise RpcError(INVALID_PARAMS, f"invalid params: {name}: not a 32-byte hex hash")
-    try:
-        return bytes.fromhex(text[2:])
-    except ValueError:
-        raise RpcError(INVALID_PARAMS, f"invalid params: {name}: not a 32-byte hex hash") from None
+    return raw

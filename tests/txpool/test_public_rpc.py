@@ -66,6 +66,10 @@ def test_reads_and_calls(public: PublicNode) -> None:
     assert public.rpc("eth_getTransactionCount", me, "latest") == "0x0"
     assert public.rpc("eth_getCode", CONTRACT, "latest") == CONTRACT_CODE
     assert public.rpc("eth_getStorageAt", CONTRACT, "0x0", "latest") == "0x" + "00" * 32
+    genesis_hash = public.rpc("eth_getBlockByNumber", "0x0", False)["hash"]
+    assert int(public.rpc("eth_getBalance", me, {"blockHash": genesis_hash}), 16) == DEV_BALANCE
+    # Whitespace in place of the last digit pair is no hash (bytes.fromhex alone would read 31 bytes).
+    assert public.refusal("eth_getBalance", me, {"blockHash": genesis_hash[:-2] + "  "})[0] == -32602
     assert int(public.rpc("eth_call", {"to": CONTRACT}, "latest"), 16) == 42
     code, _ = public.refusal("eth_call", {"to": CONTRACT, "data": "0x01"}, "latest")
     assert code == 3  # execution reverted
