@@ -18,6 +18,16 @@ failed, so the optimistic result is worthless) is killed at once and a fresh
 one started in its place: no worker is ever left busy on a dead block, and the
 next block does not wait for a worker to start.
 
+When blocks are imported back to back (import-bench, a replay), the next
+block's request is sent as soon as this block's root is known
+(:meth:`MerkleWorkerPool.merkleize_ahead`): on its parent's root, whose new
+nodes the worker still has cached, so it need not wait for them to be stored.
+The worker then merkleizes while the node's process finishes this block alone
+(its last checks, the store, fork choice) and the core would otherwise idle;
+the next block takes the result only if it was made for exactly its parent
+root and deltas. On the 50-block bench chain, three alternated pairs:
+5.55-5.69 s against 5.86-6.81 s, cores busy 1.79-1.81 against 1.76-1.79.
+
 :class:`InlineMerkleizer` runs the same steps in a thread of this process,
 for in-memory stores, which another process cannot read.
 """
@@ -26,7 +36,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 import trio
@@ -56,8 +68,14 @@ NICENESS = 5
 
 async def _ask(worker: WorkerProcess, message: object, reply_type: type[Reply]) -> Reply:
     """One request; a parent node the worker could not find is the block's fault, all else ours."""
+    worker.send(message)
+    return await _answer(worker, reply_type)
+
+
+async def _answer(worker: WorkerProcess, reply_type: type[Reply]) -> Reply:
+    """The reply to the request sent to ``worker`` last, checked as :func:`_ask` checks it."""
     try:
-        reply = await worker.request(message)
+        reply = await worker.reply()
     except ParentStateMissing:
         raise
     except Exception as exc:
@@ -67,10 +85,54 @@ async def _ask(worker: WorkerProcess, message: object, reply_type: type[Reply]) 
     return reply
 
 
+@dataclass(frozen=True)
+class MerkledAhead:
+    """A merkleization started before its block (:meth:`Merkleizer.merkleize_ahead`), and when it ran.
+
+    ``sent`` and ``finished`` are ``time.perf_counter()`` readings (``finished`` the worker's,
+    which on Linux is the same clock): the block's timeline shows the merkleizer's real span.
+    """
+
+    result: MerkleResult
+    sent: float
+    finished: float
+
+
+@dataclass(frozen=True)
+class _Ahead:
+    """The request :meth:`MerkleWorkerPool.merkleize_ahead` sent, and to which worker."""
+
+    worker: WorkerProcess
+    parent_root: bytes
+    deltas: tuple[AccountDelta, ...]
+    sent: float
+
+
 class Merkleizer(Protocol):
     async def merkleize(
         self, store: Store, parent_root: bytes, deltas: Sequence[AccountDelta]
     ) -> MerkleResult: ...
+
+    def merkleize_ahead(self, store: Store, parent_root: bytes, deltas: Sequence[AccountDelta]) -> None:
+        """Start merkleizing the next block now, if a worker is idle, and return at once.
+
+        For blocks imported back to back (a replay, a sync), called once this
+        block's root is known: the next block's parent root is that root, and
+        the worker has its new nodes cached, so it need not wait until they
+        are stored. The next block claims the result with :meth:`merkleized_ahead`.
+        """
+        ...
+
+    async def merkleized_ahead(
+        self, parent_root: bytes, deltas: Sequence[AccountDelta]
+    ) -> MerkledAhead | None:
+        """The result of the merkleization started ahead for exactly this parent root and these deltas.
+
+        None if none was started, it was for other ones, or it failed: the caller
+        then calls :meth:`merkleize`. A request still running is waited for either way
+        (a worker answers one request at a time).
+        """
+        ...
 
     def catch_up(self) -> None:
         """Tell the merkleizer it is idle (a block was stored, the head moved), ahead of the next block.
@@ -88,6 +150,14 @@ class InlineMerkleizer:
     ) -> MerkleResult:
         return await trio.to_thread.run_sync(MerkleSession(store, parent_root, deltas).run)
 
+    def merkleize_ahead(self, store: Store, parent_root: bytes, deltas: Sequence[AccountDelta]) -> None:
+        """Nothing: in this process the next block's merkleization would only slow this block's end."""
+
+    async def merkleized_ahead(
+        self, parent_root: bytes, deltas: Sequence[AccountDelta]
+    ) -> MerkledAhead | None:
+        return None
+
     def catch_up(self) -> None:
         """Nothing to do: it reads the store itself."""
 
@@ -103,6 +173,7 @@ class MerkleWorkerPool:
     def __init__(self, size: int | None = None) -> None:
         self.size = size or default_worker_count()
         self._workers: list[WorkerProcess | None] = [None] * self.size
+        self._ahead: _Ahead | None = None
 
     def _worker(self, index: int) -> WorkerProcess:
         worker = self._workers[index]
@@ -146,11 +217,52 @@ class MerkleWorkerPool:
     ) -> MerkleResult:
         if not isinstance(store, RocksStore):
             raise TypeError("merkleizer workers read RocksDB; use InlineMerkleizer for other stores")
+        await self._settle_ahead()
         try:
             return await self._merkleize(str(store.path), parent_root, deltas)
         except BaseException:
             self._replace_dead()
             raise
+
+    def merkleize_ahead(self, store: Store, parent_root: bytes, deltas: Sequence[AccountDelta]) -> None:
+        """Send the next block's request to the lead worker if it is idle (``Merkleizer.merkleize_ahead``).
+
+        With one worker only: spread over several, a block is three rounds of
+        requests, which need the node's event loop between them.
+        """
+        if self.size != 1 or self._ahead is not None or not isinstance(store, RocksStore):
+            return
+        lead = self._worker(0)
+        if lead.busy:
+            return
+        ahead = tuple(deltas)
+        try:
+            lead.send(RunRequest(str(store.path), parent_root, ahead))
+        except Exception:  # a dead worker: the next block's request starts a fresh one
+            return
+        self._ahead = _Ahead(lead, parent_root, ahead, time.perf_counter())
+
+    async def merkleized_ahead(
+        self, parent_root: bytes, deltas: Sequence[AccountDelta]
+    ) -> MerkledAhead | None:
+        """``Merkleizer.merkleized_ahead``: a request ahead that failed is no verdict; the block's own is."""
+        ahead = self._ahead
+        result = await self._settle_ahead()
+        if ahead is None or result is None:
+            return None
+        if ahead.parent_root != parent_root or ahead.deltas != tuple(deltas):
+            return None
+        return MerkledAhead(result, ahead.sent, ahead.worker.last_finished)
+
+    async def _settle_ahead(self) -> MerkleResult | None:
+        """Read the reply to the request sent ahead, if one is out; None if there is none or it failed."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return None
+        try:
+            return await _answer(ahead.worker, MerkleResult)
+        except Exception:
+            return None  # a dead worker is replaced by the next request (``_worker``)
 
     def _replace_dead(self) -> None:
         for index, worker in enumerate(self._workers):
@@ -183,6 +295,9 @@ class MerkleWorkerPool:
         return MerkleResult(result.state_root, result.accounts, nodes, result.flat_changes)
 
     def close(self) -> None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.worker.kill()  # it may be blocked sending a reply nobody will read
         for index, worker in enumerate(self._workers):
             if worker is not None:
                 worker.stop()

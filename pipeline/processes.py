@@ -250,9 +250,25 @@ class WorkerProcess:
 
     async def request(self, message: object) -> object:
         """Send one request and wait for its reply; raise what the handler raised, with its type."""
+        self.send(message)
+        return await self.reply()
+
+    def send(self, message: object) -> None:
+        """Send one request without waiting: the worker is busy until :meth:`reply` has read its answer.
+
+        Meanwhile no other request may be sent (replies come back in order, one each).
+        """
         self.busy = True
         try:
             self.conn.send(message)
+        except BaseException:
+            self.busy = False
+            self.kill()  # the process died, or the pipe broke mid-message
+            raise
+
+    async def reply(self) -> object:
+        """Wait for the reply to what :meth:`send` sent; raise what the handler raised, with its type."""
+        try:
             await trio.lowlevel.wait_readable(self.conn)
             reply = self.conn.recv()
         except BaseException:

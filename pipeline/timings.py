@@ -1,8 +1,10 @@
 """Per-block stage timings, as pipeline.md §5 defines them, from monotonic clocks.
 
 Each stage records a span (start, end) in seconds since the block was
-received; the table's metrics are derived from the spans, so they are
-consistent with each other by construction:
+received (the merkleizer's starts before 0, negative, when it began on the
+block while the block before it finished: ``import_block``'s ``next_bal``);
+the table's metrics are derived from the spans, so they are consistent with
+each other by construction:
 
 * exec: the executor's span (first transaction to last check);
 * warmer: the warmer's span (BAL path only);
@@ -58,6 +60,10 @@ class StageTimings:
     def record(self, stage: str, start: float) -> None:
         """End ``stage``'s span now; it began at ``start`` (a :meth:`now` value)."""
         self.spans[stage] = (start, self.now())
+
+    def record_between(self, stage: str, started: float, ended: float) -> None:
+        """Record ``stage``'s span from two ``time.perf_counter()`` readings, which may precede the block."""
+        self.spans[stage] = (started - self.received, ended - self.received)
 
     @contextmanager
     def span(self, stage: str) -> Iterator[None]:

@@ -125,9 +125,11 @@ async def _import_all(
     rows = []
     meter.start()
     started = time.perf_counter()
-    for block_rlp, bal in zip(chain.blocks, chain.bals, strict=True):
+    bals = chain.bals if with_bal else [None] * len(chain.blocks)
+    for index, (block_rlp, bal) in enumerate(zip(chain.blocks, bals, strict=True)):
+        next_bal = bals[index + 1] if index + 1 < len(bals) else None
         imported = await import_block(
-            blockchain, block_rlp, bal if with_bal else None, merkleizer=pool, later_parts=later_parts
+            blockchain, block_rlp, bal, merkleizer=pool, later_parts=later_parts, next_bal=next_bal
         )
         blockchain.set_forkchoice(imported.block_hash)
         rows.append(
