@@ -245,6 +245,22 @@ def test_bars_are_placed_in_proportion_to_the_timeline_on_one_shared_scale() -> 
             assert (f"{start:g}", f"{end:g}") in exec_spans
 
 
+def test_a_merkle_span_begun_before_its_block_widens_the_axis_to_the_left() -> None:
+    """Blocks imported back to back: the merkleizer starts on a block while its parent finishes."""
+    report = make_report(blocks=3)
+    for block in report["runs"]["with_bal"]["blocks"]:
+        block["timeline"]["merkle"] = [-7.5, -1.0]
+    page = render_html(report)
+    bars = parse_html(page).bars
+    ahead = [bar for bar in bars if bar["data-stage"] == "merkle" and bar["data-start-ms"] == "-7.5"]
+    received_x = {float(bar["x"]) for bar in bars if bar["data-start-ms"] == "0"}
+    # Drawn at their times, left of 0 ms, not squeezed into a bar of no width at 0.
+    assert len(ahead) == 3 and len(received_x) == 1
+    assert all(float(bar["width"]) > 0 and float(bar["x"]) < min(received_x) for bar in ahead)
+    ticks = ET.fromstring(render_timeline_svg(report)).iter(f"{SVG_NS}text")
+    assert "-10" in {tick.text for tick in ticks}
+
+
 def test_each_thread_or_process_has_its_own_row_and_overlaps_show_in_time() -> None:
     root = ET.fromstring(render_timeline_svg(make_report(blocks=1)))
     lane = next(g for g in root.iter(f"{SVG_NS}g") if g.get("data-run") == "with_bal")

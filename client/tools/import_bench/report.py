@@ -259,22 +259,33 @@ def nice_axis(maximum: float, target_ticks: int = 6) -> tuple[float, float]:
     return math.ceil(maximum / step - 1e-9) * step, step
 
 
-def tick_values(axis_end: float, step: float) -> list[float]:
-    """Tick positions from 0 to the axis end, rounded so float steps print as 0.2, not 0.20000000001."""
-    return [round(index * step, 9) for index in range(int(round(axis_end / step)) + 1)]
+def tick_values(axis_end: float, step: float, axis_start: float = 0.0) -> list[float]:
+    """Tick positions from the axis start (0 or a negative multiple of ``step``) to its end.
+
+    Rounded so float steps print as 0.2, not 0.20000000001.
+    """
+    first = int(round(axis_start / step))
+    return [round(index * step, 9) for index in range(first, int(round(axis_end / step)) + 1)]
 
 
 @dataclass(frozen=True, slots=True)
 class TimelineScale:
-    """One time axis and lane pitch for every run's panel, so baseline and BAL path line up."""
+    """One time axis and lane pitch for every run's panel, so baseline and BAL path line up.
+
+    The axis starts before 0 when a stage started before its block was received:
+    the merkleizer's, when blocks are imported back to back (it starts on a
+    block once the previous block's root is known).
+    """
 
     axis_ms: float
     tick_ms: float
     lane_px: float
+    start_ms: float = 0.0
 
     def x(self, ms: float) -> float:
         """Pixel x of a time; times past the axis end are cut at the edge (py-evm can be far slower)."""
-        return LABEL_GUTTER_PX + min(max(ms, 0.0), self.axis_ms) * PLOT_WIDTH_PX / self.axis_ms
+        shown = min(max(ms, self.start_ms), self.axis_ms) - self.start_ms
+        return LABEL_GUTTER_PX + shown * PLOT_WIDTH_PX / (self.axis_ms - self.start_ms)
 
     @property
     def label_every(self) -> int:
@@ -289,15 +300,19 @@ def timeline_scale(runs: Sequence[tuple[str, Mapping[str, Any]]]) -> TimelineSca
     when py-evm takes many times longer; its longer bars are cut at the axis end (and the panel
     heading says how long its slowest block took).
     """
-    staged_ends, whole_ends = [], []
+    staged_ends, whole_ends, earliest = [], [], 0.0
     for _, run in runs:
         for block in run_blocks(run):
-            for stage, _, end in block_bars(block):
+            for stage, start, end in block_bars(block):
                 (whole_ends if stage == WHOLE_BLOCK else staged_ends).append(end)
-    axis_ms, tick_ms = nice_axis(max(staged_ends or whole_ends or [0.0]))
+                earliest = min(earliest, start)
+    latest = max(staged_ends or whole_ends or [0.0])
+    axis_end, tick_ms = nice_axis(latest - earliest)
+    axis_ms = axis_end if earliest == 0 else math.ceil(latest / tick_ms - 1e-9) * tick_ms
+    start_ms = -math.ceil(-earliest / tick_ms - 1e-9) * tick_ms if earliest < 0 else 0.0
     most_lanes = max((len(sampled_blocks(run_blocks(run))) for _, run in runs), default=1)
     lane_px = min(MAX_LANE_PX, max(MIN_LANE_PX, MAX_LANES_HEIGHT_PX / max(most_lanes, 1)))
-    return TimelineScale(axis_ms=axis_ms, tick_ms=tick_ms, lane_px=round(lane_px, 2))
+    return TimelineScale(axis_ms=axis_ms, tick_ms=tick_ms, lane_px=round(lane_px, 2), start_ms=start_ms)
 
 
 def svg_open(width: float, height: float, label: str) -> str:
@@ -350,7 +365,7 @@ def time_axis(top: float, bottom: float, scale: TimelineScale) -> list[str]:
         f'<line x1="{LABEL_GUTTER_PX}" y1="{bottom:.2f}" x2="{scale.x(scale.axis_ms):.2f}" '
         f'y2="{bottom:.2f}" stroke="#555"/>'
     ]
-    for tick in tick_values(scale.axis_ms, scale.tick_ms):
+    for tick in tick_values(scale.axis_ms, scale.tick_ms, scale.start_ms):
         x = scale.x(tick)
         parts.append(
             f'<line class="grid" x1="{x:.2f}" y1="{top:.2f}" x2="{x:.2f}" y2="{bottom + 4:.2f}" '
@@ -546,7 +561,9 @@ def render_html(report: Mapping[str, Any]) -> str:
         "drawn one above the other: the warmer's thread (orange, top), the node's own prepare, exec "
         "and store (middle), the later-part worker running the block's later transactions (red) and "
         "the merkleizer (green, bottom). Merkle under the exec bar ran concurrently with execution; "
-        "past the end of exec it is the drain before the state root is ready.</p>"
+        "past the end of exec it is the drain before the state root is ready. Left of 0 it ran "
+        "before the block was received: blocks imported back to back have the merkleizer start on a "
+        "block once the root of the block before it is known, while that block finishes.</p>"
         f"{svg_open(SVG_WIDTH_PX, math.ceil(legend_height + 8), 'legend')}{legend}</svg>"
         f"{''.join(panels)}</section>"
         f"<section><h2>Wall time per block</h2>{wall_chart(runs)}</section>"
