@@ -21,14 +21,15 @@ view is caught up and the request runs once more, and that answer (or error)
 is final. On the bench chain the catch-ups this skips were 12% of the
 worker's CPU time, on the core the other two processes share.
 
-A view is still caught up while the worker is idle (the node's hint after it
-stores a block) once it is :data:`MAX_VIEW_AGE_S` old: a secondary handle
-keeps the files of the database it sees open, so a view that never caught up
-would keep every file the primary has since compacted away on the disk. A
-catch-up costs at most the primary's unflushed log, whatever the view's age
-(the rest it finds as new files): on a network's 12-second slots that is a
-few blocks' replay in the gap between them, when importing back to back one
-replay per minute instead of one per block.
+A view is still caught up once it is :data:`MAX_VIEW_AGE_S` old: a
+secondary handle keeps the files of the database it sees open, so a view that
+never caught up would keep every file the primary has since compacted away on
+the disk. The node's hint after it stores a block does it while the worker is
+idle (on a network's 12-second slots, a few blocks' replay in the gap between
+them); a request does it first when no hint came (blocks imported back to
+back keep the worker busy with the next block, ``pipeline.merkle_workers``).
+A catch-up costs at most the primary's unflushed log, whatever the view's age
+(the rest it finds as new files): one replay per minute instead of one per block.
 
 Requests are the frozen dataclasses below, answered in order, one reply each:
 
@@ -107,13 +108,18 @@ class MerkleWorker:
         if reopened:
             self.node_cache.clear()
             self.view_time = time.monotonic()
-        self._bound_the_cache()
+        self._bound_the_view()
         return store
 
-    def _bound_the_cache(self) -> None:
-        """Drop the node cache past its limit; the nodes read next come from the store: catch the view up."""
+    def _bound_the_view(self) -> None:
+        """Catch the view up if it is too old, or if the node cache is dropped for its size.
+
+        Past its limit the cache is dropped; the nodes read next come from the store.
+        """
         if len(self.node_cache) > NODE_CACHE_LIMIT:
             self.node_cache.clear()
+            self._catch_up_now()
+        elif time.monotonic() - self.view_time > MAX_VIEW_AGE_S:
             self._catch_up_now()
 
     def _catch_up_now(self) -> None:
@@ -179,13 +185,10 @@ class MerkleWorker:
         """The node's hint that this worker is idle (a block was stored, or fork choice moved).
 
         The view is caught up when a request needs it (module docstring), so the
-        hint only does what would otherwise delay the next request (dropping an
-        overgrown node cache, which a catch-up must follow) and catches up a
-        view older than :data:`MAX_VIEW_AGE_S`.
+        hint only does now what would otherwise delay the next request: drop an
+        overgrown node cache, or catch up a view older than :data:`MAX_VIEW_AGE_S`.
         """
-        self._bound_the_cache()
-        if time.monotonic() - self.view_time > MAX_VIEW_AGE_S:
-            self._catch_up_now()
+        self._bound_the_view()
 
     def close(self) -> None:
         self.node_cache.clear()

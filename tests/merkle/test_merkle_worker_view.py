@@ -155,3 +155,16 @@ def test_the_idle_hint_catches_up_a_view_past_its_age(
     worker.catch_up()
     assert view.get(Space.NODE, parent_root) is not None
     assert time.monotonic() - worker.view_time < worker_process.MAX_VIEW_AGE_S
+
+
+def test_a_request_catches_up_a_view_past_its_age_when_no_hint_came(
+    primary: RocksStore, worker: MerkleWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks imported back to back keep the worker busy, so no idle hint reaches it."""
+    parent_root = _lagging_parent(primary, worker)
+    view = worker.view(str(primary.path))
+    assert view.get(Space.NODE, parent_root) is None  # young enough: left as it is
+    monkeypatch.setattr(worker, "view_time", worker.view_time - worker_process.MAX_VIEW_AGE_S - 1)
+    assert worker.view(str(primary.path)) is view
+    assert view.get(Space.NODE, parent_root) is not None
+    assert time.monotonic() - worker.view_time < worker_process.MAX_VIEW_AGE_S
