@@ -64,7 +64,7 @@ Answer = TypeVar("Answer")
 
 # A few hundred MB of decoded trie nodes (a full branch node is about 1.3 kB).
 NODE_CACHE_LIMIT = 300_000
-# The oldest a view gets before an idle hint catches it up (module docstring).
+# The oldest a view gets before the idle hint, or else a request, catches it up (module docstring).
 MAX_VIEW_AGE_S = 60.0
 
 

@@ -228,12 +228,14 @@ class MerkleWorkerPool:
         """Send the next block's request to the lead worker if it is idle (``Merkleizer.merkleize_ahead``).
 
         With one worker only: spread over several, a block is three rounds of
-        requests, which need the node's event loop between them.
+        requests, which need the node's event loop between them. And only to a
+        live one: starting a worker (a second of CPU) is the next block's own
+        request's to do, not a hint's in the middle of this block.
         """
         if self.size != 1 or self._ahead is not None or not isinstance(store, RocksStore):
             return
-        lead = self._worker(0)
-        if lead.busy:
+        lead = self._workers[0]
+        if lead is None or lead.busy or not lead.alive():
             return
         ahead = tuple(deltas)
         try:
