@@ -104,6 +104,7 @@ def bal_encode(
 
 _DEFAULT_DATADIR = Path("data")
 DEFAULT_POOL = PoolLimits()
+_PIN_CORES_HELP = "BAL path: run the node's process and the later-part worker on a core each (Linux)"
 
 
 @app.command()
@@ -152,6 +153,7 @@ def node(
     txpool_max_bytes: Annotated[
         int, typer.Option("--txpool.max-bytes", min=1, help="most bytes the pool holds (blobs included)")
     ] = DEFAULT_POOL.max_bytes,
+    pin_cores: Annotated[bool, typer.Option("--pin-cores/--no-pin-cores", help=_PIN_CORES_HELP)] = True,
 ) -> None:
     """Run the node: the Engine API (JSON-RPC over HTTP, JWT auth) over the RocksDB store.
 
@@ -168,7 +170,16 @@ def node(
         limits = HttpLimits(max_body, max_batch, max_batch_response, body_timeout)
         pool = replace(DEFAULT_POOL, max_count=txpool_max, max_bytes=txpool_max_bytes)
         public = PublicRpcOptions(http_addr, http_port, pool, limits) if http else None
-        run_node(datadir, authrpc_addr, authrpc_port, authrpc_jwtsecret, genesis, limits, public)
+        run_node(
+            datadir,
+            authrpc_addr,
+            authrpc_port,
+            authrpc_jwtsecret,
+            genesis,
+            limits,
+            public,
+            pin_cores=pin_cores,
+        )
     except (NodeError, JwtSecretError, UnsupportedChainConfig, OSError) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:  # Ctrl-C before the server was up (once up, it shuts down cleanly)
@@ -312,6 +323,7 @@ def import_bench(
             help="BAL path: run each block's later transactions in a worker process (EIP-7928)",
         ),
     ] = True,
+    pin_cores: Annotated[bool, typer.Option("--pin-cores/--no-pin-cores", help=_PIN_CORES_HELP)] = True,
 ) -> None:
     """Import a bench chain into a fresh RocksDB data dir and print the stage table (pipeline.md §5)."""
     from rich.console import Console
@@ -327,7 +339,13 @@ def import_bench(
     except (BenchChainError, ImportBenchError) as exc:
         _fail(str(exc))
     result = import_bench(
-        loaded, chain, runs, workers=workers, console=Console(stderr=False), parallel=parallel
+        loaded,
+        chain,
+        runs,
+        workers=workers,
+        console=Console(stderr=False),
+        parallel=parallel,
+        pin_cores=pin_cores,
     )
     write_outputs(result, json_out, report)
     for path in (json_out, report):

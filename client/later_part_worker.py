@@ -22,6 +22,7 @@ Request: a :class:`~pipeline.later_part.LaterPartRequest`; replies with a
 
 from __future__ import annotations
 
+from pipeline.cores import Cores
 from pipeline.later_part import MIN_TRANSACTIONS, LaterPartPool, LaterPartRequest, TransactionClaims
 from pipeline.state_source import StateSource
 from storage import Store
@@ -74,6 +75,10 @@ class LaterPartWorker:
         self.follower.close()
 
 
-def later_part_pool(*, min_transactions: int = MIN_TRANSACTIONS, first_share: float = 0.5) -> LaterPartPool:
+def later_part_pool(
+    *, min_transactions: int = MIN_TRANSACTIONS, first_share: float = 0.5, cores: Cores | None = None
+) -> LaterPartPool:
     """A pool whose worker runs this chain's later parts (see :class:`~pipeline.later_part.LaterPartPool`)."""
-    return LaterPartPool(LaterPartWorker, min_transactions=min_transactions, first_share=first_share)
+    return LaterPartPool(
+        LaterPartWorker, min_transactions=min_transactions, first_share=first_share, cores=cores
+    )

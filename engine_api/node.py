@@ -30,6 +30,7 @@ from client.genesis import Genesis, build_genesis
 from client.later_part_worker import later_part_pool
 from client.txpool import TxPool
 from pipeline import LaterPartPool, Merkleizer, MerkleWorkerPool
+from pipeline.cores import available_cores, pin, plan_cores
 from pipeline.interpreter import freeze_live_objects, set_up_for_blocks
 from storage import RocksStore
 
@@ -117,9 +118,11 @@ class WorkerPools:
     config schedules no such fork would start processes that no block can ever
     call. They are launched first thing, while the node has one thread, so they
     are forked (``pipeline.processes``) and ready in a fraction of a second.
+    With ``pin_cores`` the node's process and the later-part worker each get a
+    core of their own, and the merkleizer the rest (``pipeline.cores``).
     """
 
-    def __init__(self, config: ChainConfig) -> None:
+    def __init__(self, config: ChainConfig, *, pin_cores: bool = True) -> None:
         self.merkleizer: MerkleWorkerPool | None = None
         self.later_parts: LaterPartPool | None = None
         if not any(
@@ -127,12 +130,19 @@ class WorkerPools:
         ):
             log.info("no worker processes: the chain schedules no fork with block access lists")
             return
+        plan = plan_cores(available_cores()) if pin_cores else None
+        if plan is not None:
+            pin(plan.node)
+            log.info(
+                "cores: node %s, later-part worker %s, merkleizer %s",
+                *(",".join(map(str, sorted(cores))) for cores in (plan.node, plan.later_part, plan.merkle)),
+            )
         # Both pools' processes start now, side by side, and import while the node builds the
         # genesis and opens the store; wait_ready waits for them.
-        self.merkleizer = MerkleWorkerPool()
+        self.merkleizer = MerkleWorkerPool(cores=plan and plan.merkle)
         log.info("starting %d merkleizer worker(s)", self.merkleizer.size)
         self.merkleizer.launch()
-        self.later_parts = later_part_pool()
+        self.later_parts = later_part_pool(cores=plan and plan.later_part)
         log.info("starting the later-part worker")
         self.later_parts.launch()
 
@@ -162,8 +172,11 @@ def run_node(
     limits: HttpLimits = DEFAULT_LIMITS,
     public: PublicRpcOptions | None = None,
     producer: DevProducerOptions | None = None,
+    pin_cores: bool = True,
 ) -> None:
     """``public``: the public ``eth_`` server's options (``--http``), None for none (the default).
+
+    ``pin_cores``: give the BAL path's processes a core each (``WorkerPools``).
 
     ``producer``: ``balrex dev``'s block producer, driving the Engine API each slot.
     """
@@ -173,7 +186,7 @@ def run_node(
     log.info("recursion limit %d (py-evm's; py_ecc had raised it)", limit_recursion())
     set_up_for_blocks()
     genesis_json = load_genesis(genesis_path)
-    workers = WorkerPools(config_from_geth_genesis(genesis_json.get("config", {})))
+    workers = WorkerPools(config_from_geth_genesis(genesis_json.get("config", {})), pin_cores=pin_cores)
     try:
         genesis = build_genesis(genesis_json)
         datadir.mkdir(parents=True, exist_ok=True)

@@ -52,6 +52,7 @@ from bal.deltas import AccountDelta
 from storage import RocksStore
 
 from .chain import BlockOutline, ChainCore
+from .cores import Cores
 from .processes import Handler, WorkerContext, WorkerProcess, worker_context
 
 # Below this many transactions a block runs in one part: the round trip and the
@@ -174,9 +175,14 @@ class LaterPartPool:
         min_transactions: int = MIN_TRANSACTIONS,
         first_share: float = 0.5,
         steals: bool = True,
+        cores: Cores | None = None,
     ) -> None:
-        """``steals``: whether the node's process may take the end of a part (:class:`TransactionClaims`)."""
+        """``steals``: whether the node's process may take the end of a part (:class:`TransactionClaims`).
+
+        ``cores``: where the worker runs (``pipeline.cores``); None: wherever the node's process may.
+        """
         self.handler_class = handler_class
+        self.cores = cores
         self.min_transactions = max(2, min_transactions)
         self.first_share = first_share
         self.steals = steals
@@ -208,7 +214,11 @@ class LaterPartPool:
             context = worker_context()
             self.claims = TransactionClaims(context)
             self._worker = WorkerProcess(
-                "balrex-later-part", self.handler_class, handler_args=(self.claims,), context=context
+                "balrex-later-part",
+                self.handler_class,
+                handler_args=(self.claims,),
+                context=context,
+                cores=self.cores,
             )
         return self._worker
 

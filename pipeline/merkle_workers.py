@@ -49,6 +49,7 @@ from merkle.stages import ParentStateMissing
 from merkle.worker_process import FinishRequest, MerkleWorker, RunRequest, StorageRequest, WalkRequest
 from storage import RocksStore, Store
 
+from .cores import Cores
 from .processes import WorkerProcess
 
 Reply = TypeVar("Reply")
@@ -170,8 +171,10 @@ def default_worker_count() -> int:
 class MerkleWorkerPool:
     """Merkleizer worker processes over a RocksDB store, started on first use."""
 
-    def __init__(self, size: int | None = None) -> None:
+    def __init__(self, size: int | None = None, *, cores: Cores | None = None) -> None:
+        """``cores``: where the workers run (``pipeline.cores``); None: wherever the node's process may."""
         self.size = size or default_worker_count()
+        self.cores = cores
         self._workers: list[WorkerProcess | None] = [None] * self.size
         self._ahead: _Ahead | None = None
 
@@ -181,9 +184,8 @@ class MerkleWorkerPool:
             worker = self._workers[index] = self._spawn(index)
         return worker
 
-    @staticmethod
-    def _spawn(index: int) -> WorkerProcess:
-        return WorkerProcess(f"balrex-merkle-{index}", MerkleWorker, niceness=NICENESS)
+    def _spawn(self, index: int) -> WorkerProcess:
+        return WorkerProcess(f"balrex-merkle-{index}", MerkleWorker, niceness=NICENESS, cores=self.cores)
 
     def launch(self) -> None:
         """Start every worker process without waiting for it (its imports overlap the caller's work)."""

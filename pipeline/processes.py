@@ -32,6 +32,7 @@ from typing import Protocol
 
 import trio
 
+from .cores import Cores, pin
 from .interpreter import freeze_live_objects, set_up_for_blocks
 
 
@@ -111,6 +112,7 @@ def serve(
     niceness: int,
     parent_end: Connection | None = None,
     handler_args: tuple[object, ...] = (),
+    cores: Cores | None = None,
 ) -> None:
     """The worker's main loop (the process target).
 
@@ -118,9 +120,11 @@ def serve(
     once: else the node's death would never reach the worker as end of file.
     ``handler_args``: what the handler is made with (objects shared with the node,
     such as a lock, can only reach the worker this way, as it starts).
+    ``cores``: the cores the worker runs on (``pipeline.cores``), None to keep the node's.
     """
     if parent_end is not None:
         parent_end.close()
+    pin(cores)
     os.nice(niceness)
     set_up_for_blocks()
     handler = handler_class(*handler_args)
@@ -198,8 +202,10 @@ class WorkerProcess:
         niceness: int = 0,
         handler_args: tuple[object, ...] = (),
         context: WorkerContext | None = None,
+        cores: Cores | None = None,
     ) -> None:
         """``niceness``: added to the worker's scheduling niceness (a lower priority for work with slack).
+        ``cores``: the cores it runs on (``pipeline.cores``); None: the node's process's.
 
         ``handler_args``: passed to ``handler_class`` in the worker (see :func:`serve`), made
         in ``context`` (default: :func:`worker_context`) if they hold a lock.
@@ -209,7 +215,7 @@ class WorkerProcess:
         self.conn, child = context.Pipe()
         self.process: BaseProcess = context.Process(
             target=serve,
-            args=(child, handler_class, niceness, self.conn if forked else None, handler_args),
+            args=(child, handler_class, niceness, self.conn if forked else None, handler_args, cores),
             name=name,
             daemon=True,
         )

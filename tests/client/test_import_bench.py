@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from client.tools.bench_chain.generate import ChainSettings, generate_chain
+from pipeline.cores import available_cores, plan_cores
 from pipeline.interpreter import SWITCH_INTERVAL_S, YOUNG_COLLECTION_THRESHOLD
 
 pytestmark = pytest.mark.slow  # generates and imports chains
@@ -111,6 +112,25 @@ def test_compare_on_an_amsterdam_chain(chains: dict[str, Path], tmp_path: Path) 
         assert summary["cores_busy"] == pytest.approx(busy, abs=0.01)
     page = report_path.read_text()
     assert page.startswith("<!DOCTYPE html>") and "with BAL" in page
+    # The BAL run gives the node's process and the later-part worker a core each (pipeline.cores).
+    assert baseline["summary"]["pinned_cores"] is None
+    plan = plan_cores(available_cores())
+    assert plan is not None  # the suite runs on at least two cores
+    assert with_bal["summary"]["pinned_cores"] == {
+        "node": sorted(plan.node),
+        "later_part": sorted(plan.later_part),
+        "merkle": sorted(plan.merkle),
+    }
+
+
+def test_no_pin_cores_leaves_the_bal_run_where_the_scheduler_puts_it(
+    chains: dict[str, Path], tmp_path: Path
+) -> None:
+    json_path = tmp_path / "bench.json"
+    done = _bench(str(chains["amsterdam"]), "--with-bal", "--no-pin-cores", "--json", str(json_path))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(json_path.read_text())["runs"]["with_bal"]["summary"]
+    assert summary["pinned_cores"] is None and summary["blocks"] == 3
 
 
 def test_prague_compare_adds_py_evm_and_refuses_with_bal(chains: dict[str, Path], tmp_path: Path) -> None:

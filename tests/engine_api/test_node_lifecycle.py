@@ -16,6 +16,7 @@ import pytest
 from engine_harness import BALREX, Node, Payload, RpcFailure, genesis_from_fixture, load_fixture
 
 from client.dev_genesis import DEV_ACCOUNTS, DEV_BALANCE, dev_genesis
+from pipeline.cores import available_cores, plan_cores
 
 pytestmark = pytest.mark.integration  # real processes: node subprocesses
 
@@ -54,6 +55,12 @@ def test_default_dev_genesis_node(start_node: Any) -> None:
     secret = node.secret
     workers = node.children()
     assert workers, "the node starts its merkleizer workers"
+    # The node's process and its later-part worker run on a core each; the merkleizer on the rest.
+    plan = plan_cores(available_cores())
+    assert plan is not None  # the suite runs on at least two cores
+    assert node.process is not None
+    assert frozenset(os.sched_getaffinity(node.process.pid)) == plan.node
+    assert {frozenset(os.sched_getaffinity(pid)) for pid in workers} == {plan.later_part, plan.merkle}
     assert node.stop() == 0
     assert "stopped; store closed, worker processes stopped" in node.log()
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "a worker outlived the node"

@@ -87,6 +87,7 @@ def import_bench(
     workers: int | None,
     console: Console,
     parallel: bool = True,
+    pin_cores: bool = True,
 ) -> dict[str, Any]:
     """Make the runs, each behind a progress bar; the whole report dict."""
     # The node's interpreter settings, so that the runs measure the pipeline as the node runs it.
@@ -114,6 +115,7 @@ def import_bench(
                     workers=workers,
                     progress=advance,
                     parallel=parallel,
+                    pin_cores=pin_cores,
                 )
     console.print(summary_table(report))
     return report

@@ -35,6 +35,7 @@ from client.later_part_worker import later_part_pool
 from client.tools.bench_chain.chain_files import BenchChain
 from client.tools.pyevm_peer import pyevm_chain
 from pipeline import LaterPartPool, MerkleWorkerPool, import_block
+from pipeline.cores import CorePlan, available_cores, pin, plan_cores
 from storage import RocksStore
 
 from .cpu import CpuMeter
@@ -88,15 +89,24 @@ def run_pipeline(
     progress: Progress,
     parallel: bool = True,
     datadir: Path | None = None,
+    pin_cores: bool = True,
 ) -> dict[str, Any]:
-    """Import every block through the pipeline; the run's summary and per-block rows."""
+    """Import every block through the pipeline; the run's summary and per-block rows.
+
+    ``pin_cores``: on the BAL path, give the node's process and the later-part worker a core
+    each (``pipeline.cores``), as the node does; this process's affinity is restored after the run.
+    """
+    original_cores = available_cores()
+    plan = plan_cores(original_cores) if with_bal and pin_cores else None
     with tempfile.TemporaryDirectory(prefix="balrex-bench-", dir=datadir) as directory:
         store = RocksStore(Path(directory) / "chaindata")
         # Only the BAL path merkleizes in workers; the streaming path merkleizes after execution.
-        pool = MerkleWorkerPool(workers) if with_bal else None
+        pool = MerkleWorkerPool(workers, cores=plan and plan.merkle) if with_bal else None
         # ... and only the BAL path can run a block's later transactions from the BAL's state.
-        later_parts = later_part_pool() if with_bal and parallel else None
+        later_parts = later_part_pool(cores=plan and plan.later_part) if with_bal and parallel else None
         try:
+            if plan is not None:
+                pin(plan.node)
             blockchain = Blockchain(store, chain.config)
             blockchain.init_genesis_state(genesis.state, genesis.block_rlp)
             worker_processes: list[BaseProcess] = []
@@ -105,12 +115,23 @@ def run_pipeline(
                     started.start()
                     worker_processes.extend(started.processes)
             meter = CpuMeter(worker_processes)
-            return trio.run(_import_all, blockchain, chain, with_bal, pool, later_parts, progress, meter)
+            run: dict[str, Any] = trio.run(
+                _import_all, blockchain, chain, with_bal, pool, later_parts, progress, meter
+            )
+            run["summary"]["pinned_cores"] = None if plan is None else _plan_row(plan)
+            return run
         finally:
             for started in (pool, later_parts):
                 if started is not None:
                     started.close()
             store.close()
+            if plan is not None:
+                pin(original_cores)
+
+
+def _plan_row(plan: CorePlan) -> dict[str, list[int]]:
+    """The core plan as the JSON report shows it."""
+    return {"node": sorted(plan.node), "later_part": sorted(plan.later_part), "merkle": sorted(plan.merkle)}
 
 
 async def _import_all(
