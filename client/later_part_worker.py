@@ -68,8 +68,9 @@ class LaterPartWorker:
         """The chain that runs a part; a subclass may give one that also watches the execution."""
         return Blockchain(store, config)
 
-    def catch_up(self) -> None:
-        self.follower.catch_up()
+    def catch_up(self, db_path: str) -> None:
+        """Open the handle on ``db_path`` if need be, else replay what the node wrote since the last time."""
+        self.follower.store_for(db_path)
 
     def close(self) -> None:
         self.follower.close()

@@ -46,7 +46,7 @@ class EngineContext:
         """Tell the idle worker processes that the store changed (call with :attr:`lock` held)."""
         for pool in (self.merkleizer, self.later_parts):
             if pool is not None:
-                pool.catch_up()
+                pool.catch_up(self.blockchain.store)
 
     def fork_of(self, timestamp: int) -> Fork:
         """The fork of ``timestamp`` (-38005 if the chain has none then)."""

@@ -146,15 +146,16 @@ class WorkerPools:
         log.info("starting the later-part worker")
         self.later_parts.launch()
 
-    def wait_ready(self, started: float) -> None:
-        """Wait until every worker answers (else the first block would pay for starting Python)."""
+    def wait_ready(self, started: float, store: RocksStore) -> None:
+        """Wait until every worker answers and has opened its handle on ``store`` (else the first
+        block would pay for starting Python and for opening the handles)."""
         if self.merkleizer is not None:
-            self.merkleizer.start()
+            self.merkleizer.start(store)
             log.info(
                 "merkleizer workers=%d ready at %.1f s", self.merkleizer.size, time.monotonic() - started
             )
         if self.later_parts is not None:
-            self.later_parts.start()
+            self.later_parts.start(store)
             log.info("later-part workers=1 ready at %.1f s", time.monotonic() - started)
 
     def close(self) -> None:
@@ -205,7 +206,7 @@ def run_node(
                 head_header.block_number if head_header else "-",
             )
             log.info("store opened at %.1f s", time.monotonic() - started)
-            workers.wait_ready(started)
+            workers.wait_ready(started, store)
             freeze_live_objects()
             tx_pool = TxPool(genesis.config.chain_id, public.pool if public is not None else None)
             api = EngineApi(blockchain, workers.merkleizer, workers.later_parts, tx_pool)

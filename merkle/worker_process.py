@@ -181,14 +181,15 @@ class MerkleWorker:
         session = MerkleSession(store, parent_root, deltas, self.node_cache)
         return session, tuple(session.walk())
 
-    def catch_up(self) -> None:
-        """The node's hint that this worker is idle (a block was stored, or fork choice moved).
+    def catch_up(self, db_path: str) -> None:
+        """The node's hint that this worker is idle (the store was opened, a block stored, fork choice moved).
 
         The view is caught up when a request needs it (module docstring), so the
-        hint only does now what would otherwise delay the next request: drop an
-        overgrown node cache, or catch up a view older than :data:`MAX_VIEW_AGE_S`.
+        hint only does now what would otherwise delay the next request: open the
+        view on ``db_path``, drop an overgrown node cache, or catch up a view older
+        than :data:`MAX_VIEW_AGE_S`.
         """
-        self._bound_the_view()
+        self.view(db_path)
 
     def close(self) -> None:
         self.node_cache.clear()

@@ -94,7 +94,7 @@ async def import_block(
     # block's outline), not at the start of the next block.
     for pool in (merkleizer, later_parts):
         if pool is not None:
-            pool.catch_up()
+            pool.catch_up(chain.store)
     timings.finish()
     return ImportedBlock(
         block_hash=prepared.encoded.block_hash,

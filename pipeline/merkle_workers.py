@@ -135,10 +135,11 @@ class Merkleizer(Protocol):
         """
         ...
 
-    def catch_up(self) -> None:
-        """Tell the merkleizer it is idle (a block was stored, the head moved), ahead of the next block.
+    def catch_up(self, store: Store) -> None:
+        """Tell the merkleizer it is idle (``store`` opened, a block stored in it, the head moved).
 
-        No waiting. What a worker does with it is ``merkle.worker_process.MerkleWorker.catch_up``.
+        Ahead of the next block, without waiting. What a worker does with it is
+        ``merkle.worker_process.MerkleWorker.catch_up``.
         """
         ...
 
@@ -159,7 +160,7 @@ class InlineMerkleizer:
     ) -> MerkledAhead | None:
         return None
 
-    def catch_up(self) -> None:
+    def catch_up(self, store: Store) -> None:
         """Nothing to do: it reads the store itself."""
 
 
@@ -192,19 +193,26 @@ class MerkleWorkerPool:
         for index in range(self.size):
             self._worker(index)
 
-    def start(self) -> None:
+    def start(self, store: Store | None = None) -> None:
         """Start every worker (unless launched) and wait until each has imported its code and answers.
 
-        Else the first block would pay for starting Python in every worker.
+        Else the first block would pay for starting Python in every worker. With ``store``,
+        each also opens its handle on it first (:meth:`catch_up`), which the first block paid for too.
         """
+        for index in range(self.size):
+            self._worker(index)
+        if store is not None:
+            self.catch_up(store)
         for index in range(self.size):
             self._worker(index).wait_ready()
 
-    def catch_up(self) -> None:
-        """Send every started, idle worker the hint (``WorkerProcess.catch_up``)."""
+    def catch_up(self, store: Store) -> None:
+        """Send every started, idle worker the hint about ``store`` (``WorkerProcess.catch_up``)."""
+        if not isinstance(store, RocksStore):
+            return
         for worker in self._workers:
             if worker is not None:
-                worker.catch_up()
+                worker.catch_up(str(store.path))
 
     @property
     def processes(self) -> list[multiprocessing.process.BaseProcess]:

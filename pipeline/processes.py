@@ -39,11 +39,14 @@ from .interpreter import freeze_live_objects, set_up_for_blocks
 class Handler(Protocol):
     def handle(self, request: object) -> object: ...
 
-    def catch_up(self) -> None:
-        """The node's store changed and the worker is idle: prepare for the next request.
+    def catch_up(self, db_path: str) -> None:
+        """The node's store at ``db_path`` changed, or was just opened, and the worker is idle:
+        prepare for the next request.
 
-        A follower of the store whose keys change in place replays the writes here;
-        one that reads content-addressed keys may leave that to the request.
+        A worker that has no handle on that store yet opens one here (else the
+        first request would pay for it). A follower of the store whose keys change
+        in place replays the writes here; one that reads content-addressed keys may
+        leave that to the request.
         """
         ...
 
@@ -58,6 +61,8 @@ class Ping:
 @dataclass(frozen=True)
 class CatchUp:
     """Catch up with the node's store now, while idle; no reply (see :meth:`WorkerProcess.catch_up`)."""
+
+    db_path: str
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,7 @@ def serve(
                 return
             if isinstance(request, CatchUp):
                 try:
-                    handler.catch_up()
+                    handler.catch_up(request.db_path)
                 except Exception:  # a hint only: the next request catches up itself, and fails there
                     pass
                 continue
@@ -238,19 +243,21 @@ class WorkerProcess:
         if not isinstance(self.conn.recv(), Ready):
             raise WorkerFailed(f"{self.name}: did not answer its first ping")
 
-    def catch_up(self) -> None:
-        """Tell an idle worker that the node's store changed, without waiting for it.
+    def catch_up(self, db_path: str) -> None:
+        """Tell an idle worker that the node's store at ``db_path`` changed, without waiting for it.
 
-        Sent after a block is stored (and after fork choice moves the flat state):
-        the worker does what its handler's ``catch_up`` says (the later-part worker
-        replays those writes) while the node's process goes on, instead of at the
-        start of the next block's request, where it would delay the block.
-        The message has no reply; a request sent next waits behind it in the pipe.
+        Sent once the store is open, before the first block (the worker opens its
+        handle on it then), after a block is stored and after fork choice moves the
+        flat state: the worker does what its handler's ``catch_up`` says (the
+        later-part worker replays those writes) while the node's process goes on,
+        instead of at the start of the next block's request, where it would delay
+        the block. The message has no reply; a request sent next (a ping too)
+        waits behind it in the pipe.
         """
         if self.busy or not self.alive():
             return
         try:
-            self.conn.send(CatchUp())
+            self.conn.send(CatchUp(db_path))
         except OSError:
             pass  # a dead worker: the next request finds it dead and the pool replaces it
 

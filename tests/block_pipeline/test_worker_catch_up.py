@@ -8,8 +8,10 @@ import pytest
 import trio
 from counting_handler import CountingHandler
 
-from pipeline.processes import WorkerProcess
-from storage import RocksStore, Space, WriteBatch
+from client.later_part_worker import LaterPartWorker
+from pipeline.later_part import LaterPartPool, TransactionClaims
+from pipeline.processes import WorkerProcess, worker_context
+from storage import MemoryStore, RocksStore, Space, WriteBatch
 from storage.rocks import Follower
 
 
@@ -40,13 +42,43 @@ def test_catch_up_hints_get_no_reply_and_reach_the_handler_in_order() -> None:
     worker = WorkerProcess("balrex-test-catch-up", CountingHandler)
     try:
         worker.wait_ready()
-        worker.catch_up()
-        worker.catch_up()
+        worker.catch_up("/data/a")
+        worker.catch_up("/data/b")
         # Were a hint answered, this request would read that answer instead of its own.
-        assert trio.run(worker.request, "how many") == 2
+        assert trio.run(worker.request, "which") == ["/data/a", "/data/b"]
         worker.busy = True  # a busy worker is never sent a hint: its reply is awaited
-        worker.catch_up()
+        worker.catch_up("/data/c")
         worker.busy = False
-        assert trio.run(worker.request, "how many") == 2
+        assert trio.run(worker.request, "which") == ["/data/a", "/data/b"]
     finally:
         worker.stop()
+
+
+@pytest.mark.integration  # a real worker process
+def test_a_pool_started_on_a_store_has_its_worker_open_it_before_it_answers(tmp_path: Path) -> None:
+    """Else the first block would pay for opening the worker's handle (80-100 ms on the bench chain)."""
+    store = RocksStore(tmp_path / "db")
+    pool = LaterPartPool(CountingHandler)
+    try:
+        pool.start(store)
+        pool.catch_up(MemoryStore())  # a store no other process can read: no hint
+        assert trio.run(pool._live().request, "which") == [str(store.path)]
+    finally:
+        pool.close()
+        store.close()
+
+
+def test_the_later_part_workers_hint_opens_its_handle_then_replays_the_writes(tmp_path: Path) -> None:
+    primary = RocksStore(tmp_path / "db")
+    worker = LaterPartWorker(TransactionClaims(worker_context()))
+    try:
+        _put(primary, b"a", b"1")
+        worker.catch_up(str(primary.path))
+        secondary, opened = worker.follower.handle_for(str(primary.path))
+        assert not opened and secondary.get(Space.ACCOUNT, b"a") == b"1"
+        _put(primary, b"b", b"2")
+        worker.catch_up(str(primary.path))
+        assert secondary.get(Space.ACCOUNT, b"b") == b"2"
+    finally:
+        worker.close()
+        primary.close()

@@ -32,7 +32,7 @@ class AffinityHandler:
             release.set()
             idle.join()
 
-    def catch_up(self) -> None:
+    def catch_up(self, db_path: str) -> None:
         pass
 
     def close(self) -> None:

@@ -24,7 +24,7 @@ class ClaimingHandler:
             index += 1
         return taken
 
-    def catch_up(self) -> None:
+    def catch_up(self, db_path: str) -> None:
         pass
 
     def close(self) -> None:

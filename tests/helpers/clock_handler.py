@@ -13,7 +13,7 @@ class ClockHandler:
         time.sleep(request)
         return time.perf_counter()
 
-    def catch_up(self) -> None:
+    def catch_up(self, db_path: str) -> None:
         pass
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ class InterpreterHandler:
     def handle(self, request: object) -> tuple[tuple[int, int, int], float]:
         return gc.get_threshold(), sys.getswitchinterval()
 
-    def catch_up(self) -> None:
+    def catch_up(self, db_path: str) -> None:
         pass
 
     def close(self) -> None:

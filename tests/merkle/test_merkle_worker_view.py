@@ -128,6 +128,15 @@ def test_a_parent_missing_after_the_catch_up_is_still_an_error(
         worker.handle(RunRequest(str(primary.path), b"\x42" * 32, _block(1)))
 
 
+def test_the_first_hint_opens_the_view_so_the_first_request_need_not(
+    primary: RocksStore, worker: MerkleWorker
+) -> None:
+    genesis_root = _stored(primary, EMPTY_ROOT, _block(0))
+    worker.catch_up(str(primary.path))
+    view, opened = worker.follower.handle_for(str(primary.path))
+    assert not opened and view.get(Space.NODE, genesis_root) is not None
+
+
 def test_the_idle_hint_catches_up_a_fresh_view_only_to_drop_an_overgrown_cache(
     primary: RocksStore, worker: MerkleWorker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -135,10 +144,10 @@ def test_the_idle_hint_catches_up_a_fresh_view_only_to_drop_an_overgrown_cache(
     worker.handle(RunRequest(str(primary.path), genesis_root, _block(9)))  # fills the node cache
     parent_root = _stored(primary, genesis_root, _block(1))
     view, _ = worker.follower.handle_for(str(primary.path))
-    worker.catch_up()  # the cache is under its limit: the hint costs nothing
+    worker.catch_up(str(primary.path))  # the cache is under its limit: the hint costs nothing
     assert view.get(Space.NODE, parent_root) is None and worker.node_cache
     monkeypatch.setattr(worker_process, "NODE_CACHE_LIMIT", len(worker.node_cache) - 1)
-    worker.catch_up()
+    worker.catch_up(str(primary.path))
     assert not worker.node_cache
     assert view.get(Space.NODE, parent_root) is not None  # what is read next comes from the store
 
@@ -149,10 +158,10 @@ def test_the_idle_hint_catches_up_a_view_past_its_age(
     """A lagging view keeps files the primary has compacted away: an old one is caught up while idle."""
     parent_root = _lagging_parent(primary, worker)
     view, _ = worker.follower.handle_for(str(primary.path))
-    worker.catch_up()
+    worker.catch_up(str(primary.path))
     assert view.get(Space.NODE, parent_root) is None  # young enough: left as it is
     monkeypatch.setattr(worker, "view_time", worker.view_time - worker_process.MAX_VIEW_AGE_S - 1)
-    worker.catch_up()
+    worker.catch_up(str(primary.path))
     assert view.get(Space.NODE, parent_root) is not None
     assert time.monotonic() - worker.view_time < worker_process.MAX_VIEW_AGE_S
 

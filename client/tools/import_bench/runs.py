@@ -112,7 +112,7 @@ def run_pipeline(
             worker_processes: list[BaseProcess] = []
             for started in (pool, later_parts):
                 if started is not None:
-                    started.start()
+                    started.start(store)
                     worker_processes.extend(started.processes)
             meter = CpuMeter(worker_processes)
             run: dict[str, Any] = trio.run(
