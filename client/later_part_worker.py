@@ -12,7 +12,9 @@ safe). It claims each transaction before running it
 the end of the part for itself, and then the part stops there.
 
 The worker reads the parent state through its own secondary RocksDB handle
-(``storage.rocks.Follower``, caught up before each block), decodes the block
+(``storage.rocks.Follower``), which the node's hints keep caught up while the
+worker is idle; a request whose store has moved past it (the request's
+``sequence``) catches it up first. It decodes the block
 itself from its RLP (so only bytes and the claimed deltas cross the pipe),
 and decodes only its own transactions.
 
@@ -48,7 +50,7 @@ class LaterPartWorker:
             raise TypeError(f"unknown request {type(request).__name__}")
         if not isinstance(request.config, ChainConfig):
             raise TypeError(f"a later part needs a ChainConfig, got {type(request.config).__name__}")
-        store = self.follower.store_for(request.db_path)
+        store = self.follower.store_for(request.db_path, request.sequence)
         blockchain = self.chain_for(store, request.config)
         decoded = blockchain.decode(request.block_rlp, body=False)
         builder = decoded.vm_class.get_transaction_builder()

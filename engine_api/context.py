@@ -16,7 +16,7 @@ import trio
 from client.blockchain import Blockchain
 from client.chain_config import Fork, UnsupportedChainConfig
 from client.forks import FORK_VMS
-from pipeline import LaterPartPool, Merkleizer
+from pipeline import LaterPartPool, Merkleizer, catch_up_workers
 from storage import Chain
 
 from .errors import UNSUPPORTED_FORK, RpcError
@@ -44,9 +44,7 @@ class EngineContext:
 
     def catch_up_workers(self) -> None:
         """Tell the idle worker processes that the store changed (call with :attr:`lock` held)."""
-        for pool in (self.merkleizer, self.later_parts):
-            if pool is not None:
-                pool.catch_up(self.blockchain.store)
+        catch_up_workers(self.blockchain.store, self.merkleizer, self.later_parts)
 
     def fork_of(self, timestamp: int) -> Fork:
         """The fork of ``timestamp`` (-38005 if the chain has none then)."""

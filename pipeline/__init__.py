@@ -5,7 +5,7 @@ The pipeline drives any :class:`~pipeline.chain.ChainCore` (the chain core in
 prepared block, the execution result, the verdicts (:mod:`pipeline.verdicts`).
 """
 
-from .block_import import import_block, import_block_sync
+from .block_import import catch_up_workers, import_block, import_block_sync
 from .chain import BlockExecution, ChainCore, ImportedBlock, LaterPart, PreparedBlock
 from .later_part import LaterPartPool
 from .merkle_workers import InlineMerkleizer, Merkleizer, MerkleWorkerFailed, MerkleWorkerPool
@@ -28,6 +28,7 @@ __all__ = [
     "Rule",
     "StageTimings",
     "UnknownParent",
+    "catch_up_workers",
     "import_block",
     "import_block_sync",
     "require",

@@ -38,7 +38,7 @@ from bal.deltas import AccountDelta
 from merkle import merkleize
 from merkle.optimistic import MerkleResult
 from merkle.stages import state_writes
-from storage import FlatChanges, StateWrites
+from storage import FlatChanges, StateWrites, Store
 
 from .chain import BlockExecution, BlockOutline, ChainCore, ImportedBlock, PreparedBlock
 from .checks import check_state_root
@@ -90,11 +90,7 @@ async def import_block(
     check_state_root(prepared.block.header, writes.state_root)
     with timings.span("store"):
         await trio.to_thread.run_sync(_store, chain, prepared, writes, execution, source, flat_changes)
-    # The workers replay the block's batch now, while the caller goes on (fork choice, the next
-    # block's outline), not at the start of the next block.
-    for pool in (merkleizer, later_parts):
-        if pool is not None:
-            pool.catch_up(chain.store)
+    catch_up_workers(chain.store, merkleizer, later_parts)
     timings.finish()
     return ImportedBlock(
         block_hash=prepared.encoded.block_hash,
@@ -104,6 +100,17 @@ async def import_block(
         tx_count=prepared.transaction_count,
         timings=timings,
     )
+
+
+def catch_up_workers(store: Store, merkleizer: Merkleizer | None, later_parts: LaterPartPool | None) -> None:
+    """Tell the idle worker processes that ``store`` changed (a block stored, fork choice moved).
+
+    They replay the writes now, while the caller goes on (fork choice, the next block's
+    outline), not at the start of the next block: so call it after every write they read.
+    """
+    for pool in (merkleizer, later_parts):
+        if pool is not None:
+            pool.catch_up(store)
 
 
 def _parent_state(chain: ChainCore, outline: BlockOutline) -> StateSource:

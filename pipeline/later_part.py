@@ -95,6 +95,9 @@ class LaterPartRequest:
     """Run the block's transactions from ``first`` on, from the state ``start`` claims."""
 
     db_path: str
+    # The store's sequence number when the request was made (``RocksStore.sequence``): what
+    # the worker's handle must see, else it catches up first.
+    sequence: int
     # The chain's configuration, for the worker to build the same chain (``ChainCore.config``).
     config: object
     block_rlp: bytes
@@ -275,6 +278,7 @@ class LaterPartPool:
             raise TypeError("the later-part worker reads RocksDB")
         request = LaterPartRequest(
             db_path=str(store.path),
+            sequence=store.sequence(),
             config=chain.config,
             block_rlp=block_rlp,
             parent_has_flat_state=outline.parent_has_flat_state,

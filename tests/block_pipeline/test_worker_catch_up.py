@@ -82,3 +82,22 @@ def test_the_later_part_workers_hint_opens_its_handle_then_replays_the_writes(tm
     finally:
         worker.close()
         primary.close()
+
+
+def test_a_handle_that_sees_the_callers_last_write_is_not_caught_up_again(tmp_path: Path) -> None:
+    """An empty catch-up still costs milliseconds at the start of a later part."""
+    primary = RocksStore(tmp_path / "db")
+    follower = Follower("balrex-test-")
+    try:
+        _put(primary, b"a", b"1")
+        secondary = follower.store_for(str(primary.path), primary.sequence())
+        assert secondary.sequence() == primary.sequence()
+        seen = primary.sequence()
+        _put(primary, b"b", b"2")
+        follower.store_for(str(primary.path), seen)  # the caller's write before b: not replayed
+        assert secondary.get(Space.ACCOUNT, b"b") is None
+        follower.store_for(str(primary.path), primary.sequence())
+        assert secondary.get(Space.ACCOUNT, b"b") == b"2"
+    finally:
+        follower.close()
+        primary.close()

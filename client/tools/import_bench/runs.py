@@ -34,7 +34,7 @@ from client.genesis import Genesis
 from client.later_part_worker import later_part_pool
 from client.tools.bench_chain.chain_files import BenchChain
 from client.tools.pyevm_peer import pyevm_chain
-from pipeline import LaterPartPool, MerkleWorkerPool, import_block
+from pipeline import LaterPartPool, MerkleWorkerPool, catch_up_workers, import_block
 from pipeline.cores import CorePlan, available_cores, pin, plan_cores
 from storage import RocksStore
 
@@ -153,6 +153,9 @@ async def _import_all(
             blockchain, block_rlp, bal, merkleizer=pool, later_parts=later_parts, next_bal=next_bal
         )
         blockchain.set_forkchoice(imported.block_hash)
+        # As the node does after fork choice moves the head: the workers replay the flat state's
+        # move while this process prepares the next block, and the later part starts without it.
+        catch_up_workers(blockchain.store, pool, later_parts)
         rows.append(
             {
                 "number": imported.number,
