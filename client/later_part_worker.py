@@ -70,9 +70,13 @@ class LaterPartWorker:
         """The chain that runs a part; a subclass may give one that also watches the execution."""
         return Blockchain(store, config)
 
-    def catch_up(self, db_path: str) -> None:
-        """Open the handle on ``db_path`` if need be, else replay what the node wrote since the last time."""
+    def open(self, db_path: str) -> None:
         self.follower.store_for(db_path)
+
+    def catch_up(self, db_path: str) -> None:
+        """Replay what the node wrote to ``db_path`` since the last time, if the handle is on it."""
+        if self.follower.follows(db_path):
+            self.follower.catch_up()
 
     def close(self) -> None:
         self.follower.close()

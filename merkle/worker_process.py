@@ -181,15 +181,19 @@ class MerkleWorker:
         session = MerkleSession(store, parent_root, deltas, self.node_cache)
         return session, tuple(session.walk())
 
+    def open(self, db_path: str) -> None:
+        self.view(db_path)
+
     def catch_up(self, db_path: str) -> None:
-        """The node's hint that this worker is idle (the store was opened, a block stored, fork choice moved).
+        """The node's hint that this worker is idle (a block was stored, or fork choice moved).
 
         The view is caught up when a request needs it (module docstring), so the
-        hint only does now what would otherwise delay the next request: open the
-        view on ``db_path``, drop an overgrown node cache, or catch up a view older
-        than :data:`MAX_VIEW_AGE_S`.
+        hint only does now what would otherwise delay the next request: drop an
+        overgrown node cache, or catch up a view older than :data:`MAX_VIEW_AGE_S`.
+        A view on another store is left as it is (that store may be gone).
         """
-        self.view(db_path)
+        if self.follower.follows(db_path):
+            self._bound_the_view()
 
     def close(self) -> None:
         self.node_cache.clear()

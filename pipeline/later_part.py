@@ -232,12 +232,12 @@ class LaterPartPool:
     def start(self, store: Store | None = None) -> None:
         """Start the worker (unless launched) and wait until it answers (else the first block pays for it).
 
-        With ``store``, the worker also opens its handle on it first (:meth:`catch_up`): opening a
-        secondary handle reads the database's files, which took 80-100 ms of the first block.
+        With ``store``, the worker also opens its handle on it first (``WorkerProcess.open_store``):
+        opening a secondary handle reads the database's files, which took 80-100 ms of the first block.
         """
         worker = self._live()
-        if store is not None:
-            self.catch_up(store)
+        if isinstance(store, RocksStore):
+            worker.open_store(str(store.path))
         worker.wait_ready()
 
     def catch_up(self, store: Store) -> None:

@@ -136,7 +136,7 @@ class Merkleizer(Protocol):
         ...
 
     def catch_up(self, store: Store) -> None:
-        """Tell the merkleizer it is idle (``store`` opened, a block stored in it, the head moved).
+        """Tell the merkleizer it is idle (a block stored in ``store``, the head moved).
 
         Ahead of the next block, without waiting. What a worker does with it is
         ``merkle.worker_process.MerkleWorker.catch_up``.
@@ -197,12 +197,13 @@ class MerkleWorkerPool:
         """Start every worker (unless launched) and wait until each has imported its code and answers.
 
         Else the first block would pay for starting Python in every worker. With ``store``,
-        each also opens its handle on it first (:meth:`catch_up`), which the first block paid for too.
+        each also opens its handle on it first (``WorkerProcess.open_store``), which the first
+        block paid for too.
         """
         for index in range(self.size):
-            self._worker(index)
-        if store is not None:
-            self.catch_up(store)
+            worker = self._worker(index)
+            if isinstance(store, RocksStore):
+                worker.open_store(str(store.path))
         for index in range(self.size):
             self._worker(index).wait_ready()
 

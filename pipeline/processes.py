@@ -39,14 +39,22 @@ from .interpreter import freeze_live_objects, set_up_for_blocks
 class Handler(Protocol):
     def handle(self, request: object) -> object: ...
 
-    def catch_up(self, db_path: str) -> None:
-        """The node's store at ``db_path`` changed, or was just opened, and the worker is idle:
-        prepare for the next request.
+    def open(self, db_path: str) -> None:
+        """The node has opened its store at ``db_path``: open a handle on it now, while idle.
 
-        A worker that has no handle on that store yet opens one here (else the
-        first request would pay for it). A follower of the store whose keys change
-        in place replays the writes here; one that reads content-addressed keys may
-        leave that to the request.
+        Sent at start-up, before the ping the node waits on: else the first
+        request would pay for opening the handle.
+        """
+        ...
+
+    def catch_up(self, db_path: str) -> None:
+        """The node's store at ``db_path`` changed and the worker is idle: prepare for the next request.
+
+        A follower of the store whose keys change in place replays the writes here;
+        one that reads content-addressed keys may leave that to the request. A worker
+        whose handle is on another store (or none) leaves it: the hint opens nothing,
+        since a store that only a hint names may be gone by the time the worker reads
+        it (the EF runner deletes each test's).
         """
         ...
 
@@ -56,6 +64,13 @@ class Handler(Protocol):
 @dataclass(frozen=True)
 class Ping:
     """Answer :class:`Ready` once the worker's code is imported."""
+
+
+@dataclass(frozen=True)
+class OpenStore:
+    """Open a handle on the node's store now, while idle; no reply (see :meth:`WorkerProcess.open_store`)."""
+
+    db_path: str
 
 
 @dataclass(frozen=True)
@@ -145,10 +160,13 @@ def serve(
                 return  # the pipeline is gone
             if isinstance(request, Stop):
                 return
-            if isinstance(request, CatchUp):
+            if isinstance(request, OpenStore | CatchUp):
                 try:
-                    handler.catch_up(request.db_path)
-                except Exception:  # a hint only: the next request catches up itself, and fails there
+                    if isinstance(request, OpenStore):
+                        handler.open(request.db_path)
+                    else:
+                        handler.catch_up(request.db_path)
+                except Exception:  # a hint only: the next request opens or catches up itself, and fails there
                     pass
                 continue
             reply: Ready | Answer | Failure
@@ -243,21 +261,31 @@ class WorkerProcess:
         if not isinstance(self.conn.recv(), Ready):
             raise WorkerFailed(f"{self.name}: did not answer its first ping")
 
+    def open_store(self, db_path: str) -> None:
+        """Tell an idle worker to open its handle on the node's store at ``db_path``, without waiting.
+
+        Sent at start-up: a ping sent next waits behind it in the pipe, so a worker
+        that has answered the ping has opened its handle (or failed to, and the first
+        request opens it).
+        """
+        self._hint(OpenStore(db_path))
+
     def catch_up(self, db_path: str) -> None:
         """Tell an idle worker that the node's store at ``db_path`` changed, without waiting for it.
 
-        Sent once the store is open, before the first block (the worker opens its
-        handle on it then), after a block is stored and after fork choice moves the
-        flat state: the worker does what its handler's ``catch_up`` says (the
-        later-part worker replays those writes) while the node's process goes on,
-        instead of at the start of the next block's request, where it would delay
-        the block. The message has no reply; a request sent next (a ping too)
-        waits behind it in the pipe.
+        Sent after a block is stored and after fork choice moves the flat state:
+        the worker does what its handler's ``catch_up`` says (the later-part worker
+        replays those writes) while the node's process goes on, instead of at the
+        start of the next block's request, where it would delay the block.
+        The message has no reply; a request sent next waits behind it in the pipe.
         """
+        self._hint(CatchUp(db_path))
+
+    def _hint(self, message: OpenStore | CatchUp) -> None:
         if self.busy or not self.alive():
             return
         try:
-            self.conn.send(CatchUp(db_path))
+            self.conn.send(message)
         except OSError:
             pass  # a dead worker: the next request finds it dead and the pool replaces it
 

@@ -154,6 +154,10 @@ class Follower:
             store.catch_up()
         return store
 
+    def follows(self, db_path: str) -> bool:
+        """Whether the open handle (if any) is on ``db_path``."""
+        return self._store is not None and str(self._store.path) == db_path
+
     def catch_up(self) -> None:
         """Catch the open handle up now, if one is open (the next :meth:`store_for` then has less to do)."""
         if self._store is not None:

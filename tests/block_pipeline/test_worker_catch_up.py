@@ -38,18 +38,21 @@ def test_a_follower_sees_what_the_primary_wrote_once_it_caught_up(tmp_path: Path
 
 
 @pytest.mark.integration  # a real worker process
-def test_catch_up_hints_get_no_reply_and_reach_the_handler_in_order() -> None:
+def test_hints_get_no_reply_and_reach_the_handler_in_order() -> None:
     worker = WorkerProcess("balrex-test-catch-up", CountingHandler)
     try:
         worker.wait_ready()
+        worker.open_store("/data/a")
         worker.catch_up("/data/a")
         worker.catch_up("/data/b")
         # Were a hint answered, this request would read that answer instead of its own.
-        assert trio.run(worker.request, "which") == ["/data/a", "/data/b"]
+        expected = [("open", "/data/a"), ("catch up", "/data/a"), ("catch up", "/data/b")]
+        assert trio.run(worker.request, "which") == expected
         worker.busy = True  # a busy worker is never sent a hint: its reply is awaited
         worker.catch_up("/data/c")
+        worker.open_store("/data/c")
         worker.busy = False
-        assert trio.run(worker.request, "which") == ["/data/a", "/data/b"]
+        assert trio.run(worker.request, "which") == expected
     finally:
         worker.stop()
 
@@ -62,18 +65,18 @@ def test_a_pool_started_on_a_store_has_its_worker_open_it_before_it_answers(tmp_
     try:
         pool.start(store)
         pool.catch_up(MemoryStore())  # a store no other process can read: no hint
-        assert trio.run(pool._live().request, "which") == [str(store.path)]
+        assert trio.run(pool._live().request, "which") == [("open", str(store.path))]
     finally:
         pool.close()
         store.close()
 
 
-def test_the_later_part_workers_hint_opens_its_handle_then_replays_the_writes(tmp_path: Path) -> None:
+def test_the_later_part_worker_opens_its_handle_then_its_hints_replay_the_writes(tmp_path: Path) -> None:
     primary = RocksStore(tmp_path / "db")
     worker = LaterPartWorker(TransactionClaims(worker_context()))
     try:
         _put(primary, b"a", b"1")
-        worker.catch_up(str(primary.path))
+        worker.open(str(primary.path))
         secondary, opened = worker.follower.handle_for(str(primary.path))
         assert not opened and secondary.get(Space.ACCOUNT, b"a") == b"1"
         _put(primary, b"b", b"2")
@@ -82,6 +85,26 @@ def test_the_later_part_workers_hint_opens_its_handle_then_replays_the_writes(tm
     finally:
         worker.close()
         primary.close()
+
+
+def test_a_hint_opens_no_handle_on_a_store_only_it_names(tmp_path: Path) -> None:
+    """The store a hint names may be gone by the time the worker reads the hint (the EF runner
+    deletes each test's); a handle opened on it then would race with its deletion."""
+    first, other = RocksStore(tmp_path / "first"), RocksStore(tmp_path / "other")
+    worker = LaterPartWorker(TransactionClaims(worker_context()))
+    try:
+        worker.catch_up(str(first.path))
+        assert not worker.follower.follows(str(first.path))
+        worker.open(str(first.path))
+        _put(first, b"a", b"1")
+        worker.catch_up(str(other.path))
+        assert worker.follower.follows(str(first.path))
+        secondary, _ = worker.follower.handle_for(str(first.path))
+        assert secondary.get(Space.ACCOUNT, b"a") is None  # the hint named another store
+    finally:
+        worker.close()
+        first.close()
+        other.close()
 
 
 def test_a_handle_that_sees_the_callers_last_write_is_not_caught_up_again(tmp_path: Path) -> None:

@@ -32,6 +32,9 @@ class AffinityHandler:
             release.set()
             idle.join()
 
+    def open(self, db_path: str) -> None:
+        pass
+
     def catch_up(self, db_path: str) -> None:
         pass
 

@@ -24,6 +24,9 @@ class ClaimingHandler:
             index += 1
         return taken
 
+    def open(self, db_path: str) -> None:
+        pass
+
     def catch_up(self, db_path: str) -> None:
         pass
 

@@ -13,6 +13,9 @@ class ClockHandler:
         time.sleep(request)
         return time.perf_counter()
 
+    def open(self, db_path: str) -> None:
+        pass
+
     def catch_up(self, db_path: str) -> None:
         pass
 

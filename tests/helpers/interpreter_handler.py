@@ -12,6 +12,9 @@ class InterpreterHandler:
     def handle(self, request: object) -> tuple[tuple[int, int, int], float]:
         return gc.get_threshold(), sys.getswitchinterval()
 
+    def open(self, db_path: str) -> None:
+        pass
+
     def catch_up(self, db_path: str) -> None:
         pass
 

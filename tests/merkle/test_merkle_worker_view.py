@@ -128,11 +128,13 @@ def test_a_parent_missing_after_the_catch_up_is_still_an_error(
         worker.handle(RunRequest(str(primary.path), b"\x42" * 32, _block(1)))
 
 
-def test_the_first_hint_opens_the_view_so_the_first_request_need_not(
+def test_opening_the_view_at_start_spares_the_first_request(
     primary: RocksStore, worker: MerkleWorker
 ) -> None:
     genesis_root = _stored(primary, EMPTY_ROOT, _block(0))
-    worker.catch_up(str(primary.path))
+    worker.catch_up(str(primary.path))  # a hint opens nothing
+    assert not worker.follower.follows(str(primary.path))
+    worker.open(str(primary.path))
     view, opened = worker.follower.handle_for(str(primary.path))
     assert not opened and view.get(Space.NODE, genesis_root) is not None
 
