@@ -6,6 +6,8 @@ import os
 import threading
 from pathlib import Path
 
+from storeless_handler import StorelessHandler
+
 from pipeline.cores import Cores, pin
 
 
@@ -14,7 +16,7 @@ def thread_cores() -> list[Cores]:
     return [frozenset(os.sched_getaffinity(int(task.name))) for task in Path("/proc/self/task").iterdir()]
 
 
-class AffinityHandler:
+class AffinityHandler(StorelessHandler):
     """``None``: answer the worker's threads' cores. A set of cores: start a thread, pin the
     process to those cores, and answer the cores of every thread then."""
 
@@ -31,12 +33,3 @@ class AffinityHandler:
         finally:
             release.set()
             idle.join()
-
-    def open(self, db_path: str) -> None:
-        pass
-
-    def catch_up(self, db_path: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 
+from storeless_handler import StorelessHandler
+
 from pipeline.later_part import TransactionClaims
 
 
-class ClaimingHandler:
+class ClaimingHandler(StorelessHandler):
     """For a request ``(first, seconds_per_index)``: claim ``first``, ``first + 1``, ... until refused."""
 
     def __init__(self, claims: TransactionClaims) -> None:
@@ -23,12 +25,3 @@ class ClaimingHandler:
             time.sleep(pause)
             index += 1
         return taken
-
-    def open(self, db_path: str) -> None:
-        pass
-
-    def catch_up(self, db_path: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import time
 
+from storeless_handler import StorelessHandler
 
-class ClockHandler:
+
+class ClockHandler(StorelessHandler):
     """Sleeps for the requested seconds, then answers with ``time.perf_counter()`` as it returns."""
 
     def handle(self, request: object) -> float:
         assert isinstance(request, float)
         time.sleep(request)
         return time.perf_counter()
-
-    def open(self, db_path: str) -> None:
-        pass
-
-    def catch_up(self, db_path: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from storeless_handler import StorelessHandler
 
-class CountingHandler:
+
+class CountingHandler(StorelessHandler):
     """Answers every request with the hints it was sent so far, in order: ``(kind, store path)``."""
 
     def __init__(self, *shared: object) -> None:
@@ -18,6 +20,3 @@ class CountingHandler:
 
     def catch_up(self, db_path: str) -> None:
         self.hints.append(("catch up", db_path))
-
-    def close(self) -> None:
-        pass
