@@ -134,7 +134,7 @@ class Follower:
         A handle opened just now sees everything committed so far; one opened
         before sees what it saw at its last catch-up.
         """
-        opened = self._store is None or str(self._store.path) != db_path
+        opened = not self.follows(db_path)
         if opened:
             self._close_store()
             self._store = RocksStore.secondary(db_path, self._dir / "follower")
