@@ -12,6 +12,16 @@ collect in two layers, so no trie is touched while transactions run:
   transaction layer into it. ``get_storage(from_journal=False)`` reads the
   block layer, which is the "original value" EIP-2200/3529 gas rules need.
 
+Below the two layers is the *base*: the parent state, or, for a later part of
+a block (``forks.amsterdam.later_part``), the parent state with the BAL's
+claimed changes laid over it (:meth:`StoreAccountDB.start_from`). Changes that
+arrive whole from elsewhere (:meth:`StoreAccountDB.apply_deltas`: the claimed
+state before stolen transactions, a later part's end state) belong to the
+block layer. Both kinds can name an account by some of its fields only (a
+BAL names a balance without the nonce); such an account is read, and the
+fields laid over it, only when something uses it: most accounts a block's
+first transactions change are never used by its later ones.
+
 When the block is done, :meth:`StoreAccountDB.account_deltas` turns the block
 layer into :class:`bal.deltas.AccountDelta` values for ``merkle/``: the
 streaming merkleizer. State roots are never computed here.
@@ -53,6 +63,36 @@ _EMPTY_ACCOUNT = _Account(0, 0, EMPTY_CODE_HASH)
 _MISSING = object()
 
 
+class _Claim(NamedTuple):
+    """Some of an account's fields, to lay over the account below when it is first used."""
+
+    balance: int | None
+    nonce: int | None
+    code_hash: bytes | None
+
+    def is_whole(self) -> bool:
+        """Whether the claim names every field (then the account below is not needed)."""
+        return self.balance is not None and self.nonce is not None and self.code_hash is not None
+
+    def over(self, below: _Account | None) -> _Account | None:
+        """The account with this claim laid over ``below``; None if that leaves it empty (EIP-161)."""
+        current = below or _EMPTY_ACCOUNT
+        account = _Account(
+            current.nonce if self.nonce is None else self.nonce,
+            current.balance if self.balance is None else self.balance,
+            current.code_hash if self.code_hash is None else self.code_hash,
+        )
+        return None if account == _EMPTY_ACCOUNT else account
+
+    def then(self, later: _Claim) -> _Claim:
+        """This claim followed by ``later``: the later one's fields win."""
+        return _Claim(
+            self.balance if later.balance is None else later.balance,
+            self.nonce if later.nonce is None else later.nonce,
+            self.code_hash if later.code_hash is None else later.code_hash,
+        )
+
+
 class _Layer:
     __slots__ = ("accounts", "storage", "wiped")
 
@@ -80,9 +120,15 @@ class StoreAccountDB(BalRecording, AccountDatabaseAPI):
         self._epoch = 0  # bumped by lock_changes: older checkpoints cannot be discarded into
         self._warm: set[bytes | tuple[bytes, int]] = set()
         self._new_code: dict[bytes, bytes] = {}
-        # The parent's accounts as read so far: a transaction reads its sender, recipient and the
+        # The base's accounts as read so far: a transaction reads its sender, recipient and the
         # coinbase several times, and each read of the source built the same tuple again.
-        self._parent_accounts: dict[bytes, _Account | None] = {}
+        self._base_accounts: dict[bytes, _Account | None] = {}
+        # The base's claimed changes (start_from): accounts laid over the parent's when first read;
+        # slots, and accounts whose parent storage is gone, in a layer of their own.
+        self._base_claims: dict[bytes, _Claim] = {}
+        self._base = _Layer()
+        # Block-layer accounts known by some fields only (apply_deltas), resolved when first used.
+        self._pending: dict[bytes, _Claim] = {}
 
     # -- the root is fixed: it is the parent's --------------------------------
 
@@ -113,15 +159,27 @@ class StoreAccountDB(BalRecording, AccountDatabaseAPI):
         return found  # type: ignore[return-value]
 
     def _account_below(self, address: bytes) -> _Account | None:
-        """The account as the block layer (earlier transactions) over the parent has it."""
+        """The account as the block layer (earlier transactions) over the base has it."""
         found = self._block.accounts.get(address, _MISSING)
         if found is _MISSING:
-            found = self._parent_accounts.get(address, _MISSING)
-        if found is _MISSING:
-            record = self._source.account(address)
-            found = None if record is None else _Account(record.nonce, record.balance, record.code_hash)
-            self._parent_accounts[address] = found
+            found = self._base_accounts.get(address, _MISSING)
+            if found is _MISSING:
+                found = self._base_account(address)
+            if self._pending:
+                pending = self._pending.pop(address, None)
+                if pending is not None:
+                    found = self._block.accounts[address] = pending.over(found)  # type: ignore[arg-type]
         return found  # type: ignore[return-value]
+
+    def _base_account(self, address: bytes) -> _Account | None:
+        """Read the account from the parent state, lay its claim (if any) over it, and keep it."""
+        record = self._source.account(address)
+        found = None if record is None else _Account(record.nonce, record.balance, record.code_hash)
+        claim = self._base_claims.get(address)
+        if claim is not None:
+            found = claim.over(found)
+        self._base_accounts[address] = found
+        return found
 
     def _journaled_set(self, mapping: dict[Any, Any], key: Any, value: Any) -> None:
         """Set ``mapping[key]`` in the transaction layer, logging how to undo it."""
@@ -234,6 +292,18 @@ class StoreAccountDB(BalRecording, AccountDatabaseAPI):
             return slots[slot]
         if address in self._block.wiped:
             return 0
+        if self._base.storage:  # only a later part's (start_from): one test per read otherwise
+            return self._base_storage(address, slot)
+        return self._source.storage(address, slot)
+
+    def _base_storage(self, address: bytes, slot: int) -> int:
+        """The slot's value in the base: as claimed, else the parent's."""
+        base = self._base
+        slots = base.storage.get(address)
+        if slots is not None and slot in slots:
+            return slots[slot]
+        if address in base.wiped:
+            return 0
         return self._source.storage(address, slot)
 
     def set_storage(self, address: bytes, slot: int, value: int) -> None:
@@ -262,6 +332,12 @@ class StoreAccountDB(BalRecording, AccountDatabaseAPI):
         if any(value for slot, value in block_slots.items() if slot not in tx_slots):
             return True
         if address in self._block.wiped:
+            return False
+        base_slots = self._base.storage.get(address, {})
+        above = tx_slots.keys() | block_slots.keys()
+        if any(value for slot, value in base_slots.items() if slot not in above):
+            return True
+        if address in self._base.wiped:
             return False
         record = self._source.account(address)
         return record is not None and record.storage_root != EMPTY_ROOT
@@ -347,8 +423,13 @@ class StoreAccountDB(BalRecording, AccountDatabaseAPI):
     # -- the block's result ---------------------------------------------------
 
     def account_deltas(self) -> list[AccountDelta]:
-        """Every account the block changed, as deltas for the merkleizer."""
+        """Every account the block layer changed, as deltas (for the merkleizer, or a later part's end).
+
+        What :meth:`start_from` laid under the block is not among them.
+        """
         self.lock_changes()
+        for address in list(self._pending):
+            self._account_below(address)
         block = self._block
         deltas = []
         for address in block.accounts.keys() | block.storage.keys() | block.wiped:
@@ -379,33 +460,80 @@ class StoreAccountDB(BalRecording, AccountDatabaseAPI):
     def apply_deltas(self, deltas: Iterable[AccountDelta]) -> None:
         """Lay ``deltas`` over the block layer: state that transactions run elsewhere produced.
 
-        Used between two units (the transaction layer is empty) to start a
-        later part of a block from the BAL's claimed state, or to continue
-        after it with the state the part ended in (``forks.amsterdam.later_part``).
-        Nothing is recorded: the changes belong to units recorded elsewhere. An
+        Used between two units (the transaction layer is empty): before
+        transactions taken from the end of a later part (the state the BAL
+        claims before them), and after a later part (the state it ended in).
+        Nothing is recorded: the changes belong to units recorded elsewhere.
+        An account named by some of its fields only, and not yet in the block
+        layer, is read (and the fields laid over it) when first used. An
         account left empty is gone (EIP-161: a touched empty account is deleted).
         """
         tx = self._tx
         if tx.accounts or tx.storage or tx.wiped:
             raise RecordingError("apply_deltas with transaction-layer writes pending")
-        block = self._block
+        block, pending = self._block, self._pending
         for delta in deltas:
             address = delta.address
-            if delta.storage_cleared:
-                block.wiped.add(address)
-                block.storage[address] = {}
-            if delta.storage:
-                block.storage.setdefault(address, {}).update(delta.storage)
-            if delta.balance is None and delta.nonce is None and delta.code is None:
+            self._lay_storage(block, delta)
+            claim = self._claim(delta)
+            if claim is None:
                 continue
-            current = self._current_below(address)
-            code_hash = current.code_hash
-            if delta.code is not None:
-                code_hash = keccak(delta.code) if delta.code else EMPTY_CODE_HASH
-                self._new_code[code_hash] = delta.code
-            account = _Account(
-                current.nonce if delta.nonce is None else delta.nonce,
-                current.balance if delta.balance is None else delta.balance,
-                code_hash,
-            )
-            block.accounts[address] = None if account == _EMPTY_ACCOUNT else account
+            current = block.accounts.get(address, _MISSING)
+            if current is not _MISSING:
+                block.accounts[address] = claim.over(current)  # type: ignore[arg-type]
+            elif claim.is_whole():
+                pending.pop(address, None)
+                block.accounts[address] = claim.over(None)
+            else:
+                earlier = pending.get(address)
+                pending[address] = claim if earlier is None else earlier.then(claim)
+
+    def start_from(self, deltas: Iterable[AccountDelta]) -> None:
+        """Make ``deltas`` (the state a BAL claims after a block's first transactions) the base.
+
+        A later part of a block runs from there (``forks.amsterdam.later_part``).
+        Each claimed account is read, and the claim laid over it, only when
+        used. The claims are not the part's changes: :meth:`account_deltas`
+        leaves them out (the process that ran the first transactions has them).
+        Only an account the block layer already holds (py-evm's state writes the
+        system contracts' code when it is missing) takes its claim there.
+        """
+        tx = self._tx
+        if tx.accounts or tx.storage or tx.wiped:
+            raise RecordingError("start_from with transaction-layer writes pending")
+        block, base = self._block, self._base
+        over_block = []
+        for delta in deltas:
+            address = delta.address
+            if address in block.accounts or address in block.storage or address in block.wiped:
+                over_block.append(delta)
+                continue
+            self._lay_storage(base, delta)
+            claim = self._claim(delta)
+            if claim is None:
+                continue
+            self._base_claims[address] = claim
+            read = self._base_accounts.get(address, _MISSING)
+            if read is not _MISSING:
+                self._base_accounts[address] = claim.over(read)  # type: ignore[arg-type]
+        self.apply_deltas(over_block)
+
+    @staticmethod
+    def _lay_storage(layer: _Layer, delta: AccountDelta) -> None:
+        """Put ``delta``'s storage in ``layer``: its parent storage gone first if it says so."""
+        address = delta.address
+        if delta.storage_cleared:
+            layer.wiped.add(address)
+            layer.storage[address] = {}
+        if delta.storage:
+            layer.storage.setdefault(address, {}).update(delta.storage)
+
+    def _claim(self, delta: AccountDelta) -> _Claim | None:
+        """The account fields ``delta`` sets (its new code kept here), or None if it sets none."""
+        if delta.balance is None and delta.nonce is None and delta.code is None:
+            return None
+        code_hash = None
+        if delta.code is not None:
+            code_hash = keccak(delta.code) if delta.code else EMPTY_CODE_HASH
+            self._new_code[code_hash] = delta.code
+        return _Claim(delta.balance, delta.nonce, code_hash)

@@ -55,6 +55,8 @@ class BalRecording:
 
         def _storage_below(self, address: bytes, slot: int) -> int: ...
 
+        def _base_storage(self, address: bytes, slot: int) -> int: ...
+
         def _code(self, code_hash: bytes) -> bytes: ...
 
     def __init__(self) -> None:
@@ -170,7 +172,7 @@ class BalRecording:
         was_wiped, slots = below
         if slot in slots:
             return slots[slot]
-        return 0 if was_wiped else self._source.storage(address, slot)
+        return 0 if was_wiped else self._base_storage(address, slot)
 
     def _clear_unit(self) -> None:
         self._unit_slots = set()

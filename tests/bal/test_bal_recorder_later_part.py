@@ -1,11 +1,12 @@
 """A block recorded in two parts (EIP-7928 parallel execution) records what one recording does.
 
 The later part starts from the state the BAL claims after the first part
-(``synthesize_deltas(..., through_index)``, laid over the parent with
-``apply_deltas``) and records its units in a recorder opened after that
-index; the first part then takes the later part's state and units
-(``apply_deltas``, ``absorb``) and closes the last unit. BAL and final state
-must equal those of one database running every unit.
+(``synthesize_deltas(..., through_index)``, made its base with ``start_from``
+as the later-part worker does, or laid over the parent with ``apply_deltas``
+as the node's process does before stolen transactions) and records its units
+in a recorder opened after that index; the first part then takes the later
+part's state and units (``apply_deltas``, ``absorb``) and closes the last
+unit. BAL and final state must equal those of one database running every unit.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def _run(db: StoreAccountDB, indices: range) -> None:
         db.finish_index(index)
 
 
-def test_two_parts_record_and_end_in_what_one_part_does(parent: Any) -> None:
+@pytest.mark.parametrize("start", [StoreAccountDB.start_from, StoreAccountDB.apply_deltas])
+def test_two_parts_record_and_end_in_what_one_part_does(parent: Any, start: Callable[..., None]) -> None:
     whole = new_db(parent)
     whole_recorder = BalRecorder()
     whole.start_recording(whole_recorder)
@@ -66,7 +68,7 @@ def test_two_parts_record_and_end_in_what_one_part_does(parent: Any) -> None:
     later = new_db(parent)
     later_recorder = BalRecorder(after_index=FIRST_PART_END)
     later.start_recording(later_recorder)
-    later.apply_deltas(synthesize_deltas(expected_bal, through_index=FIRST_PART_END))
+    start(later, synthesize_deltas(expected_bal, through_index=FIRST_PART_END))
     _run(later, range(FIRST_PART_END + 1, len(UNITS) - 1))
     later_state = later.account_deltas()
     later.stop_recording()

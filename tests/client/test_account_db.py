@@ -8,7 +8,7 @@ from state_world import committed_state, new_db
 
 from bal.deltas import AccountDelta
 from bal.recorder import BalRecorder
-from client.account_db import StateRootNotHere
+from client.account_db import StateRootNotHere, StoreAccountDB
 from merkle import merkleize
 from storage import EMPTY_CODE_HASH, EMPTY_ROOT, MemoryStore
 
@@ -30,8 +30,8 @@ def test_reads_come_from_the_parent_state(parent: tuple[MemoryStore, bytes]) -> 
     assert db.get_code_hash(B) == EMPTY_CODE_HASH and db.account_is_empty(B)
 
 
-def test_the_parent_account_is_read_from_the_source_once(parent: tuple[MemoryStore, bytes]) -> None:
-    db = new_db(parent)
+def _counting_account_reads(db: StoreAccountDB) -> list[bytes]:
+    """The addresses ``db`` asks its parent state for, in order, from now on."""
     source = db._source
     read, asked = source.account, []
 
@@ -40,6 +40,12 @@ def test_the_parent_account_is_read_from_the_source_once(parent: tuple[MemorySto
         return read(address)
 
     source.account = counting_read  # type: ignore[method-assign]
+    return asked
+
+
+def test_the_parent_account_is_read_from_the_source_once(parent: tuple[MemoryStore, bytes]) -> None:
+    db = new_db(parent)
+    asked = _counting_account_reads(db)
     for _ in range(3):
         assert (db.get_balance(A), db.get_nonce(A), db.account_exists(B)) == (100, 3, False)
     assert asked == [A, B]
@@ -144,3 +150,52 @@ def test_account_has_storage_sees_every_layer(parent: tuple[MemoryStore, bytes])
     db.start_recording(recorder)
     db.account_has_storage(C)
     assert C not in recorder.touched and not any(address == C for address, _ in recorder.reads)
+
+
+def test_a_claimed_account_is_read_when_used_and_not_before(parent: tuple[MemoryStore, bytes]) -> None:
+    db = new_db(parent)
+    asked = _counting_account_reads(db)
+    db.start_from([AccountDelta(A, balance=7), AccountDelta(B, nonce=1, code=CODE)])
+    assert asked == []
+    assert (db.get_balance(A), db.get_nonce(A), db.get_code(A)) == (7, 3, CODE)
+    assert asked == [A]
+    assert (db.get_balance(B), db.get_nonce(B), db.get_code(B)) == (0, 1, CODE)
+    assert asked == [A, B]
+
+
+def test_a_later_part_reports_its_own_changes_not_its_start(parent: tuple[MemoryStore, bytes]) -> None:
+    db = new_db(parent)
+    db.start_from([AccountDelta(A, balance=7, storage={1: 5}), AccountDelta(B, balance=9)])
+    assert (db.get_storage(A, 1), db.get_storage(A, 2)) == (5, 22)
+    db.set_storage(A, 2, 1)
+    db.set_balance(C, db.get_balance(B) + 1)
+    db.lock_changes()
+    deltas = {delta.address: delta for delta in db.account_deltas()}
+    assert set(deltas) == {A, C}
+    assert (dict(deltas[A].storage), deltas[A].balance) == ({2: 1}, None)
+    assert (deltas[C].balance, deltas[C].nonce) == (10, 0)
+
+
+def test_a_claim_that_clears_storage_or_empties_an_account(parent: tuple[MemoryStore, bytes]) -> None:
+    db = new_db(parent)
+    db.start_from([AccountDelta(A, storage={2: 9}, storage_cleared=True), AccountDelta(B, balance=0)])
+    assert (db.get_storage(A, 1), db.get_storage(A, 2)) == (0, 9)
+    assert db.account_has_storage(A)
+    db.set_storage(A, 2, 0)
+    assert not db.account_has_storage(A)
+    assert not db.account_exists(B)
+
+
+def test_applied_fields_are_laid_over_the_account_when_it_is_used(parent: tuple[MemoryStore, bytes]) -> None:
+    db = new_db(parent)
+    asked = _counting_account_reads(db)
+    db.apply_deltas([AccountDelta(A, balance=1), AccountDelta(B, balance=2, nonce=0, code=b"")])
+    db.apply_deltas([AccountDelta(A, nonce=4)])
+    assert asked == []
+    assert (db.get_balance(A), db.get_nonce(A), db.get_code(A)) == (1, 4, CODE)
+    assert db.get_balance(B) == 2 and asked == [A]
+    db.apply_deltas([AccountDelta(C, balance=3)])
+    deltas = {delta.address: (delta.balance, delta.nonce) for delta in db.account_deltas()}
+    assert deltas == {A: (1, 4), B: (2, 0), C: (3, 0)}
+    # C's pending fields were laid over its parent record first; then each parent's code hash.
+    assert asked[:2] == [A, C] and sorted(asked[2:]) == [A, B, C]

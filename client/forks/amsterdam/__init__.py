@@ -140,12 +140,14 @@ class BalrexAmsterdamVM(BalrexOsakaVM):
         part ends there (the node's process runs the rest, ``LaterPart.steal``).
         Only ``block``'s header is read. No block-level checks here: the
         process that runs the earlier part admits these transactions in order
-        once their outcomes are back.
+        once their outcomes are back. ``start`` is the base the part runs on
+        (``StoreAccountDB.start_from``), so the result's deltas are what the
+        part's transactions changed, not the claim they started from.
         """
         db = self._open_block_state(block)
         recorder = BalRecorder(after_index=first)
         db.start_recording(recorder)
-        db.apply_deltas(start)
+        db.start_from(start)
         ran = []
         for offset, transaction in enumerate(transactions):
             index = first + offset

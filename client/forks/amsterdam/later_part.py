@@ -76,7 +76,9 @@ class PartResult:
 
     outcomes: tuple[TransactionOutcome, ...]
     recorder: BalRecorder
-    # The state after the part's last transaction, as changes to the parent state.
+    # What the part's transactions changed, as changes to the parent state. The state it started
+    # from (the BAL's claim) is not repeated: the node's process produced that state itself, and
+    # if it produced another one, the BAL it recorded differs from the given one.
     deltas: tuple[AccountDelta, ...]
 
 
