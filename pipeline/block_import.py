@@ -235,7 +235,9 @@ async def _with_bal(
     ) -> tuple[PreparedBlock, StateSource, BlockExecution]:
         source = _parent_state(chain, prepared.outline)
         warm_started = timings.now()
-        head, rest = warm_plan(bal)
+        # A later part's transactions, first..n-1, are blockAccessIndex first+1..n.
+        n = prepared.outline.transaction_count
+        head, rest = warm_plan(bal, range(0) if later is None else range(later.first + 1, n + 1))
         warm(source, head)  # here, before the warmer's thread competes for the interpreter lock
 
         async def warmer() -> None:

@@ -45,3 +45,13 @@ def test_the_head_start_is_the_keys_up_to_its_index(bal: BlockAccessList) -> Non
     ordered = _reference(bal)
     assert head == [(address, slot) for index, address, slot in ordered if index <= HEAD_START_INDEX]
     assert rest == [(address, slot) for index, address, slot in ordered if index > HEAD_START_INDEX]
+
+
+@FUZZ
+@given(valid_bals(max_accounts=8))
+def test_a_later_parts_keys_are_left_to_its_worker(bal: BlockAccessList) -> None:
+    later_part = range(3, 6)  # its transactions' blockAccessIndices
+    head, rest = warm_plan(bal, later_part)
+    kept = [(index, address, slot) for index, address, slot in _reference(bal) if index not in later_part]
+    assert head + rest == [(address, slot) for _, address, slot in kept]
+    assert head == [(address, slot) for index, address, slot in kept if index <= HEAD_START_INDEX]
