@@ -36,6 +36,11 @@ class RocksStore(Store):
         if secondary_path is not None:
             # A secondary needs unlimited open files to follow the primary's SST files.
             options.set_max_open_files(-1)
+            # Every catch-up that finds a new version of the primary's files loads their table
+            # handlers on max_file_opening_threads threads (16 by default), started and joined
+            # inside the call: about 30 threads a block in the later-part worker. On one thread
+            # a catch-up took 2-2.4 ms less CPU (of 5-8) in a probe of block-sized batches.
+            options.set_max_file_opening_threads(1)
             access = AccessType.secondary(str(secondary_path))
         elif read_only:
             access = AccessType.read_only()

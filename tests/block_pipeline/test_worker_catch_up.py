@@ -37,6 +37,22 @@ def test_a_follower_sees_what_the_primary_wrote_once_it_caught_up(tmp_path: Path
         primary.close()
 
 
+def test_a_secondary_loads_the_primarys_table_files_on_the_catching_up_thread(tmp_path: Path) -> None:
+    # RocksDB's default starts 16 threads in every catch-up that sees a new version of the files
+    # (storage.rocks); its info log lists the options the handle actually runs with.
+    primary = RocksStore(tmp_path / "db")
+    secondary = RocksStore.secondary(tmp_path / "db", tmp_path / "secondary")
+    try:
+        _put(primary, b"a", b"1")
+        secondary.catch_up()
+        assert secondary.get(Space.ACCOUNT, b"a") == b"1"
+        options_in_use = (tmp_path / "secondary" / "LOG").read_text()
+        assert "Options.max_file_opening_threads: 1\n" in options_in_use
+    finally:
+        secondary.close()
+        primary.close()
+
+
 @pytest.mark.integration  # a real worker process
 def test_hints_get_no_reply_and_reach_the_handler_in_order() -> None:
     worker = WorkerProcess("balrex-test-catch-up", CountingHandler)
