@@ -221,7 +221,10 @@ def payloads(
     ] = None,
     jwt_secret: Annotated[
         Path | None,
-        typer.Option("--jwt-secret", help="JWT secret file for --send; default data/jwt.hex"),
+        # The node's and ``balrex jwt``'s name for it; --jwt-secret, the first name, still works.
+        typer.Option(
+            "--authrpc.jwtsecret", "--jwt-secret", help="JWT secret file for --send; default data/jwt.hex"
+        ),
     ] = None,
 ) -> None:
     """A chain as Engine API requests: each block's newPayload (V3/V4/V5 by fork), then forkchoiceUpdated."""

@@ -179,6 +179,20 @@ def test_cli_writes_jsonl_and_refuses_what_is_not_a_chain(tmp_path: Path) -> Non
     assert result.exit_code == 1 and "not an EF blockchain_test fixture" in result.output
 
 
+@pytest.mark.parametrize("option", ["--authrpc.jwtsecret", "--jwt-secret"])
+def test_send_reads_the_secret_named_as_the_node_names_it_or_by_the_older_name(
+    tmp_path: Path, option: str
+) -> None:
+    fixture = tmp_path / "fixture.json"
+    fixture.write_text(json.dumps({"a": first_test(*PRAGUE)}))
+    secret = tmp_path / "not-a-secret.hex"
+    secret.write_text("zz")
+    result = CliRunner().invoke(
+        app, ["payloads", str(fixture), "--send", "http://127.0.0.1:9", option, str(secret)]
+    )
+    assert result.exit_code == 1 and f"JWT secret {secret} is not hex" in result.output
+
+
 @pytest.mark.parametrize(
     "archive",
     ["for_cancun", "for_osaka"],  # EIP-4844's network form, and EIP-7594's with its wrapper version
