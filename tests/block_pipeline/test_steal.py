@@ -31,10 +31,10 @@ def test_the_board_refuses_the_worker_past_a_stolen_end() -> None:
     claims = TransactionClaims(worker_context())
     claims.open(5, 25)
     assert claims.take(5) and claims.take(6)
-    # 18 unclaimed (7..24): the node takes the larger half, the worker keeps 7..15.
-    assert claims.steal(MIN_STEAL_REMAINING) == 16
-    assert all(claims.take(index) for index in range(7, 16))
-    assert not claims.take(16)
+    # 18 unclaimed (7..24): the node takes two thirds, the worker keeps 7..12.
+    assert claims.steal(MIN_STEAL_REMAINING) == 13
+    assert all(claims.take(index) for index in range(7, 13))
+    assert not claims.take(13)
     assert claims.steal(MIN_STEAL_REMAINING) is None  # nothing left to take
     claims.open(0, 4)
     assert claims.steal(MIN_STEAL_REMAINING) is None  # fewer than the minimum unclaimed
@@ -120,5 +120,5 @@ def test_a_block_stolen_from_stores_what_a_whole_one_does(tmp_path: Path, bench_
         merkleizer.close()
         slow.close()
     assert dumps[0] == dumps[1]
-    # 40 transactions, 8 here, 32 unclaimed when the node is done: it takes 16 of them.
-    assert stolen == [16, 16]
+    # 40 transactions, 8 here, 32 unclaimed when the node is done: the worker keeps 10, the node takes 22.
+    assert stolen == [22, 22]
