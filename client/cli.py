@@ -107,15 +107,19 @@ DEFAULT_POOL = PoolLimits()
 _PIN_CORES_HELP = "BAL path: run the node's process and the later-part worker on a core each (Linux)"
 
 
+# The node's JWT secret file, under the name geth and reth give it (``balrex node``, ``balrex jwt``).
+JwtSecretFile = Annotated[
+    Path | None,
+    typer.Option("--authrpc.jwtsecret", help="JWT secret file (hex); default <datadir>/jwt.hex"),
+]
+
+
 @app.command()
 def node(
     datadir: Annotated[Path, typer.Option("--datadir", help="data directory")] = _DEFAULT_DATADIR,
     authrpc_addr: Annotated[str, typer.Option("--authrpc.addr", help="Engine API address")] = "127.0.0.1",
     authrpc_port: Annotated[int, typer.Option("--authrpc.port", help="Engine API port")] = 8551,
-    authrpc_jwtsecret: Annotated[
-        Path | None,
-        typer.Option("--authrpc.jwtsecret", help="JWT secret file (hex); default <datadir>/jwt.hex"),
-    ] = None,
+    authrpc_jwtsecret: JwtSecretFile = None,
     genesis: Annotated[
         Path | None,
         typer.Option("--genesis", help="geth-style genesis JSON; default: dev genesis"),
@@ -194,10 +198,7 @@ def _secret_path(datadir: Path, jwtsecret: Path | None) -> Path:
 @app.command()
 def jwt(
     datadir: Annotated[Path, typer.Option("--datadir", help="data directory")] = _DEFAULT_DATADIR,
-    authrpc_jwtsecret: Annotated[
-        Path | None,
-        typer.Option("--authrpc.jwtsecret", help="JWT secret file (hex); default <datadir>/jwt.hex"),
-    ] = None,
+    authrpc_jwtsecret: JwtSecretFile = None,
 ) -> None:
     """Print a bearer token for the node's JWT secret (HS256, iat now, valid for about a minute)."""
     from engine_api.auth import JwtSecretError, make_token, read_secret
@@ -219,9 +220,9 @@ def payloads(
     send: Annotated[
         str | None, typer.Option("--send", help="POST them in order to this Engine API URL")
     ] = None,
-    jwt_secret: Annotated[
+    authrpc_jwtsecret: Annotated[
         Path | None,
-        # The node's and ``balrex jwt``'s name for it; --jwt-secret, the first name, still works.
+        # JwtSecretFile's name; --jwt-secret, this command's first name for it, still works.
         typer.Option(
             "--authrpc.jwtsecret", "--jwt-secret", help="JWT secret file for --send; default data/jwt.hex"
         ),
@@ -261,7 +262,7 @@ def payloads(
         from engine_api.auth import JwtSecretError, make_token, read_secret
 
         try:
-            secret = read_secret(_secret_path(_DEFAULT_DATADIR, jwt_secret))
+            secret = read_secret(_secret_path(_DEFAULT_DATADIR, authrpc_jwtsecret))
         except JwtSecretError as exc:
             _fail(str(exc))
         try:
