@@ -121,7 +121,7 @@ class Follower:
 
     Opened on first use, reopened when the database path changes. A secondary
     handle sees the primary's batches only once it catches up (it replays the
-    primary's log, about 5 ms of CPU a block on the bench chain):
+    primary's log, about 3-5 ms of CPU a block on the bench chain):
     :meth:`store_for` catches it up every time, for readers of keys that
     change in place (the flat state); :meth:`handle_for` leaves that to the
     caller, for readers of content-addressed keys (trie nodes), to which an
