@@ -116,6 +116,21 @@ def synthesize_deltas(bal: BlockAccessList, through_index: int | None = None) ->
     process starts from when it executes the block's later transactions).
     Assumes ``bal`` passed structural validation (indices ascending), so the
     last entry of each change list is the final value.
+
+    The whole block's deltas are synthesized once and then kept on ``bal``:
+    the same tuple each time, so callers holding two results compare them by
+    identity at no cost (``pipeline.merkle_workers``: the merkleization started
+    ahead of a block is claimed only for the deltas it was started with).
     """
+    if through_index is not None:
+        return _synthesize(bal, through_index)
+    deltas = bal._deltas
+    if deltas is None:
+        deltas = _synthesize(bal, None)
+        object.__setattr__(bal, "_deltas", deltas)  # the dataclass is frozen; its cache is not
+    return deltas
+
+
+def _synthesize(bal: BlockAccessList, through_index: int | None) -> tuple[AccountDelta, ...]:
     deltas = (delta_from_account_changes(a, through_index) for a in bal.accounts)
     return tuple(d for d in deltas if not d.is_noop())

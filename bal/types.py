@@ -12,6 +12,10 @@ be shared by concurrent tasks without anyone mutating it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .deltas import AccountDelta
 
 # Widths of the integer fields, in bytes (EIP-7928).
 INDEX_BYTES = 4  # blockAccessIndex: u32
@@ -69,6 +73,10 @@ class BlockAccessList:
     # encoding), kept by ``rlp_codec`` so a BAL is encoded at most once: not part
     # of its value.
     _rlp: bytes | None = field(default=None, compare=False, repr=False)
+    # Its deltas after the whole block once synthesized (``deltas.synthesize_deltas``):
+    # a block imported right after another has them synthesized for the merkleization
+    # started ahead of it, and its own import needs the same ones.
+    _deltas: tuple[AccountDelta, ...] | None = field(default=None, init=False, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.accounts)

@@ -170,3 +170,13 @@ def test_deltas_through_an_index_are_those_of_the_changes_up_to_it(bal: BlockAcc
     for index in sorted(indices | {0}):
         assert synthesize_deltas(bal, through_index=index) == synthesize_deltas(_through(bal, index))
     assert synthesize_deltas(bal, through_index=max(indices, default=0)) == synthesize_deltas(bal)
+
+
+@FUZZ
+@given(valid_bals())
+def test_whole_block_deltas_are_synthesized_once_and_kept(bal: BlockAccessList) -> None:
+    fresh = BlockAccessList(bal.accounts)  # the same value, nothing kept on it yet
+    first = synthesize_deltas(fresh)
+    assert synthesize_deltas(fresh) is first
+    assert first == synthesize_deltas(BlockAccessList(bal.accounts))
+    assert fresh == BlockAccessList(bal.accounts)  # what is kept is no part of the value
