@@ -42,7 +42,8 @@ class LaterPartWorker:
     def __init__(self, claims: TransactionClaims) -> None:
         """``claims``: the board shared with the node's process (its pool's), on which each
         transaction is claimed before it runs."""
-        self.follower = Follower("balrex-later-part-")
+        # It executes only, on parents with flat state (``LaterPartPool.split_point``).
+        self.follower = Follower("balrex-later-part-", execution_only=True)
         self.claims = claims
 
     def handle(self, request: object) -> PartResult:

@@ -32,7 +32,7 @@ from client.txpool import TxPool
 from pipeline import LaterPartPool, Merkleizer, MerkleWorkerPool
 from pipeline.cores import available_cores, pin, plan_cores
 from pipeline.interpreter import freeze_live_objects, set_up_for_blocks
-from storage import RocksStore
+from storage import RocksStore, StoreLayoutError
 
 from .app import DEFAULT_LIMITS, EngineApp, HttpLimits, limit_recursion
 from .auth import load_or_create_secret
@@ -59,7 +59,10 @@ def load_genesis(path: Path | None) -> dict[str, Any]:
 
 def open_chain(datadir: Path, genesis: Genesis) -> tuple[Blockchain, RocksStore]:
     """The blockchain over ``<datadir>/chaindata``, initialized with ``genesis`` if new."""
-    store = RocksStore(datadir / "chaindata")
+    try:
+        store = RocksStore(datadir / "chaindata")
+    except StoreLayoutError as exc:
+        raise NodeError(str(exc)) from None
     blockchain = Blockchain(store, genesis.config)
     stored = blockchain.chain.canonical_hash(0)
     if stored is None:

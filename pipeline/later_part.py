@@ -202,6 +202,8 @@ class LaterPartPool:
         count = outline.transaction_count
         if count < self.min_transactions or not isinstance(chain.store, RocksStore):
             return None
+        if not outline.parent_has_flat_state:
+            return None  # the worker would read the parent's tries, which its handle does not open
         return min(count - 1, max(1, round(count * self.first_share)))
 
     def observe(self, first: int, first_seconds: float, later: int, later_seconds: float) -> None:

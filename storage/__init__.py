@@ -4,7 +4,7 @@ from .block_rlp import EncodedBlock, MalformedBlock, join_block, split_block
 from .chain import FINALIZED, FLAT_STATE_BLOCK, HEAD, SAFE, Chain, StoredBlock
 from .flat_changes import FlatChanges, FlatStateEditor, NoState, ParentState
 from .memory import MemoryStore
-from .rocks import RocksStore
+from .rocks import RocksStore, StoreLayoutError
 from .state import EMPTY_CODE_HASH, EMPTY_ROOT, AccountRecord, FlatState, StateWrites
 from .store import Space, Store, StoreClosed, WriteBatch
 
@@ -32,6 +32,7 @@ __all__ = [
     "StateWrites",
     "Store",
     "StoreClosed",
+    "StoreLayoutError",
     "StoredBlock",
     "WriteBatch",
 ]

@@ -113,6 +113,18 @@ def test_small_blocks_and_memory_stores_are_not_split(
     assert later_part_workers.split_point(in_memory, in_memory.prepare(block_rlp, bal).outline) is None
 
 
+def test_a_block_whose_parent_has_no_flat_state_is_not_split(
+    chain: Blockchain, test_case: dict[str, Any]
+) -> None:
+    # The worker's handle opens what executing on flat state reads, not the parent's tries.
+    block_rlp, bal = block_and_bal(test_case)
+    outline = chain.prepare(block_rlp, bal).outline
+    assert outline.parent_has_flat_state
+    assert later_part_pool(min_transactions=2).split_point(chain, outline) == 2
+    off_flat_state = dataclasses.replace(outline, parent_has_flat_state=False)
+    assert later_part_pool(min_transactions=2).split_point(chain, off_flat_state) is None
+
+
 GAS_LIMIT_FIELD = 9  # of a header's RLP list
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from engine_harness import BALREX, Node, Payload, RpcFailure, genesis_from_fixture, load_fixture
+from rocksdict import Options, Rdict
 
 from client.dev_genesis import DEV_ACCOUNTS, DEV_BALANCE, dev_genesis
 from pipeline.cores import available_cores, plan_cores
@@ -110,6 +111,22 @@ def test_restart_with_another_genesis_is_refused(start_node: Any, tmp_path: Path
     )
     assert result.returncode == 1
     assert "holds a chain with genesis" in result.stderr
+
+
+def test_a_data_dir_of_an_older_layout_is_refused_untouched(tmp_path: Path) -> None:
+    chaindata = tmp_path / "datadir" / "chaindata"
+    options = Options(raw_mode=True)
+    options.create_if_missing(True)
+    Rdict(str(chaindata), options).close()  # one column family, as balrex wrote before the second one
+    result = subprocess.run(
+        [str(BALREX), "node", "--datadir", str(chaindata.parent), "--authrpc.port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "written by an older balrex" in result.stderr and "Traceback" not in result.stderr
+    assert Rdict.list_cf(str(chaindata)) == ["default"]
 
 
 def test_jwt_secret_file_option_and_bad_secret(start_node: Any, tmp_path: Path) -> None:
