@@ -2,8 +2,10 @@
 
 One flat key space is split into named key spaces by a one-byte prefix, so a
 whole block (trie nodes, flat state, code, header, body, receipts, BAL and
-canonical pointers) can be written by ONE atomic batch on any backend, without
-cross-column-family transactions.
+canonical pointers) can be written by ONE atomic batch on any backend. A
+backend may keep some spaces apart (RocksDB: two column families, so that a
+reader that only executes replays less, ``storage.rocks``) as long as its batch
+stays atomic across them.
 
 A :class:`WriteBatch` is a plain in-memory list of operations: nothing reaches
 the backend until :meth:`Store.commit`, which applies the whole batch or
