@@ -13,7 +13,7 @@ touched, post-values that differ) belong to the join in ``pipeline/``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
 from .errors import (
@@ -34,7 +34,7 @@ from .errors import (
     TooManyItems,
 )
 from .rlp_codec import bal_hash
-from .types import AccountChanges, BlockAccessList
+from .types import AccountChanges, BalanceChange, BlockAccessList, CodeChange, NonceChange, StorageChange
 
 # Gas one BAL item (an address or a unique storage key) is charged against the
 # block gas limit: warm access (100) + access-list storage key (1900).
@@ -73,45 +73,66 @@ def _show(value: object) -> str:
     return repr(value)
 
 
-def _check_indices(indices: list[int], where: str, max_index: int | None) -> None:
-    _strictly_ascending(indices, where, "blockAccessIndex", IndicesNotSorted, DuplicateIndex)
-    if max_index is not None and indices and indices[-1] > max_index:
-        raise IndexOutOfRange(
-            f"blockAccessIndex {indices[-1]} exceeds {max_index} (transactions + 1)",
-            f"{where}[{len(indices) - 1}]",
-        )
+# A change of one field at one blockAccessIndex.
+IndexedChange = StorageChange | BalanceChange | NonceChange | CodeChange
 
 
-def _check_account(
-    account: AccountChanges, where: str, max_index: int | None, max_code_size: int
+def _check_indices(
+    changes: Sequence[IndexedChange], max_index: int | None, where: str, *where_args: object
 ) -> None:
-    slots = [sc.slot for sc in account.storage_changes]
-    _strictly_ascending(slots, f"{where}.storageChanges", "slot", SlotsNotSorted, DuplicateSlot)
-    _strictly_ascending(
-        account.storage_reads, f"{where}.storageReads", "read", ReadsNotSorted, DuplicateRead
-    )
-    both = set(slots).intersection(account.storage_reads)
-    if both:
-        raise SlotReadAndWritten(
-            f"slot {_show(min(both))} is listed both as changed and as read",
-            f"{where}.storageReads",
+    """Indices strictly ascending and at most ``max_index``.
+
+    The list's location is ``where.format(*where_args)``, formatted only for a
+    list that needs it: most lists hold one change (an account's balance, a
+    slot's value) and pass without an ordering check, and formatting every
+    location up front was half of a 200-transaction BAL's validation (1.1 ms).
+    """
+    if len(changes) > 1:
+        indices = [c.block_access_index for c in changes]
+        at = where.format(*where_args)
+        _strictly_ascending(indices, at, "blockAccessIndex", IndicesNotSorted, DuplicateIndex)
+    if max_index is not None and changes and changes[-1].block_access_index > max_index:
+        raise IndexOutOfRange(
+            f"blockAccessIndex {changes[-1].block_access_index} exceeds {max_index} (transactions + 1)",
+            f"{where.format(*where_args)}[{len(changes) - 1}]",
         )
-    for i, sc in enumerate(account.storage_changes):
-        at = f"{where}.storageChanges[{i}].slotChanges"
+
+
+def _check_account(account: AccountChanges, i: int, max_index: int | None, max_code_size: int) -> None:
+    """The rules within ``account``, the ``i``-th of its BAL."""
+    storage_changes = account.storage_changes
+    if len(storage_changes) > 1:
+        _strictly_ascending(
+            [sc.slot for sc in storage_changes],
+            f"accounts[{i}].storageChanges",
+            "slot",
+            SlotsNotSorted,
+            DuplicateSlot,
+        )
+    reads = account.storage_reads
+    if reads:
+        at = f"accounts[{i}].storageReads"
+        _strictly_ascending(reads, at, "read", ReadsNotSorted, DuplicateRead)
+        both = {sc.slot for sc in storage_changes}.intersection(reads)
+        if both:
+            raise SlotReadAndWritten(f"slot {_show(min(both))} is listed both as changed and as read", at)
+    for j, sc in enumerate(storage_changes):
         if not sc.changes:
-            raise EmptySlotChanges(f"slot {_show(sc.slot)} lists no change", at)
-        _check_indices([c.block_access_index for c in sc.changes], at, max_index)
+            raise EmptySlotChanges(
+                f"slot {_show(sc.slot)} lists no change", f"accounts[{i}].storageChanges[{j}].slotChanges"
+            )
+        _check_indices(sc.changes, max_index, "accounts[{}].storageChanges[{}].slotChanges", i, j)
     for name, changes in (
         ("balanceChanges", account.balance_changes),
         ("nonceChanges", account.nonce_changes),
         ("codeChanges", account.code_changes),
     ):
-        _check_indices([c.block_access_index for c in changes], f"{where}.{name}", max_index)
-    for i, cc in enumerate(account.code_changes):
+        _check_indices(changes, max_index, "accounts[{}].{}", i, name)
+    for j, cc in enumerate(account.code_changes):
         if len(cc.new_code) > max_code_size:
             raise CodeTooLarge(
                 f"code of {len(cc.new_code)} bytes exceeds {max_code_size}",
-                f"{where}.codeChanges[{i}]",
+                f"accounts[{i}].codeChanges[{j}]",
             )
 
 
@@ -133,7 +154,7 @@ def validate_structure(
     )
     max_index = None if tx_count is None else tx_count + 1
     for i, account in enumerate(bal.accounts):
-        _check_account(account, f"accounts[{i}]", max_index, max_code_size)
+        _check_account(account, i, max_index, max_code_size)
     if gas_limit is not None:
         items, allowed = bal.item_count(), gas_limit // BAL_ITEM_GAS
         if items > allowed:
