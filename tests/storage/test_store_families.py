@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,15 +41,27 @@ def test_every_space_reads_back_from_its_family_and_iterates(tmp_path: Path) -> 
         db.close()
 
 
-def test_an_execution_only_follower_reads_the_state_and_refuses_the_rest(tmp_path: Path) -> None:
-    primary = RocksStore(tmp_path / "db")
-    follower = RocksStore.secondary(tmp_path / "db", tmp_path / "follower", execution_only=True)
-    try:
+@contextmanager
+def primary_and_follower(tmp_path: Path, *, execution_only: bool) -> Iterator[tuple[RocksStore, RocksStore]]:
+    """A new store and a secondary handle on it (opened for execution only, or whole)."""
+    with RocksStore(tmp_path / "db") as primary:
+        follower = RocksStore.secondary(tmp_path / "db", tmp_path / "follower", execution_only=execution_only)
+        with follower:
+            yield primary, follower
+
+
+@pytest.mark.parametrize("execution_only", [True, False])
+def test_a_follower_reads_the_families_it_opened_and_refuses_the_rest(
+    tmp_path: Path, execution_only: bool
+) -> None:
+    readable = EXECUTION_SPACES if execution_only else list(Space)
+    refused = [space for space in Space if space not in readable]
+    with primary_and_follower(tmp_path, execution_only=execution_only) as (primary, follower):
         _one_key_in_every_space(primary, b"1")
         follower.catch_up()
-        for space in EXECUTION_SPACES:
+        for space in readable:
             assert follower.get(space, b"key") == b"1" + space
-        for space in TRIES_AND_BLOCKS_SPACES:
+        for space in refused:
             with pytest.raises(StoreLayoutError, match=f"execute only: it does not read {space.name}"):
                 follower.get(space, b"key")
             with pytest.raises(StoreLayoutError):
@@ -55,22 +69,6 @@ def test_an_execution_only_follower_reads_the_state_and_refuses_the_rest(tmp_pat
         _one_key_in_every_space(primary, b"2")
         follower.catch_up()
         assert follower.get(Space.ACCOUNT, b"key") == b"2" + Space.ACCOUNT
-    finally:
-        follower.close()
-        primary.close()
-
-
-def test_a_full_follower_reads_every_space(tmp_path: Path) -> None:
-    primary = RocksStore(tmp_path / "db")
-    follower = RocksStore.secondary(tmp_path / "db", tmp_path / "follower")
-    try:
-        _one_key_in_every_space(primary, b"1")
-        follower.catch_up()
-        for space in Space:
-            assert follower.get(space, b"key") == b"1" + space
-    finally:
-        follower.close()
-        primary.close()
 
 
 def test_a_data_dir_from_before_the_families_is_refused_untouched(tmp_path: Path) -> None:
