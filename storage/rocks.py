@@ -120,8 +120,12 @@ class RocksStore(Store):
 
     def _family(self, first_byte: int) -> Rdict:
         """The column family holding keys that start with ``first_byte``."""
-        if first_byte not in _TRIES_AND_BLOCKS_FIRST_BYTES:
-            return self._live()
+        if first_byte in _TRIES_AND_BLOCKS_FIRST_BYTES:
+            return self._tries_and_blocks_family(first_byte)
+        return self._live()
+
+    def _tries_and_blocks_family(self, first_byte: int) -> Rdict:
+        """The :data:`TRIES_AND_BLOCKS` family, for a key starting with ``first_byte`` (named if refused)."""
         self._live()  # a closed store says so first
         if self._tries_and_blocks is None:
             raise StoreLayoutError(
@@ -131,9 +135,9 @@ class RocksStore(Store):
         return self._tries_and_blocks
 
     def _get(self, key: bytes) -> bytes | None:
-        # The state reads (thousands a block) go straight to the default family.
+        # :meth:`_family` inlined: the state reads (thousands a block) go straight to the default family.
         if key[0] in _TRIES_AND_BLOCKS_FIRST_BYTES:
-            return self._family(key[0]).get(key)
+            return self._tries_and_blocks_family(key[0]).get(key)
         return self._live().get(key)
 
     def _iterate(self, prefix: bytes) -> Generator[tuple[bytes, bytes], None, None]:
