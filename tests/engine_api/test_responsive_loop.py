@@ -1,7 +1,7 @@
 """The event loop keeps answering while a heavy block imports (Engine API timeouts: 1 s for capabilities).
 
-A bench-chain block of many transactions (seconds of import on this machine
-kind) goes to a real node; meanwhile ``eth_blockNumber`` and
+Three bench-chain blocks of many transactions (each near a second of import
+on this machine kind) go to a real node back to back; meanwhile ``eth_blockNumber`` and
 ``engine_exchangeCapabilities`` are asked again and again. Their 99th
 percentile latency must stay under 100 ms (the block's work runs in worker
 threads and processes, not in the loop); the measured percentiles are printed.
@@ -27,30 +27,38 @@ from client.tools.bench_chain.generate import ChainSettings, generate_chain
 pytestmark = [pytest.mark.integration, pytest.mark.serial]
 
 TXS = 1200
+# Three blocks, not one: a faster CI host imported one block in under half a second, too short a
+# window to measure a 99th percentile against.
+BLOCKS = 3
 P99_LIMIT_S = 0.100
 
 
 @pytest.fixture(scope="module")
 def heavy_chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("heavy") / "chain"
-    generate_chain(ChainSettings(fork="amsterdam", blocks=1, txs_per_block=TXS, seed=3, accounts=2000), out)
+    settings = ChainSettings(fork="amsterdam", blocks=BLOCKS, txs_per_block=TXS, seed=3, accounts=2000)
+    generate_chain(settings, out)
     return out
 
 
-def test_reads_answer_within_100_ms_at_p99_while_a_heavy_block_imports(
+def test_reads_answer_within_100_ms_at_p99_while_heavy_blocks_import(
     heavy_chain: Path, start_node: Callable[..., Node]
 ) -> None:
     chain = load_chain(heavy_chain)
     node = start_node(chain.genesis)
-    (block_rlp,), (bal,) = chain.blocks, chain.bals
-    assert bal is not None
-    method, params = Payload("0x" + block_rlp.hex(), "0x" + encode_bal(bal).hex()).new_payload()
+    assert len(chain.blocks) == BLOCKS and all(bal is not None for bal in chain.bals)
+    requests = [
+        Payload("0x" + block_rlp.hex(), "0x" + encode_bal(bal).hex()).new_payload()
+        for block_rlp, bal in zip(chain.blocks, chain.bals, strict=True)
+        if bal is not None
+    ]
     statuses: list[str] = []
 
-    def import_heavy_block() -> None:
-        statuses.append(node.rpc(method, *params)["status"])
+    def import_heavy_blocks() -> None:
+        for method, params in requests:
+            statuses.append(node.rpc(method, *params)["status"])
 
-    importer = threading.Thread(target=import_heavy_block)
+    importer = threading.Thread(target=import_heavy_blocks)
     latencies: list[float] = []
     started = time.monotonic()
     importer.start()
@@ -61,12 +69,12 @@ def test_reads_answer_within_100_ms_at_p99_while_a_heavy_block_imports(
             latencies.append(time.monotonic() - sent)
     importer.join()
     import_seconds = time.monotonic() - started
-    assert statuses == ["VALID"]
+    assert statuses == ["VALID"] * BLOCKS
     latencies.sort()
     p50, p99 = statistics.median(latencies), latencies[int(0.99 * (len(latencies) - 1))]
     print(
         f"import {import_seconds:.2f} s, {len(latencies)} reads: "
         f"p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms"
     )
-    assert import_seconds > 0.5, "the block must be heavy enough to measure against"
-    assert p99 < P99_LIMIT_S, f"p99 {p99 * 1000:.1f} ms while the block imported"
+    assert import_seconds > 0.5, "the blocks must be heavy enough to measure against"
+    assert p99 < P99_LIMIT_S, f"p99 {p99 * 1000:.1f} ms while the blocks imported"
