@@ -114,8 +114,11 @@ ef-tests: vectors
 	done; exit $$status
 
 # The import benchmark: a standard Amsterdam chain (generated once, then reused:
-# same seed, same bytes), imported twice by one `import-bench --compare` run
-# (streaming baseline, then the BAL path). JSON and HTML report in bench-out/.
+# same seed, same bytes), imported by one `import-bench --compare` run on the
+# streaming path and on the BAL path, BENCH_ROUNDS times each, alternated (min,
+# median and the ratios; one round moves by several percent on a shared
+# machine). JSON and HTML report in bench-out/. make bench BENCH_ROUNDS=1: one of each.
+BENCH_ROUNDS ?= 3
 BENCH_OUT    := bench-out
 BENCH_SHAPE  := --blocks 50 --txs-per-block 200 --seed 1
 BENCH_CHAIN  := $(BENCH_OUT)/amsterdam-50x200-seed1
@@ -128,12 +131,12 @@ $(PRAGUE_CHAIN)/chain.json: | $(STAMP)
 	$(BIN)/balrex bench-chain --fork prague $(BENCH_SHAPE) --out $(PRAGUE_CHAIN)
 
 bench: $(BENCH_CHAIN)/chain.json
-	$(BIN)/balrex import-bench $(BENCH_CHAIN) --compare \
+	$(BIN)/balrex import-bench $(BENCH_CHAIN) --compare --rounds $(BENCH_ROUNDS) \
 	  --json $(BENCH_OUT)/bench.json --report $(BENCH_OUT)/bench.html
 
 # The same shape on Prague: our streaming import beside py-evm's own Chain.import_block.
 bench-prague: $(PRAGUE_CHAIN)/chain.json
-	$(BIN)/balrex import-bench $(PRAGUE_CHAIN) --compare \
+	$(BIN)/balrex import-bench $(PRAGUE_CHAIN) --compare --rounds $(BENCH_ROUNDS) \
 	  --json $(BENCH_OUT)/bench-prague.json --report $(BENCH_OUT)/bench-prague.html
 
 # This checkout against another revision on the same chain: make bench-against REV=<git revision>

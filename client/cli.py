@@ -328,6 +328,14 @@ def import_bench(
         ),
     ] = True,
     pin_cores: Annotated[bool, typer.Option("--pin-cores/--no-pin-cores", help=_PIN_CORES_HELP)] = True,
+    rounds: Annotated[
+        int,
+        typer.Option(
+            "--rounds",
+            min=1,
+            help="make the runs this many times, alternated; report min, median and ratios",
+        ),
+    ] = 1,
 ) -> None:
     """Import a bench chain into a fresh RocksDB data dir and print the stage table (pipeline.md §5)."""
     from rich.console import Console
@@ -350,6 +358,7 @@ def import_bench(
         console=Console(stderr=False),
         parallel=parallel,
         pin_cores=pin_cores,
+        rounds=rounds,
     )
     write_outputs(result, json_out, report)
     for path in (json_out, report):

@@ -123,6 +123,32 @@ def test_compare_on_an_amsterdam_chain(chains: dict[str, Path], tmp_path: Path) 
     }
 
 
+def test_rounds_alternate_the_runs_and_report_their_spread(chains: dict[str, Path], tmp_path: Path) -> None:
+    json_path = tmp_path / "rounds.json"
+    done = _bench(str(chains["amsterdam"]), "--compare", "--rounds", "2", "--json", str(json_path))
+    assert done.returncode == 0, done.stderr
+    assert "2 alternated rounds" in done.stdout
+    report = json.loads(json_path.read_text())
+    rounds = report["rounds"]
+    assert rounds["order"] == ["baseline-1", "with_bal-1", "with_bal-2", "baseline-2"]
+    for name in ("baseline", "with_bal"):
+        walls = rounds["wall_s"][name]
+        assert len(walls["runs"]) == 2 and walls["min"] == min(walls["runs"])
+        # The run the tables show is the faster of the two (the lower median of an even count).
+        shown = report["runs"][name]
+        assert shown["summary"]["wall_s"] == walls["min"] and shown["round"] == 1 + walls["runs"].index(
+            walls["min"]
+        )
+        assert shown["summary"]["blocks"] == 3
+    ratio = rounds["ratios"]["with_bal/baseline"]
+    assert ratio["min"] == pytest.approx(
+        rounds["wall_s"]["with_bal"]["min"] / rounds["wall_s"]["baseline"]["min"]
+    )
+    assert len(ratio["per_round"]) == 2
+    refused = _bench(str(chains["amsterdam"]), "--rounds", "0")
+    assert refused.returncode == 2 and "--rounds" in refused.stderr
+
+
 def test_no_pin_cores_leaves_the_bal_run_where_the_scheduler_puts_it(
     chains: dict[str, Path], tmp_path: Path
 ) -> None:

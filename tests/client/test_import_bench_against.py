@@ -15,7 +15,6 @@ from client.tools.import_bench.against import (
     REV,
     THIS,
     AgainstError,
-    alternation,
     bench_cores_busy,
     bench_walls,
     checkout_environment,
@@ -26,6 +25,7 @@ from client.tools.import_bench.against import (
     same_chain_files,
     summarize,
 )
+from client.tools.import_bench.rounds import alternation
 
 
 def test_arguments_defaults_and_overrides() -> None:
@@ -50,11 +50,11 @@ def test_bad_arguments_exit_with_a_usage_error(argv: list[str], capsys: pytest.C
 
 
 def test_runs_alternate_this_then_rev() -> None:
-    order = alternation(4)
+    order = alternation((THIS, REV), 4)
     assert [side for side, _ in order] == [THIS, REV, REV, THIS] * 2  # each side first in every other pair
     assert [number for _, number in order] == [1, 1, 2, 2, 3, 3, 4, 4]
-    assert alternation(1) == [(THIS, 1), (REV, 1)]
-    assert alternation(3)[4:] == [(THIS, 3), (REV, 3)]
+    assert alternation((THIS, REV), 1) == [(THIS, 1), (REV, 1)]
+    assert alternation((THIS, REV), 3)[4:] == [(THIS, 3), (REV, 3)]
 
 
 def test_min_median_and_ratios() -> None:

@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -37,6 +36,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .rounds import alternation, median_known, ratio, spread
 
 THIS = "this"
 REV = "rev"
@@ -86,31 +87,6 @@ def parse_args(argv: Sequence[str]) -> Options:
     return Options(args.revision.strip(), args.runs, args.chain, args.out, args.json_path, args.keep)
 
 
-def alternation(runs: int) -> list[tuple[str, int]]:
-    """The run order: (side, run number) as this, REV, REV, this, this, REV, ..., ``runs`` of each.
-
-    Each side goes first in every other pair: on a shared machine the second
-    run of a pair was seen to be the slower one in some sessions and not in
-    others, and a side that always ran first would carry that effect alone.
-    """
-    order: list[tuple[str, int]] = []
-    for number in range(1, runs + 1):
-        sides = SIDES if number % 2 else SIDES[::-1]
-        order.extend((side, number) for side in sides)
-    return order
-
-
-def spread(values: Sequence[float]) -> dict[str, float]:
-    """Min and median of a side's wall times (min: least disturbed by the machine; median: typical)."""
-    if not values:
-        raise ValueError("no wall times to summarize")
-    return {"min": min(values), "median": statistics.median(values)}
-
-
-def ratio(numerator: float, denominator: float) -> float | None:
-    return numerator / denominator if denominator else None
-
-
 def summarize(
     walls: dict[str, dict[str, list[float]]], cores: dict[str, list[float | None]] | None = None
 ) -> dict[str, Any]:
@@ -136,13 +112,8 @@ def summarize(
             path: {stat: ratio(stats[THIS][path][stat], stats[REV][path][stat]) for stat in ("min", "median")}
             for path in PATHS
         },
-        "bal_cores_busy": {side: _median_known((cores or {}).get(side, [])) for side in SIDES},
+        "bal_cores_busy": {side: median_known((cores or {}).get(side, [])) for side in SIDES},
     }
-
-
-def _median_known(values: Sequence[float | None]) -> float | None:
-    known = [value for value in values if value is not None]
-    return statistics.median(known) if known else None
 
 
 def format_summary(revision: str, summary: dict[str, Any]) -> str:
@@ -332,7 +303,7 @@ def measure(
 ) -> bool:
     """Make the alternated runs; returns whether REV imported its own regenerated chain."""
     regenerated = False
-    for name, number in alternation(runs):
+    for name, number in alternation(SIDES, runs):
         side = sides[name]
         started = time.perf_counter()
         side.loads.append(os.getloadavg()[0])
@@ -398,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rev_regenerated_chain": regenerated,
         "same_chain_bytes": not regenerated or same_chain_files(options.chain, sides[REV].chain),
         "runs_per_side": options.runs,
-        "order": [f"{side}-{number}" for side, number in alternation(options.runs)],
+        "order": [f"{side}-{number}" for side, number in alternation(SIDES, options.runs)],
         "load_1min_at_start": {name: side.loads for name, side in sides.items()},
         **summary,
     }

@@ -3,9 +3,13 @@
 Without flags the chain is imported on the streaming path (the baseline);
 ``--with-bal`` imports it on the BAL path instead; ``--compare`` does both in
 one invocation (baseline first, then with BAL) and, for a Prague chain,
-py-evm's own import as a third column. The JSON written by ``--json`` is
-``{"chain", "machine", "runs": {"baseline", "with_bal", "py_evm"}}`` with every
-metric of every block (see :mod:`client.tools.import_bench.runs`).
+py-evm's own import instead of the BAL path. ``--rounds N`` makes the runs N
+times, alternated, for min and median wall times and ratios that a drifting
+machine moves less (:mod:`client.tools.import_bench.rounds`). The JSON written
+by ``--json`` is ``{"chain", "machine", "runs": {"baseline", "with_bal",
+"py_evm"}}`` with every metric of every block (see
+:mod:`client.tools.import_bench.runs`; with rounds, each run's median-wall
+round, its number in ``round``) and, with rounds, ``"rounds"``.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ from client.tools.bench_chain.chain_files import BenchChain
 from pipeline.interpreter import freeze_live_objects, set_up_for_blocks
 
 from .report import run_label, write_report
+from .rounds import alternation, representative_round, rounds_summary
 from .runs import run_pipeline, run_py_evm
-from .table import summary_table
+from .table import rounds_table, summary_table
 
 
 class ImportBenchError(ValueError):
@@ -88,8 +93,15 @@ def import_bench(
     console: Console,
     parallel: bool = True,
     pin_cores: bool = True,
+    rounds: int = 1,
 ) -> dict[str, Any]:
-    """Make the runs, each behind a progress bar; the whole report dict."""
+    """Make the runs, each behind a progress bar; the whole report dict.
+
+    With ``rounds`` above 1 the runs are made that many times, alternated
+    (:func:`~client.tools.import_bench.rounds.alternation`); the report's
+    ``runs`` then hold each run's median-wall round and ``rounds`` the min and
+    median of them all and the ratios (:func:`~client.tools.import_bench.rounds.rounds_summary`).
+    """
     # The node's interpreter settings, so that the runs measure the pipeline as the node runs it.
     set_up_for_blocks()
     report: dict[str, Any] = {"chain": chain_summary(chain, path), "machine": machine(), "runs": {}}
@@ -101,23 +113,35 @@ def import_bench(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
+    made: dict[str, list[dict[str, Any]]] = {name: [] for name in runs}
+    order = alternation(runs, rounds)
     with Progress(*columns, console=console, transient=False) as progress:
-        for name in runs:
-            task = progress.add_task(f"{run_label(name):>22}", total=len(chain.blocks))
+        for name, number in order:
+            label = run_label(name) if rounds == 1 else f"{run_label(name)}, round {number}"
+            task = progress.add_task(f"{label:>22}", total=len(chain.blocks))
             advance: Callable[[], None] = partial(progress.advance, task)
             if name == "py_evm":
-                report["runs"][name] = run_py_evm(chain, genesis, advance)
+                made[name].append(run_py_evm(chain, genesis, advance))
             else:
-                report["runs"][name] = run_pipeline(
-                    chain,
-                    genesis,
-                    with_bal=name == "with_bal",
-                    workers=workers,
-                    progress=advance,
-                    parallel=parallel,
-                    pin_cores=pin_cores,
+                made[name].append(
+                    run_pipeline(
+                        chain,
+                        genesis,
+                        with_bal=name == "with_bal",
+                        workers=workers,
+                        progress=advance,
+                        parallel=parallel,
+                        pin_cores=pin_cores,
+                    )
                 )
+    for name, reports in made.items():
+        chosen = representative_round([float(run["summary"]["wall_s"]) for run in reports])
+        report["runs"][name] = reports[chosen] | {"round": chosen + 1}
+    if rounds > 1:
+        report["rounds"] = rounds_summary(made, [f"{name}-{number}" for name, number in order])
     console.print(summary_table(report))
+    if rounds > 1:
+        console.print(rounds_table(report["rounds"]))
     return report
 
 

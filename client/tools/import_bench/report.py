@@ -212,6 +212,60 @@ def summary_table(runs: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
     )
 
 
+ROUNDS_COLUMNS = ("run", "min s", "median s", "cores busy", "each round, s")
+
+
+def rounds_caption(rounds: Mapping[str, Any]) -> str:
+    order = ", ".join(str(item) for item in rounds.get("order") or [])
+    return f"{rounds.get('count')} alternated rounds (run order {order})"
+
+
+def rounds_rows(rounds: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """The rounds table's rows (:data:`ROUNDS_COLUMNS`): each run's wall times, then each ratio."""
+    rows: list[tuple[str, ...]] = []
+    busy = rounds.get("cores_busy_median") or {}
+    for key, walls in (rounds.get("wall_s") or {}).items():
+        each = ", ".join(format_number(wall, 3) for wall in walls.get("runs") or [])
+        median = format_number(walls.get("median"), 3)
+        rows.append(
+            (
+                run_label(key),
+                format_number(walls.get("min"), 3),
+                median,
+                format_number(busy.get(key), 2),
+                each,
+            )
+        )
+    for name, values in (rounds.get("ratios") or {}).items():
+        numerator, _, denominator = str(name).partition("/")
+        each = ", ".join(format_number(value, 3) for value in values.get("per_round") or [])
+        label = f"{run_label(numerator)} / {run_label(denominator)}"
+        rows.append(
+            (label, format_number(values.get("min"), 3), format_number(values.get("median"), 3), "", each)
+        )
+    return rows
+
+
+def rounds_section(report: Mapping[str, Any]) -> str:
+    """The HTML section of the alternated rounds; empty for a report made in one round."""
+    rounds = report.get("rounds")
+    if not isinstance(rounds, Mapping):
+        return ""
+    header = "".join(f'<th scope="col">{esc(column)}</th>' for column in ROUNDS_COLUMNS)
+    body = "".join(
+        f'<tr><th scope="row">{esc(row[0])}</th>{"".join(f"<td>{esc(cell)}</td>" for cell in row[1:])}</tr>'
+        for row in rounds_rows(rounds)
+    )
+    return (
+        f"<section><h2>{esc(rounds_caption(rounds))}</h2>"
+        '<p class="note">Every run was made once a round, each going first in every other round. '
+        "A ratio's min and median divide the two runs' mins and medians; each round's divides the two "
+        "runs made back to back; cores busy is its median over the rounds. The summary and the "
+        "timelines show each run's median round.</p>"
+        f'<table class="summary"><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table></section>'
+    )
+
+
 def stage_interval(timeline: Mapping[str, Any], stage: str) -> tuple[float, float] | None:
     """A stage's [start, end] ms, or None when the stage did not run or was not recorded."""
     span = timeline.get(stage)
@@ -555,6 +609,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         f"<h2>Chain</h2>{definition_list(report.get('chain') or {})}"
         f"<h2>Machine</h2>{machine_html}</header>"
         f"<section><h2>Summary</h2>{summary_table(runs)}</section>"
+        f"{rounds_section(report)}"
         "<section><h2>Per-block stage timeline</h2>"
         '<p class="note">One lane per block; x is ms since the block was received, on the same scale '
         "for every run. Each lane has one row per thread or process, so what ran at the same time is "

@@ -202,4 +202,3 @@ def run_py_evm(chain: BenchChain, genesis: Genesis, progress: Progress) -> dict[
         )
         progress()
     return _run_result(rows, started, meter)
-

@@ -12,7 +12,16 @@ from typing import Any
 
 from rich.table import Table
 
-from .report import SUMMARY_ROWS, delta_cell, format_number, present_runs, run_label
+from .report import (
+    ROUNDS_COLUMNS,
+    SUMMARY_ROWS,
+    delta_cell,
+    format_number,
+    present_runs,
+    rounds_caption,
+    rounds_rows,
+    run_label,
+)
 
 
 def summary_table(report: Mapping[str, Any]) -> Table:
@@ -35,4 +44,14 @@ def summary_table(report: Mapping[str, Any]) -> Table:
                 delta_cell(summaries["baseline"].get(field), summaries["with_bal"].get(field), percent)
             )
         table.add_row(label, *cells)
+    return table
+
+
+def rounds_table(rounds: Mapping[str, Any]) -> Table:
+    """The alternated rounds' min and median wall times and ratios (``report["rounds"]``)."""
+    table = Table(title=rounds_caption(rounds))
+    for index, column in enumerate(ROUNDS_COLUMNS):
+        table.add_column(column, justify="left" if index == 0 else "right")
+    for row in rounds_rows(rounds):
+        table.add_row(*row)
     return table
