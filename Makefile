@@ -18,7 +18,7 @@ STAMP         := $(VENV)/.installed-stamp
 # Arguments for `balrex node`, e.g. make run ARGS="--datadir /tmp/d --authrpc.port 8552"
 ARGS     ?=
 
-.PHONY: install install-runtime vectors run test unit ef-ci ef-tests ef-compare-specs bench bench-prague bench-against lint typecheck clean
+.PHONY: install install-runtime vectors run test unit ef-ci ef-tests ef-compare-specs bench bench-prague bench-against bench-cores lint typecheck clean
 
 install: $(STAMP)
 
@@ -148,6 +148,14 @@ RUNS ?= 3
 bench-against: $(BENCH_CHAIN)/chain.json
 	@test -n "$(REV)" || { echo "usage: make bench-against REV=<git revision> [RUNS=3]" >&2; exit 2; }
 	$(BIN)/python -m client.tools.import_bench.against '$(REV)' --runs $(RUNS) --chain $(BENCH_CHAIN) --out $(BENCH_OUT)
+
+# How much slower each core executes the bench chain's last block while the other core executes
+# it too (solo and pair runs alternated, CORE_ROUNDS rounds): the floor under the BAL path /
+# streaming ratio on two cores. Printed and written to bench-out/bench-cores.json.
+CORE_ROUNDS ?= 4
+bench-cores: $(BENCH_CHAIN)/chain.json
+	$(BIN)/python -m client.tools.import_bench.two_cores --chain $(BENCH_CHAIN) --rounds $(CORE_ROUNDS) \
+	  --json $(BENCH_OUT)/bench-cores.json
 
 # balrex's EF runner against the Python execution specs (issue #17): the first FIRST for_prague
 # files, our streaming pass in one process, and the same tests through the specs' state_transition
