@@ -35,7 +35,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,8 +125,9 @@ def summarize(rounds: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Min and median of the solo and the pair runs, the slowdowns, and the ratio floor.
 
     ``rounds[i]`` holds ``"solo"`` (the mean ms/transaction of the workers run
-    one at a time) and ``"pair"`` (one figure per worker, run at once). A round's slowdown is its pair's mean over its
-    solo figure, runs made back to back (the machine drifts between rounds);
+    one at a time) and ``"pair"`` (one figure per worker, run at once). A
+    round's slowdown is its pair's mean over its solo figure, runs made back
+    to back (the machine drifts between rounds);
     the floor is the median of those over two: the BAL path / streaming ratio
     if the BAL path split all the streaming path's work over both cores at no
     cost of its own and never left a core idle.
@@ -225,7 +226,9 @@ def prepare_store(chain_dir: Path, data_dir: Path) -> tuple[ExecuteRequest, int]
     return request, len(chain.blocks)
 
 
-async def measure(request: ExecuteRequest, options: Options, on_round: Any) -> list[dict[str, Any]]:
+async def measure(
+    request: ExecuteRequest, options: Options, on_round: Callable[[int, dict[str, Any]], None]
+) -> list[dict[str, Any]]:
     """The alternated solo and pair runs on two workers pinned to the first two cores."""
     cores = sorted(available_cores())
     if len(cores) < 2:
