@@ -181,9 +181,11 @@ lint: install typecheck
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-# Static types of the strict packages (the [tool.mypy] overrides in pyproject.toml).
+# Static types of the strict packages (the [tool.mypy] overrides in pyproject.toml), and of the
+# import benchmark's tools (lenient: the default settings).
 typecheck: install
 	$(BIN)/mypy bal storage merkle pipeline
+	$(BIN)/mypy client/tools/import_bench
 
 clean:
 	rm -rf $(VENV) $(SPECS_VENV) ef-tests/vectors build *.egg-info

@@ -136,7 +136,7 @@ def import_bench(
                 )
     for name, reports in made.items():
         chosen = representative_round([float(run["summary"]["wall_s"]) for run in reports])
-        report["runs"][name] = reports[chosen] | {"round": chosen + 1}
+        report["runs"][name] = reports[chosen] | ({"round": chosen + 1} if rounds > 1 else {})
     if rounds > 1:
         report["rounds"] = rounds_summary(made, [f"{name}-{number}" for name, number in order])
     console.print(summary_table(report))

@@ -354,7 +354,9 @@ def timeline_scale(runs: Sequence[tuple[str, Mapping[str, Any]]]) -> TimelineSca
     when py-evm takes many times longer; its longer bars are cut at the axis end (and the panel
     heading says how long its slowest block took).
     """
-    staged_ends, whole_ends, earliest = [], [], 0.0
+    staged_ends: list[float] = []
+    whole_ends: list[float] = []
+    earliest = 0.0
     for _, run in runs:
         for block in run_blocks(run):
             for stage, start, end in block_bars(block):

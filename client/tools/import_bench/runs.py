@@ -101,9 +101,11 @@ def run_pipeline(
     with tempfile.TemporaryDirectory(prefix="balrex-bench-", dir=datadir) as directory:
         store = RocksStore(Path(directory) / "chaindata")
         # Only the BAL path merkleizes in workers; the streaming path merkleizes after execution.
-        pool = MerkleWorkerPool(workers, cores=plan and plan.merkle) if with_bal else None
+        pool = MerkleWorkerPool(workers, cores=plan.merkle if plan else None) if with_bal else None
         # ... and only the BAL path can run a block's later transactions from the BAL's state.
-        later_parts = later_part_pool(cores=plan and plan.later_part) if with_bal and parallel else None
+        later_parts = (
+            later_part_pool(cores=plan.later_part if plan else None) if with_bal and parallel else None
+        )
         try:
             if plan is not None:
                 pin(plan.node)

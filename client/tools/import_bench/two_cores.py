@@ -206,7 +206,7 @@ def parse_args(argv: Sequence[str]) -> Options:
     return Options(args.chain, args.rounds, args.iterations, args.json_path)
 
 
-def prepare_store(chain_dir: Path, data_dir: Path) -> tuple[ExecuteRequest, int]:
+def prepare_store(chain_dir: Path, data_dir: Path, iterations: int) -> tuple[ExecuteRequest, int]:
     """Import every block of the chain but the last; the request that executes the last, and its number."""
     chain = load_chain(chain_dir)
     last_bal = chain.bals[-1] if chain.bals else None
@@ -222,14 +222,14 @@ def prepare_store(chain_dir: Path, data_dir: Path) -> tuple[ExecuteRequest, int]
             blockchain.set_forkchoice(imported.block_hash)
     finally:
         store.close()
-    request = ExecuteRequest(str(data_dir), chain.config, chain.blocks[-1], encode_bal(last_bal), 0)
+    request = ExecuteRequest(str(data_dir), chain.config, chain.blocks[-1], encode_bal(last_bal), iterations)
     return request, len(chain.blocks)
 
 
 async def measure(
-    request: ExecuteRequest, options: Options, on_round: Callable[[int, dict[str, Any]], None]
+    request: ExecuteRequest, rounds_wanted: int, on_round: Callable[[int, dict[str, Any]], None]
 ) -> list[dict[str, Any]]:
-    """The alternated solo and pair runs on two workers pinned to the first two cores."""
+    """The alternated solo and pair runs of ``request`` on two workers pinned to the first two cores."""
     cores = sorted(available_cores())
     if len(cores) < 2:
         raise TwoCoresError("needs two cores this process may run on")
@@ -241,17 +241,14 @@ async def measure(
         for worker in workers:
             worker.open_store(request.db_path)
             worker.wait_ready()
-        run = ExecuteRequest(
-            request.db_path, request.config, request.block_rlp, request.bal_rlp, options.iterations
-        )
-        rounds: list[dict[str, Any]] = [{} for _ in range(options.rounds)]
-        for kind, number in alternation((SOLO, PAIR), options.rounds):
+        rounds: list[dict[str, Any]] = [{} for _ in range(rounds_wanted)]
+        for kind, number in alternation((SOLO, PAIR), rounds_wanted):
             made = rounds[number - 1]
             if kind == SOLO:
                 # Each core alone in turn: a virtual machine's cores need not be equally fast.
-                made[SOLO] = statistics.mean([run_median(await _ask(worker, run)) for worker in workers])
+                made[SOLO] = statistics.mean([run_median(await _ask(worker, request)) for worker in workers])
             else:
-                made[PAIR] = await _ask_both(workers, run)
+                made[PAIR] = await _ask_both(workers, request)
             if len(made) == 2:
                 on_round(number, made)
         return rounds
@@ -285,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="balrex-two-cores-") as directory:
             print(f"importing {options.chain} but its last block (streaming path)", flush=True)
-            request, number = prepare_store(options.chain, Path(directory) / "chaindata")
+            request, number = prepare_store(options.chain, Path(directory) / "chaindata", options.iterations)
             print(
                 f"executing block {number} {options.iterations} times a run, "
                 f"{options.rounds} rounds of one worker alone and two at once",
@@ -299,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     flush=True,
                 )
 
-            rounds = trio.run(measure, request, options, on_round)
+            rounds = trio.run(measure, request, options.rounds, on_round)
     except (TwoCoresError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
