@@ -70,9 +70,20 @@ MAX_VIEW_AGE_S = 60.0
 
 @dataclass(frozen=True)
 class RunRequest:
+    """Merkleize one block; ``parent_root`` None: on the root the worker's previous run produced.
+
+    A chained request (None) follows one for the block before it, sent before that one's
+    answer was read (``pipeline.merkle_workers.MerkleWorkerPool.merkleize_ahead``); if that
+    run failed, so does this one.
+    """
+
     db_path: str
-    parent_root: bytes
+    parent_root: bytes | None
     deltas: tuple[AccountDelta, ...]
+
+
+class NoPreviousRun(RuntimeError):
+    """A chained :class:`RunRequest` came after a request that produced no root."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,8 @@ class MerkleWorker:
         self.node_cache: NodeCache = {}
         self.follower = Follower("balrex-merkle-")
         self.session: MerkleSession | None = None
+        # The root the last request produced, which a chained RunRequest builds on (None: no root).
+        self.last_root: bytes | None = None
         # When the view last caught up (or was opened, which sees everything so far).
         self.view_time = time.monotonic()
 
@@ -143,12 +156,18 @@ class MerkleWorker:
             return (again or attempt)()
 
     def handle(self, request: object) -> MerkleResult | tuple[StorageJob, ...] | StorageRoots:
+        previous_root, self.last_root = self.last_root, None
         match request:
             case RunRequest(db_path, parent_root, deltas):
+                parent = previous_root if parent_root is None else parent_root
+                if parent is None:
+                    raise NoPreviousRun("a chained merkleization after one that failed")
                 store = self.view(db_path)
-                return self.on_a_current_view_if_it_fails(
-                    lambda: MerkleSession(store, parent_root, deltas, self.node_cache).run()
+                result = self.on_a_current_view_if_it_fails(
+                    lambda: MerkleSession(store, parent, deltas, self.node_cache).run()
                 )
+                self.last_root = result.state_root
+                return result
             case WalkRequest(db_path, parent_root, deltas):
                 self.session = None
                 store = self.view(db_path)

@@ -59,7 +59,7 @@ async def import_block(
     merkleizer: Merkleizer | None = None,
     later_parts: LaterPartPool | None = None,
     block: BlockAPI | None = None,
-    next_bal: BlockAccessList | None = None,
+    next_bals: Sequence[BlockAccessList] = (),
 ) -> ImportedBlock:
     """Validate and store one block; raise BlockRejected (nothing stored) if it is invalid.
 
@@ -69,10 +69,10 @@ async def import_block(
     only) executes the later part of BAL blocks in a worker process. ``block``:
     the block already decoded from ``block_rlp``, if the caller has it (the
     Engine API builds it from the payload), so that prepare does not decode it again.
-    ``next_bal``: the BAL of the block the caller imports next, on top of this
-    one (blocks imported back to back): its merkleization starts as soon as
-    this block's root is known, on the merkleizer's then idle core, while this
-    block finishes on the other (``Merkleizer.merkleize_ahead``).
+    ``next_bals``: the BALs of the blocks the caller imports next, in order, on
+    top of this one (blocks imported back to back): their merkleization starts
+    as soon as this block's root is known, while this block finishes, and as
+    far ahead as the merkleizer goes (``Merkleizer.merkleize_ahead``).
     """
     timings = StageTimings()
     # Every CPU-heavy step runs in a worker thread: the event loop keeps answering requests.
@@ -84,7 +84,7 @@ async def import_block(
         execution, writes = await _streaming(chain, prepared, source, timings)
     else:
         prepared, source, execution, writes, flat_changes = await _with_bal(
-            chain, block_rlp, block, bal, merkleizer or InlineMerkleizer(), later_parts, timings, next_bal
+            chain, block_rlp, block, bal, merkleizer or InlineMerkleizer(), later_parts, timings, next_bals
         )
     timings.flat_state = prepared.parent_has_flat_state
     check_state_root(prepared.block.header, writes.state_root)
@@ -181,7 +181,7 @@ async def _with_bal(
     merkleizer: Merkleizer,
     later_parts: LaterPartPool | None,
     timings: StageTimings,
-    next_bal: BlockAccessList | None,
+    next_bals: Sequence[BlockAccessList],
 ) -> tuple[PreparedBlock, StateSource, BlockExecution, StateWrites, FlatChanges]:
     """The BAL path: merkleizer and later part from the outline, then prepare, warm and execute.
 
@@ -206,13 +206,13 @@ async def _with_bal(
         ahead = await merkleizer.merkleized_ahead(parent_state_root, deltas)
         if ahead is not None:
             result = ahead.result
-            timings.record_between("merkle", ahead.sent, ahead.finished)
+            timings.record_between("merkle", ahead.started, ahead.finished)
         else:
             with timings.span("merkle"):
                 result = await merkleizer.merkleize(chain.store, parent_state_root, deltas)
         merkled.append(result)
-        if next_bal is not None:
-            merkleizer.merkleize_ahead(chain.store, result.state_root, synthesize_deltas(next_bal))
+        if next_bals:
+            merkleizer.merkleize_ahead(chain.store, result.state_root, next_bals)
 
     async def run_later_part(later: RemotePart, outline: BlockOutline) -> None:
         assert later_parts is not None

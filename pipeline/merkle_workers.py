@@ -28,6 +28,20 @@ the next block takes the result only if it was made for exactly its parent
 root and deltas. On the 50-block bench chain, three alternated pairs:
 5.55-5.69 s against 5.86-6.81 s, cores busy 1.79-1.81 against 1.76-1.79.
 
+A pool made with ``ahead`` > 1 (import-bench: :data:`REPLAY_AHEAD`) keeps
+that many blocks' requests out: the block after next is chained on the root
+the next one will produce (the worker keeps that block's nodes cached too),
+so the worker always has a block to merkleize and can run at the lowest
+priority, on whatever the two executing processes leave of either core,
+instead of taking its share of the cores while they execute. Scheduler
+traces (``perf sched``) of the BAL path showed both cores busy 98% of the
+import with one block ahead, so there was little idle time to fill: what
+two ahead at the lowest priority saved was CPU time. In paired rounds the
+node's process took 0.89-0.93 of its CPU time, the merkleizer 0.87-0.94,
+the later-part worker 0.96-1.01 (medians of two sets of 8 and 12), as if
+the processes ran in fewer, longer slices; :data:`AHEAD_NICENESS` has the
+wall times.
+
 :class:`InlineMerkleizer` runs the same steps in a thread of this process,
 for in-memory stores, which another process cannot read.
 """
@@ -37,12 +51,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 import trio
 
+from bal import BlockAccessList, synthesize_deltas
 from bal.deltas import AccountDelta
 from merkle.optimistic import MerkleResult, MerkleSession, StorageJob, StorageRoots
 from merkle.stages import ParentStateMissing
@@ -65,6 +81,15 @@ class MerkleWorkerFailed(RuntimeError):
 # BAL path's wall time was lower with 5 than with 0 in 6 of 7 pairs, and the
 # drain stayed under 1 ms; with 10 the drain grew to 2-3.5 ms.
 NICENESS = 5
+# Kept more than one block ahead (``MerkleWorkerPool(ahead=...)``), the merkleizer has slack
+# enough to take only what the executing processes leave: its root is needed a block or more
+# after the request. In alternated import-bench runs (bench chain, 2 cores), per round against
+# one block ahead at niceness 5: two ahead at 19 took the BAL path's wall time to 0.921 and
+# 0.944 (medians of 8 and 12 rounds, lower in 5 and 8); three ahead at 19 to 0.935 and 0.955;
+# two ahead at 10 to 0.906 and 1.030; three ahead at the lowest class (SCHED_IDLE) to 0.959.
+AHEAD_NICENESS = 19
+# How far ahead the pool works for blocks imported back to back (import-bench, a replay).
+REPLAY_AHEAD = 2
 
 
 async def _ask(worker: WorkerProcess, message: object, reply_type: type[Reply]) -> Reply:
@@ -90,21 +115,23 @@ async def _answer(worker: WorkerProcess, reply_type: type[Reply]) -> Reply:
 class MerkledAhead:
     """A merkleization started before its block (:meth:`Merkleizer.merkleize_ahead`), and when it ran.
 
-    ``sent`` and ``finished`` are ``time.perf_counter()`` readings (``finished`` the worker's,
+    ``started`` and ``finished`` are ``time.perf_counter()`` readings (``finished`` the worker's,
     which on Linux is the same clock): the block's timeline shows the merkleizer's real span.
+    ``started`` is when the request was sent or, chained on the one before it, when that one
+    was done (the worker answers in order).
     """
 
     result: MerkleResult
-    sent: float
+    started: float
     finished: float
 
 
 @dataclass(frozen=True)
 class _Ahead:
-    """The request :meth:`MerkleWorkerPool.merkleize_ahead` sent, and to which worker."""
+    """A request :meth:`MerkleWorkerPool.merkleize_ahead` sent, and to which worker."""
 
     worker: WorkerProcess
-    parent_root: bytes
+    parent_root: bytes | None  # None: chained on the root of the request before it
     deltas: tuple[AccountDelta, ...]
     sent: float
 
@@ -114,8 +141,8 @@ class Merkleizer(Protocol):
         self, store: Store, parent_root: bytes, deltas: Sequence[AccountDelta]
     ) -> MerkleResult: ...
 
-    def merkleize_ahead(self, store: Store, parent_root: bytes, deltas: Sequence[AccountDelta]) -> None:
-        """Start merkleizing the next block now, if a worker is idle, and return at once.
+    def merkleize_ahead(self, store: Store, parent_root: bytes, upcoming: Sequence[BlockAccessList]) -> None:
+        """Start merkleizing the next blocks (``upcoming``, the first on ``parent_root``), and return at once.
 
         For blocks imported back to back (a replay, a sync), called once this
         block's root is known: the next block's parent root is that root, and
@@ -152,7 +179,7 @@ class InlineMerkleizer:
     ) -> MerkleResult:
         return await trio.to_thread.run_sync(MerkleSession(store, parent_root, deltas).run)
 
-    def merkleize_ahead(self, store: Store, parent_root: bytes, deltas: Sequence[AccountDelta]) -> None:
+    def merkleize_ahead(self, store: Store, parent_root: bytes, upcoming: Sequence[BlockAccessList]) -> None:
         """Nothing: in this process the next block's merkleization would only slow this block's end."""
 
     async def merkleized_ahead(
@@ -172,12 +199,20 @@ def default_worker_count() -> int:
 class MerkleWorkerPool:
     """Merkleizer worker processes over a RocksDB store, started on first use."""
 
-    def __init__(self, size: int | None = None, *, cores: Cores | None = None) -> None:
-        """``cores``: where the workers run (``pipeline.cores``); None: wherever the node's process may."""
+    def __init__(self, size: int | None = None, *, cores: Cores | None = None, ahead: int = 1) -> None:
+        """``cores``: where the workers run (``pipeline.cores``); None: wherever the node's process may.
+
+        ``ahead``: how many blocks ahead :meth:`merkleize_ahead` keeps the worker; with more than one
+        it runs at :data:`AHEAD_NICENESS` (it has the slack), else at :data:`NICENESS`.
+        """
         self.size = size or default_worker_count()
         self.cores = cores
         self._workers: list[WorkerProcess | None] = [None] * self.size
-        self._ahead: _Ahead | None = None
+        self.ahead = max(1, ahead)
+        self.niceness = AHEAD_NICENESS if self.ahead > 1 else NICENESS
+        # The requests sent ahead, oldest first, and the last one's result read (the next is chained on it).
+        self._aheads: deque[_Ahead] = deque()
+        self._previous: MerkledAhead | None = None
 
     def _worker(self, index: int) -> WorkerProcess:
         worker = self._workers[index]
@@ -186,7 +221,7 @@ class MerkleWorkerPool:
         return worker
 
     def _spawn(self, index: int) -> WorkerProcess:
-        return WorkerProcess(f"balrex-merkle-{index}", MerkleWorker, niceness=NICENESS, cores=self.cores)
+        return WorkerProcess(f"balrex-merkle-{index}", MerkleWorker, niceness=self.niceness, cores=self.cores)
 
     def launch(self) -> None:
         """Start every worker process without waiting for it (its imports overlap the caller's work)."""
@@ -228,54 +263,78 @@ class MerkleWorkerPool:
     ) -> MerkleResult:
         if not isinstance(store, RocksStore):
             raise TypeError("merkleizer workers read RocksDB; use InlineMerkleizer for other stores")
-        await self._settle_ahead()
+        await self._settle_aheads()
         try:
             return await self._merkleize(str(store.path), parent_root, deltas)
         except BaseException:
             self._replace_dead()
             raise
 
-    def merkleize_ahead(self, store: Store, parent_root: bytes, deltas: Sequence[AccountDelta]) -> None:
-        """Send the next block's request to the lead worker if it is idle (``Merkleizer.merkleize_ahead``).
+    def merkleize_ahead(self, store: Store, parent_root: bytes, upcoming: Sequence[BlockAccessList]) -> None:
+        """Keep the lead worker :attr:`ahead` blocks ahead (``Merkleizer.merkleize_ahead``).
 
+        The requests still out were sent for the first of ``upcoming``; the
+        rest, up to :attr:`ahead`, are sent now, each chained on the root the one
+        before it will produce (``merkle.worker_process.RunRequest``).
         With one worker only: spread over several, a block is three rounds of
         requests, which need the node's event loop between them. And only to a
         live one: starting a worker (a second of CPU) is the next block's own
         request's to do, not a hint's in the middle of this block.
         """
-        if self.size != 1 or self._ahead is not None or not isinstance(store, RocksStore):
+        if self.size != 1 or not isinstance(store, RocksStore):
             return
         lead = self._workers[0]
-        if lead is None or lead.busy or not lead.alive():
+        if lead is None or not lead.alive() or (lead.busy and not self._aheads):
             return
-        ahead = tuple(deltas)
-        try:
-            lead.send(RunRequest(str(store.path), parent_root, ahead))
-        except Exception:  # a dead worker: the next block's request starts a fresh one
-            return
-        self._ahead = _Ahead(lead, parent_root, ahead, time.perf_counter())
+        for bal in upcoming[len(self._aheads) : self.ahead]:
+            chained = bool(self._aheads)
+            deltas = tuple(synthesize_deltas(bal))
+            try:
+                lead.send(RunRequest(str(store.path), None if chained else parent_root, deltas))
+            except Exception:  # a dead worker: the next block's request starts a fresh one
+                self._aheads.clear()
+                return
+            self._aheads.append(_Ahead(lead, None if chained else parent_root, deltas, time.perf_counter()))
 
     async def merkleized_ahead(
         self, parent_root: bytes, deltas: Sequence[AccountDelta]
     ) -> MerkledAhead | None:
-        """``Merkleizer.merkleized_ahead``: a request ahead that failed is no verdict; the block's own is."""
-        ahead = self._ahead
-        result = await self._settle_ahead()
-        if ahead is None or result is None:
-            return None
-        if ahead.parent_root != parent_root or ahead.deltas != tuple(deltas):
-            return None
-        return MerkledAhead(result, ahead.sent, ahead.worker.last_finished)
+        """``Merkleizer.merkleized_ahead``: a request ahead that failed is no verdict; the block's own is.
 
-    async def _settle_ahead(self) -> MerkleResult | None:
-        """Read the reply to the request sent ahead, if one is out; None if there is none or it failed."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is None:
+        The oldest request out is this block's if it was made for its parent root and deltas;
+        if it was not (the block before was not the one expected), every request out is
+        dropped: they were chained on the wrong block.
+        """
+        if not self._aheads:
             return None
+        ahead = self._aheads.popleft()
+        previous, self._previous = self._previous, None
+        result = await self._settle(ahead)
+        if ahead.parent_root is not None:
+            made_on, started = ahead.parent_root, ahead.sent
+        elif previous is not None:
+            # Chained: made on the root of the request before it, and started once that one was done.
+            made_on, started = previous.result.state_root, max(ahead.sent, previous.finished)
+        else:
+            made_on, started = None, ahead.sent  # chained on a request that failed
+        if result is None or made_on != parent_root or ahead.deltas != tuple(deltas):
+            await self._settle_aheads()
+            return None
+        self._previous = MerkledAhead(result, started, ahead.worker.last_finished)
+        return self._previous
+
+    async def _settle(self, ahead: _Ahead) -> MerkleResult | None:
+        """Read the reply to one request sent ahead; None if it failed."""
         try:
             return await _answer(ahead.worker, MerkleResult)
         except Exception:
             return None  # a dead worker is replaced by the next request (``_worker``)
+
+    async def _settle_aheads(self) -> None:
+        """Read (and drop) the replies to every request still out ahead."""
+        while self._aheads:
+            await self._settle(self._aheads.popleft())
+        self._previous = None
 
     def _replace_dead(self) -> None:
         for index, worker in enumerate(self._workers):
@@ -308,9 +367,9 @@ class MerkleWorkerPool:
         return MerkleResult(result.state_root, result.accounts, nodes, result.flat_changes)
 
     def close(self) -> None:
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None:
-            ahead.worker.kill()  # it may be blocked sending a reply nobody will read
+        if self._aheads:
+            self._aheads[0].worker.kill()  # it may be blocked sending a reply nobody will read
+            self._aheads.clear()
         for index, worker in enumerate(self._workers):
             if worker is not None:
                 worker.stop()

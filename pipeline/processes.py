@@ -244,13 +244,19 @@ class WorkerProcess:
         )
         self.process.start()
         child.close()
-        self.busy = False
+        # Requests sent and not yet answered (replies come back in order, one each).
+        self.pending = 0
         # When the handler finished the last request it answered (``Answer.finished``).
         self.last_finished = 0.0
 
     @property
     def name(self) -> str:
         return self.process.name
+
+    @property
+    def busy(self) -> bool:
+        """Whether a request sent to the worker has not been answered yet."""
+        return self.pending > 0
 
     def alive(self) -> bool:
         return self.process.is_alive() and not self.conn.closed
@@ -297,18 +303,18 @@ class WorkerProcess:
     def send(self, message: object) -> None:
         """Send one request without waiting: the worker is busy until :meth:`reply` has read its answer.
 
-        Meanwhile no other request may be sent (replies come back in order, one each).
+        More requests may be sent meanwhile; the worker answers them in order, one
+        :meth:`reply` each, so whoever sends them reads the replies in that order.
         """
-        self.busy = True
+        self.pending += 1
         try:
             self.conn.send(message)
         except BaseException:
-            self.busy = False
             self.kill()  # the process died, or the pipe broke mid-message
             raise
 
     async def reply(self) -> object:
-        """Wait for the reply to what :meth:`send` sent; raise what the handler raised, with its type."""
+        """Wait for the reply to the oldest request not yet answered; raise what the handler raised."""
         try:
             await trio.lowlevel.wait_readable(self.conn)
             reply = self.conn.recv()
@@ -316,8 +322,7 @@ class WorkerProcess:
             # Cancelled mid-job, or the process died: never leave it working on a dead block.
             self.kill()
             raise
-        finally:
-            self.busy = False
+        self.pending -= 1
         if isinstance(reply, Answer):
             self.last_finished = reply.finished
             return reply.value
@@ -326,6 +331,8 @@ class WorkerProcess:
         raise WorkerFailed(f"{self.name}: unexpected reply {type(reply).__name__}")
 
     def kill(self) -> None:
+        """End the process now; what it had not answered is lost."""
+        self.pending = 0
         if self.process.is_alive():
             self.process.kill()
         self.process.join()

@@ -64,10 +64,10 @@ def test_hints_get_no_reply_and_reach_the_handler_in_order() -> None:
         # Were a hint answered, this request would read that answer instead of its own.
         expected = [("open", "/data/a"), ("catch up", "/data/a"), ("catch up", "/data/b")]
         assert trio.run(worker.request, "which") == expected
-        worker.busy = True  # a busy worker is never sent a hint: its reply is awaited
+        worker.pending = 1  # a busy worker is never sent a hint: its reply is awaited
         worker.catch_up("/data/c")
         worker.open_store("/data/c")
-        worker.busy = False
+        worker.pending = 0
         assert trio.run(worker.request, "which") == expected
     finally:
         worker.stop()

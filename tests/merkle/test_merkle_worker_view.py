@@ -12,7 +12,14 @@ import merkle.worker_process as worker_process
 from bal.deltas import AccountDelta
 from merkle import ParentStateMissing, merkleize
 from merkle.optimistic import MerkleResult, MerkleSession, StorageRoots
-from merkle.worker_process import FinishRequest, MerkleWorker, RunRequest, StorageRequest, WalkRequest
+from merkle.worker_process import (
+    FinishRequest,
+    MerkleWorker,
+    NoPreviousRun,
+    RunRequest,
+    StorageRequest,
+    WalkRequest,
+)
 from storage import EMPTY_ROOT, RocksStore, Space, StateWrites, WriteBatch
 
 
@@ -67,9 +74,7 @@ def _lagging_parent(primary: RocksStore, *workers: MerkleWorker) -> bytes:
     return parent_root
 
 
-def test_a_run_on_a_lagging_view_catches_it_up_and_answers(
-    primary: RocksStore, worker: MerkleWorker
-) -> None:
+def test_a_run_on_a_lagging_view_catches_it_up_and_answers(primary: RocksStore, worker: MerkleWorker) -> None:
     parent_root = _lagging_parent(primary, worker)
     result = worker.handle(RunRequest(str(primary.path), parent_root, _block(2)))
     assert isinstance(result, MerkleResult)
@@ -179,3 +184,31 @@ def test_a_request_catches_up_a_view_past_its_age_when_no_hint_came(
     assert worker.view(str(primary.path)) is view
     assert view.get(Space.NODE, parent_root) is not None
     assert time.monotonic() - worker.view_time < worker_process.MAX_VIEW_AGE_S
+
+
+def test_a_chained_run_builds_on_the_root_the_previous_run_produced(
+    primary: RocksStore, worker: MerkleWorker
+) -> None:
+    """Two blocks ahead: the second request is sent before the first one's root is known."""
+    genesis_root = _stored(primary, EMPTY_ROOT, _block(0))
+    first = worker.handle(RunRequest(str(primary.path), genesis_root, _block(1)))
+    chained = worker.handle(RunRequest(str(primary.path), None, _block(2)))
+    assert isinstance(first, MerkleResult) and isinstance(chained, MerkleResult)
+    # Neither block is stored: the second ran on the first's nodes, from the worker's cache.
+    expected = merkleize(primary, genesis_root, _block(1))
+    _commit(primary, expected)
+    assert chained.state_root == merkleize(primary, expected.state_root, _block(2)).state_root
+
+
+def test_a_chained_run_after_a_failed_one_fails(primary: RocksStore, worker: MerkleWorker) -> None:
+    _stored(primary, EMPTY_ROOT, _block(0))
+    with pytest.raises(ParentStateMissing):
+        worker.handle(RunRequest(str(primary.path), b"\x42" * 32, _block(1)))
+    with pytest.raises(NoPreviousRun):
+        worker.handle(RunRequest(str(primary.path), None, _block(2)))
+
+
+def test_a_chained_run_with_no_run_before_it_fails(primary: RocksStore, worker: MerkleWorker) -> None:
+    _stored(primary, EMPTY_ROOT, _block(0))
+    with pytest.raises(NoPreviousRun):
+        worker.handle(RunRequest(str(primary.path), None, _block(1)))

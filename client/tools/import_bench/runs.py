@@ -36,6 +36,7 @@ from client.tools.bench_chain.chain_files import BenchChain
 from client.tools.pyevm_peer import pyevm_chain
 from pipeline import LaterPartPool, MerkleWorkerPool, catch_up_workers, import_block
 from pipeline.cores import CorePlan, available_cores, pin, plan_cores
+from pipeline.merkle_workers import REPLAY_AHEAD
 from storage import RocksStore
 
 from .cpu import CpuMeter
@@ -101,7 +102,11 @@ def run_pipeline(
     with tempfile.TemporaryDirectory(prefix="balrex-bench-", dir=datadir) as directory:
         store = RocksStore(Path(directory) / "chaindata")
         # Only the BAL path merkleizes in workers; the streaming path merkleizes after execution.
-        pool = MerkleWorkerPool(workers, cores=plan.merkle if plan else None) if with_bal else None
+        pool = (
+            MerkleWorkerPool(workers, cores=plan.merkle if plan else None, ahead=REPLAY_AHEAD)
+            if with_bal
+            else None
+        )
         # ... and only the BAL path can run a block's later transactions from the BAL's state.
         later_parts = (
             later_part_pool(cores=plan.later_part if plan else None) if with_bal and parallel else None
@@ -149,10 +154,12 @@ async def _import_all(
     meter.start()
     started = time.perf_counter()
     bals = chain.bals if with_bal else [None] * len(chain.blocks)
+    lookahead = 0 if pool is None else pool.ahead
     for index, (block_rlp, bal) in enumerate(zip(chain.blocks, bals, strict=True)):
-        next_bal = bals[index + 1] if index + 1 < len(bals) else None
+        # The BALs of the blocks the merkleizer may work on ahead (``MerkleWorkerPool.ahead``).
+        next_bals = [later for later in bals[index + 1 : index + 1 + lookahead] if later is not None]
         imported = await import_block(
-            blockchain, block_rlp, bal, merkleizer=pool, later_parts=later_parts, next_bal=next_bal
+            blockchain, block_rlp, bal, merkleizer=pool, later_parts=later_parts, next_bals=next_bals
         )
         blockchain.set_forkchoice(imported.block_hash)
         # As the node does after fork choice moves the head: the workers replay the flat state's
