@@ -33,10 +33,11 @@ that many blocks' requests out: the block after next is chained on the root
 the next one will produce (the worker keeps that block's nodes cached too),
 so the worker always has a block to merkleize and can run at the lowest
 priority, on whatever the two executing processes leave of either core,
-instead of taking its share of the cores while they execute. Scheduler
-traces (``perf sched``) of the BAL path showed both cores busy 98% of the
-import with one block ahead, so there was little idle time to fill: what
-two ahead at the lowest priority saved was CPU time. In paired rounds the
+instead of taking its share of the cores while they execute. With one
+block ahead the cores were already busy 95% of a BAL-path import
+(``/proc/stat``; a ``perf sched`` trace of another run: 98%), so there was
+little idle time to fill: what two ahead at the lowest priority saved was
+CPU time. In paired rounds the
 node's process took 0.89-0.93 of its CPU time, the merkleizer 0.87-0.94,
 the later-part worker 0.96-1.01 (medians of two sets of 8 and 12), as if
 the processes ran in fewer, longer slices; :data:`AHEAD_NICENESS` has the
