@@ -23,6 +23,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import signal
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -141,7 +142,13 @@ def serve(
     ``handler_args``: what the handler is made with (objects shared with the node,
     such as a lock, can only reach the worker this way, as it starts).
     ``cores``: the cores the worker runs on (``pipeline.cores``), None to keep the node's.
+
+    Ctrl+C in a terminal interrupts every process of the foreground group, the
+    workers too: each printed a KeyboardInterrupt traceback while the node
+    shut down in order. A worker ignores it: the node stops it (:class:`Stop`),
+    and if the node dies instead, the closed pipe ends the loop.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if parent_end is not None:
         parent_end.close()
     pin(cores)
