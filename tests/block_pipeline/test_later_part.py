@@ -156,7 +156,11 @@ def test_workers_started_before_prepare_survive_its_rejection(
     monkeypatch.setattr(later_part_workers, "run", recording_run)
     before = dump_store(chain.store)
     head = chain.chain.pointer(HEAD)
+    # Started here, not by an earlier test of the module: the pids must be of live workers.
+    pool.launch()
+    later_part_workers.launch()
     pids = [process.pid for process in pool.processes + later_part_workers.processes]
+    assert len(pids) == 2
 
     with pytest.raises(BlockRejected) as rejected:
         import_block_sync(chain, bad_header, bal=bal, merkleizer=pool, later_parts=later_part_workers)
