@@ -288,14 +288,14 @@ class MerkleWorkerPool:
         if lead is None or not lead.alive() or (lead.busy and not self._aheads):
             return
         for bal in upcoming[len(self._aheads) : self.ahead]:
-            chained = bool(self._aheads)
-            deltas = tuple(synthesize_deltas(bal))
+            made_on = None if self._aheads else parent_root  # None: chained on the request before
+            deltas = synthesize_deltas(bal)  # kept on the BAL: its block's import reuses them
             try:
-                lead.send(RunRequest(str(store.path), None if chained else parent_root, deltas))
+                lead.send(RunRequest(str(store.path), made_on, deltas))
             except Exception:  # a dead worker: the next block's request starts a fresh one
                 self._aheads.clear()
                 return
-            self._aheads.append(_Ahead(lead, None if chained else parent_root, deltas, time.perf_counter()))
+            self._aheads.append(_Ahead(lead, made_on, deltas, time.perf_counter()))
 
     async def merkleized_ahead(
         self, parent_root: bytes, deltas: Sequence[AccountDelta]
