@@ -211,7 +211,9 @@ def build_block(
     except (ValidationError, VMError) as exc:
         raise BlockNotSealed(f"the sealing run refused the selected transactions: {exc}") from exc
     commitments: dict[str, Any] = dict(
-        state_root=merkleize(blockchain.store, parent.state_root, execution.deltas).state_root,
+        state_root=merkleize(
+            blockchain.store, parent.state_root, execution.deltas, blockchain.trie_nodes()
+        ).state_root,
         receipt_root=ordered_trie_root(execution.encoded_receipts),
         bloom=execution.bloom,
         gas_used=execution.gas_used,

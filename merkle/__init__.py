@@ -2,9 +2,10 @@
 
 from .nodes import MissingNode, NodeOverlay
 from .stages import ParentStateMissing, merkleize
-from .trie import NodeCache, PatriciaTrie, ordered_trie_root
+from .trie import NODE_CACHE_LIMIT, NodeCache, PatriciaTrie, ordered_trie_root
 
 __all__ = [
+    "NODE_CACHE_LIMIT",
     "MissingNode",
     "NodeCache",
     "NodeOverlay",

@@ -146,17 +146,22 @@ def parent_state_required(parent_root: bytes) -> Iterator[None]:
         ) from None
 
 
-def merkleize(store: Store, parent_root: bytes, deltas: Iterable[AccountDelta]) -> StateWrites:
+def merkleize(
+    store: Store, parent_root: bytes, deltas: Iterable[AccountDelta], cache: NodeCache | None = None
+) -> StateWrites:
     """Run stages B, C and D in this process; return the new root and every write the block makes.
 
     This is the streaming merkleizer (after execution, over the deltas it
     produced). Nothing is written to ``store``: the caller stages the result
-    into the block's batch, or drops it.
+    into the block's batch, or drops it. ``cache``: decoded trie nodes, which
+    the node keeps from block to block as the merkleizer's worker process does
+    (``merkle.worker_process``): the next block reads the upper levels of the
+    tries again and mostly the nodes this one created.
     """
     nodes = NodeOverlay(store)
-    cache: NodeCache = {}
-    state = PatriciaTrie(nodes, parent_root, cache)
+    decoded: NodeCache = {} if cache is None else cache
+    state = PatriciaTrie(nodes, parent_root, decoded)
     with parent_state_required(parent_root):
         touched = read_parent_accounts(state, deltas)
-        accounts = update_accounts(state, touched, storage_roots(nodes, touched, cache))
+        accounts = update_accounts(state, touched, storage_roots(nodes, touched, decoded))
     return state_writes(state.root_hash, nodes.writes, (d for _, d, _ in touched), accounts)

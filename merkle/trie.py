@@ -63,6 +63,9 @@ Node = Leaf | Extension | Branch
 # A reference (bytes) or, while an update builds it, the new node itself.
 Child = bytes | Node
 NodeCache = dict[bytes, Node]
+# The most decoded nodes a process keeps across blocks before it drops them all and reads
+# afresh: a few hundred MB (a full branch node is about 1.3 kB).
+NODE_CACHE_LIMIT = 300_000
 
 
 class MalformedNode(ValueError):

@@ -58,12 +58,10 @@ from storage import RocksStore, Store
 from storage.rocks import Follower
 
 from .optimistic import MerkleResult, MerkleSession, StorageJob, StorageRoots, compute_storage_roots
-from .trie import NodeCache
+from .trie import NODE_CACHE_LIMIT, NodeCache
 
 Answer = TypeVar("Answer")
 
-# A few hundred MB of decoded trie nodes (a full branch node is about 1.3 kB).
-NODE_CACHE_LIMIT = 300_000
 # The oldest a view gets before the idle hint, or else a request, catches it up (module docstring).
 MAX_VIEW_AGE_S = 60.0
 

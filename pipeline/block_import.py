@@ -158,7 +158,7 @@ async def _streaming(
     execution = await trio.to_thread.run_sync(execute, chain, prepared, source, None, timings)
     with timings.span("merkle"):
         writes = await trio.to_thread.run_sync(
-            merkleize, chain.store, prepared.parent.state_root, execution.deltas
+            merkleize, chain.store, prepared.parent.state_root, execution.deltas, chain.trie_nodes()
         )
     return execution, writes
 

@@ -25,6 +25,7 @@ from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI
 
 from bal import BlockAccessList, encode_bal
 from bal.deltas import AccountDelta
+from merkle import NodeCache
 from storage import EncodedBlock, FlatChanges, StateWrites, Store
 
 from .state_source import StateSource
@@ -153,6 +154,10 @@ class ChainCore(Protocol):
     @property
     def config(self) -> object:
         """What a worker process needs, besides the store, to run this chain's blocks (picklable)."""
+        ...
+
+    def trie_nodes(self) -> NodeCache:
+        """Decoded trie nodes the streaming merkleizer keeps from block to block (bounded in size)."""
         ...
 
     def outline(self, block_rlp: bytes) -> BlockOutline | None:

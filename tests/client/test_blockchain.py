@@ -196,3 +196,17 @@ def test_a_stored_header_is_decoded_once_and_a_missing_one_stays_missing(
     assert chain.header(grandchild.block_hash) is not None
     assert chain.header(imported.block_hash) == header
     assert decoded.count(header_rlp) == decodes + 1
+
+
+def test_trie_nodes_are_kept_across_blocks_and_dropped_past_the_limit(
+    cancun_blob_test: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The streaming merkleizer's decoded nodes outlive a block, up to ``NODE_CACHE_LIMIT`` of them."""
+    chain, _ = new_chain(cancun_blob_test)
+    imported = import_block_sync(chain, block_rlp(cancun_blob_test, 0))
+    kept = chain.trie_nodes()
+    assert imported.state_root in kept  # the block's new root node, decoded, for its child's walk
+    import_block_sync(chain, block_rlp(cancun_blob_test, 1))
+    assert chain.trie_nodes() is kept and imported.state_root in kept
+    monkeypatch.setattr(blockchain_module, "NODE_CACHE_LIMIT", len(kept) - 1)
+    assert chain.trie_nodes() == {}

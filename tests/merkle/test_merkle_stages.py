@@ -102,6 +102,49 @@ def test_root_equals_state_built_from_scratch(
     assert child.state_root == reference_root(apply_to_state(state, block))
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(genesis=delta_lists(), first=delta_lists(), second=delta_lists())
+def test_nodes_kept_across_blocks_change_no_root_and_no_write(
+    genesis: list[AccountDelta], first: list[AccountDelta], second: list[AccountDelta]
+) -> None:
+    """The node's kept trie nodes (``Blockchain.trie_nodes``) give each block what a fresh walk gives."""
+    store, kept = MemoryStore(), {}
+    parent = EMPTY_ROOT
+    for block in (genesis, first, second):
+        with_kept = merkleize(store, parent, block, kept)
+        assert with_kept == merkleize(store, parent, block)
+        commit(store, with_kept)
+        parent = with_kept.state_root
+
+
+class NoNodeReads(MemoryStore):
+    """A store whose trie nodes may not be read."""
+
+    def get(self, space: Space, key: bytes) -> bytes | None:
+        assert space is not Space.NODE, "a trie node was read from the store"
+        return super().get(space, key)
+
+
+def test_kept_nodes_spare_the_next_block_its_reads() -> None:
+    """The parent's nodes the block before created are kept decoded: the child reads none from the store."""
+    accounts = [bytes([i]) * 20 for i in range(1, 40)]
+    kept: dict = {}
+    parent = merkleize(
+        MemoryStore(), EMPTY_ROOT, [AccountDelta(a, balance=1, storage={1: 1}) for a in accounts], kept
+    )
+    store = NoNodeReads()
+    commit(store, parent)
+    child = [AccountDelta(a, balance=2, storage={1: 2, 2: 3}) for a in accounts[::3]]
+    assert merkleize(store, parent.state_root, child, kept).state_root == reference_root(
+        {
+            a: (0, 2 if a in accounts[::3] else 1, b"", {1: 2, 2: 3} if a in accounts[::3] else {1: 1})
+            for a in accounts
+        }
+    )
+    with pytest.raises(AssertionError, match="trie node was read"):
+        merkleize(store, parent.state_root, child)
+
+
 def test_balance_only_delta_keeps_nonce_code_and_storage() -> None:
     store = MemoryStore()
     a = b"\x0a" * 20
@@ -166,6 +209,7 @@ def test_merkleizing_leaves_the_store_and_the_parent_untouched() -> None:
 def test_unknown_parent_root_is_a_clear_error() -> None:
     with pytest.raises(ParentStateMissing, match="not in the store"):
         merkleize(MemoryStore(), b"\x11" * 32, [AccountDelta(b"\x0a" * 20, balance=1)])
+
 
 # --- the optimistic merkleizer's flat-state changes -----------------------------------
 # On the BAL path the merkleizer (``MerkleSession``) hands back the block's FlatChanges,
