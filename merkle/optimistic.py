@@ -37,7 +37,6 @@ from .stages import (
     base_storage_root,
     parent_state_required,
     read_parent_accounts,
-    slot_values,
     state_writes,
     storage_root,
     update_accounts,
@@ -93,13 +92,16 @@ class ParentValues:
 
 
 def _storage_roots(nodes: NodeOverlay, jobs: Iterable[StorageJob], cache: NodeCache) -> StorageRoots:
-    roots, parent_slots = {}, {}
+    roots: dict[bytes, bytes] = {}
+    parent_slots: dict[bytes, dict[int, int]] = {}
     for job in jobs:
         with parent_state_required(job.base_root):
-            # Read before the update: a slot's value before the block (the trie under a
+            # Each slot's value before the block, as the update finds it (the trie under a
             # cleared account's base root is empty, and so are its values).
-            parent_slots[job.address] = slot_values(nodes, job.base_root, job.storage, cache)
-            roots[job.address] = storage_root(nodes, job.base_root, job.storage, cache)
+            parent_slots[job.address] = {}
+            roots[job.address] = storage_root(
+                nodes, job.base_root, job.storage, cache, parent_slots[job.address]
+            )
     return StorageRoots(roots, nodes.writes, parent_slots)
 
 

@@ -48,13 +48,27 @@ def read_parent_accounts(state: PatriciaTrie, deltas: Iterable[AccountDelta]) ->
 
 
 def storage_root(
-    nodes: NodeOverlay, parent_root: bytes, storage: Mapping[int, int], cache: NodeCache | None = None
+    nodes: NodeOverlay,
+    parent_root: bytes,
+    storage: Mapping[int, int],
+    cache: NodeCache | None = None,
+    parent_values: dict[int, int] | None = None,
 ) -> bytes:
-    """Stage B for one account: apply slot writes (0 deletes) to its storage trie."""
-    changes = {
-        keccak(slot.to_bytes(32, "big")): rlp_int(value) if value else None for slot, value in storage.items()
-    }
-    return PatriciaTrie(nodes, parent_root, cache).update(changes)
+    """Stage B for one account: apply slot writes (0 deletes) to its storage trie.
+
+    ``parent_values``: filled with each written slot's value under ``parent_root``
+    (0 where the trie holds none), read on the update's own way down.
+    """
+    hashed = {keccak(slot.to_bytes(32, "big")): slot for slot in storage}
+    changes = {key: rlp_int(storage[slot]) if storage[slot] else None for key, slot in hashed.items()}
+    if parent_values is None:
+        return PatriciaTrie(nodes, parent_root, cache).update(changes)
+    replaced: dict[bytes, bytes] = {}
+    root = PatriciaTrie(nodes, parent_root, cache).update(changes, replaced)
+    for key, slot in hashed.items():
+        raw = replaced.get(key)
+        parent_values[slot] = int.from_bytes(rlp.decode(raw), "big") if raw else 0
+    return root
 
 
 def slot_values(

@@ -214,6 +214,8 @@ class PatriciaTrie:
         self.nodes = nodes
         self.root_hash = root_hash
         self.cache: NodeCache = {} if cache is None else cache
+        # During :meth:`update`: where the changed keys' values before it go (None: nowhere).
+        self._replaced: dict[str, bytes] | None = None
 
     def _resolve(self, child: Child) -> Node | None:
         if not isinstance(child, bytes):
@@ -246,12 +248,26 @@ class PatriciaTrie:
                 depth += 1
         return None
 
-    def update(self, changes: Mapping[bytes, bytes | None]) -> bytes:
-        """Set each key to its value (None deletes it); write the new nodes; return the new root."""
+    def update(
+        self, changes: Mapping[bytes, bytes | None], replaced: dict[bytes, bytes] | None = None
+    ) -> bytes:
+        """Set each key to its value (None deletes it); write the new nodes; return the new root.
+
+        ``replaced``: filled with the value each changed key held before (a key
+        the trie did not hold is left out). The descent reaches every such
+        key's leaf anyway, so this costs no second walk down the trie, as a
+        :meth:`get` per key before the update would.
+        """
         if not changes:
             return self.root_hash
         ordered = sorted((key.hex(), value) for key, value in changes.items())
-        root = self._apply(self._root(), ordered, 0)
+        self._replaced = None if replaced is None else {}
+        try:
+            root = self._apply(self._root(), ordered, 0)
+            if replaced is not None and self._replaced:
+                replaced.update((bytes.fromhex(key), value) for key, value in self._replaced.items())
+        finally:
+            self._replaced = None
         if root is None:
             self.root_hash = EMPTY_ROOT
         else:
@@ -266,7 +282,10 @@ class PatriciaTrie:
         if node is None:
             return _build([(key, value) for key, value in changes if value is not None], depth)
         if isinstance(node, Leaf):
-            merged: dict[str, bytes | None] = {changes[0][0][:depth] + node.path: node.value}
+            held = changes[0][0][:depth] + node.path
+            if self._replaced is not None and any(key == held for key, _ in changes):
+                self._replaced[held] = node.value
+            merged: dict[str, bytes | None] = {held: node.value}
             merged.update(changes)
             return _build(sorted((k, v) for k, v in merged.items() if v is not None), depth)
         if isinstance(node, Extension):

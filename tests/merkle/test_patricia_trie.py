@@ -48,6 +48,22 @@ def test_batched_updates_give_py_trie_root_and_values(
                 assert fresh.get(key) is None
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batches=batches)
+def test_an_update_hands_back_exactly_the_values_it_replaced(batches: list[dict[bytes, bytes | None]]) -> None:
+    """``update(changes, replaced)``: each changed key's value before, as a fresh read gives it."""
+    nodes: dict[bytes, bytes] = {}
+    root = EMPTY_ROOT
+    for changes in batches:
+        before = PatriciaTrie(dict(nodes), root)
+        expected = {key: value for key in changes if (value := before.get(key)) is not None}
+        replaced: dict[bytes, bytes] = {}
+        with_replaced = PatriciaTrie(nodes, root).update(changes, replaced)
+        assert replaced == expected
+        assert with_replaced == PatriciaTrie(dict(nodes), root).update(changes)
+        root = with_replaced
+
+
 def test_empty_trie_reads_nothing_and_deleting_everything_gives_the_blank_root() -> None:
     nodes: dict[bytes, bytes] = {}
     trie = PatriciaTrie(nodes, EMPTY_ROOT)
