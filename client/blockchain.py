@@ -172,6 +172,29 @@ class Blockchain:
         self._last_read = (block_rlp, read)
         return read
 
+    def decode_ahead(self, block_rlp: bytes) -> BlockAPI | None:
+        """The block decoded with its fork's classes, before its parent is stored; nothing checked.
+
+        ``ChainCore.decode_ahead``: for the block imported right after the one
+        being imported, decoded while that one waits for its state root, and
+        handed to :meth:`prepare`, which checks it. None if anything in it does
+        not read: prepare then decodes it again and names the fault.
+        """
+        try:
+            header = decode_header(split_block(block_rlp).header_rlp)
+            fork = self.config.fork_at(header.timestamp)
+            block_class = FORK_VMS[fork].for_chain(self.config, fork).get_block_class()
+            return decode_block(block_class, block_rlp)
+        except (
+            MalformedBlock,
+            RLPException,
+            UnsupportedChainConfig,
+            KeyError,
+            UnrecognizedTransactionType,
+            ValidationError,
+        ):
+            return None
+
     def prepare(
         self, block_rlp: bytes, bal: BlockAccessList | None, block: BlockAPI | None = None
     ) -> PreparedBlock:

@@ -40,7 +40,7 @@ from merkle.optimistic import MerkleResult
 from merkle.stages import state_writes
 from storage import FlatChanges, StateWrites, Store
 
-from .chain import BlockExecution, BlockOutline, ChainCore, ImportedBlock, PreparedBlock
+from .chain import BlockExecution, BlockOutline, ChainCore, ImportedBlock, NextBlock, PreparedBlock
 from .checks import check_state_root
 from .executor import execute
 from .later_part import LaterPartPool, RemotePart
@@ -60,6 +60,7 @@ async def import_block(
     later_parts: LaterPartPool | None = None,
     block: BlockAPI | None = None,
     next_bals: Sequence[BlockAccessList] = (),
+    next_block: NextBlock | None = None,
 ) -> ImportedBlock:
     """Validate and store one block; raise BlockRejected (nothing stored) if it is invalid.
 
@@ -73,6 +74,10 @@ async def import_block(
     top of this one (blocks imported back to back): their merkleization starts
     as soon as this block's root is known, while this block finishes, and as
     far ahead as the merkleizer goes (``Merkleizer.merkleize_ahead``).
+    ``next_block``: the block the caller imports next; on the BAL path, if this
+    block's execution ends before its root has come back, the next block is
+    decoded meanwhile (``ChainCore.decode_ahead``; otherwise this process's core
+    waits idle for the merkleizer's worker) into ``next_block.decoded``.
     """
     timings = StageTimings()
     # Every CPU-heavy step runs in a worker thread: the event loop keeps answering requests.
@@ -84,7 +89,15 @@ async def import_block(
         execution, writes = await _streaming(chain, prepared, source, timings)
     else:
         prepared, source, execution, writes, flat_changes = await _with_bal(
-            chain, block_rlp, block, bal, merkleizer or InlineMerkleizer(), later_parts, timings, next_bals
+            chain,
+            block_rlp,
+            block,
+            bal,
+            merkleizer or InlineMerkleizer(),
+            later_parts,
+            timings,
+            next_bals,
+            next_block,
         )
     timings.flat_state = prepared.parent_has_flat_state
     check_state_root(prepared.block.header, writes.state_root)
@@ -182,6 +195,7 @@ async def _with_bal(
     later_parts: LaterPartPool | None,
     timings: StageTimings,
     next_bals: Sequence[BlockAccessList],
+    next_block: NextBlock | None,
 ) -> tuple[PreparedBlock, StateSource, BlockExecution, StateWrites, FlatChanges]:
     """The BAL path: merkleizer and later part from the outline, then prepare, warm and execute.
 
@@ -252,7 +266,13 @@ async def _with_bal(
         except BaseException:
             stop_warming.set()  # the block is dead: no more prefetching for it
             raise
+        if next_block is not None and not merkled:
+            # The root is not back yet: this core would wait idle for the merkleizer.
+            nursery.start_soon(decode_next, next_block)
         return prepared, source, execution
+
+    async def decode_next(upcoming: NextBlock) -> None:
+        upcoming.decoded = await trio.to_thread.run_sync(chain.decode_ahead, upcoming.block_rlp)
 
     try:
         async with trio.open_nursery() as nursery:

@@ -116,6 +116,18 @@ class ImportedBlock:
     timings: StageTimings
 
 
+@dataclass
+class NextBlock:
+    """The block a replay imports right after this one: decoded while this one waits for its root.
+
+    ``pipeline.import_block(next_block=...)`` fills ``decoded`` (or leaves it None) and the caller
+    passes it as the next import's ``block``.
+    """
+
+    block_rlp: bytes
+    decoded: BlockAPI | None = None
+
+
 class LaterPart(Protocol):
     """A block's transactions from ``first`` (0-based) on, executing elsewhere (EIP-7928 parallel).
 
@@ -165,6 +177,13 @@ class ChainCore(Protocol):
 
         Cheap (the header and the list of transactions, not the transactions),
         and never a verdict: :meth:`prepare` rejects what is wrong.
+        """
+        ...
+
+    def decode_ahead(self, block_rlp: bytes) -> BlockAPI | None:
+        """The block decoded before its parent is stored, nothing checked; None if it does not read.
+
+        :meth:`prepare` takes the result as its ``block`` and checks it.
         """
         ...
 

@@ -50,7 +50,9 @@ def test_batched_updates_give_py_trie_root_and_values(
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batches=batches)
-def test_an_update_hands_back_exactly_the_values_it_replaced(batches: list[dict[bytes, bytes | None]]) -> None:
+def test_an_update_hands_back_exactly_the_values_it_replaced(
+    batches: list[dict[bytes, bytes | None]],
+) -> None:
     """``update(changes, replaced)``: each changed key's value before, as a fresh read gives it."""
     nodes: dict[bytes, bytes] = {}
     root = EMPTY_ROOT

@@ -27,6 +27,7 @@ from typing import Any
 
 import rlp
 import trio
+from eth.abc import BlockAPI
 from eth.vm.forks.prague import PragueVM
 
 from client.blockchain import Blockchain
@@ -35,6 +36,7 @@ from client.later_part_worker import later_part_pool
 from client.tools.bench_chain.chain_files import BenchChain
 from client.tools.pyevm_peer import pyevm_chain
 from pipeline import LaterPartPool, MerkleWorkerPool, catch_up_workers, import_block
+from pipeline.chain import NextBlock
 from pipeline.cores import CorePlan, available_cores, pin, plan_cores
 from pipeline.merkle_workers import REPLAY_AHEAD
 from storage import RocksStore
@@ -155,12 +157,23 @@ async def _import_all(
     started = time.perf_counter()
     bals = chain.bals if with_bal else [None] * len(chain.blocks)
     lookahead = 0 if pool is None else pool.ahead
+    decoded: BlockAPI | None = None
     for index, (block_rlp, bal) in enumerate(zip(chain.blocks, bals, strict=True)):
         # The BALs of the blocks the merkleizer may work on ahead (``MerkleWorkerPool.ahead``).
         next_bals = [later for later in bals[index + 1 : index + 1 + lookahead] if later is not None]
+        following = chain.blocks[index + 1 : index + 2]
+        next_block = NextBlock(following[0]) if following else None
         imported = await import_block(
-            blockchain, block_rlp, bal, merkleizer=pool, later_parts=later_parts, next_bals=next_bals
+            blockchain,
+            block_rlp,
+            bal,
+            merkleizer=pool,
+            later_parts=later_parts,
+            block=decoded,
+            next_bals=next_bals,
+            next_block=next_block,
         )
+        decoded = None if next_block is None else next_block.decoded
         blockchain.set_forkchoice(imported.block_hash)
         # As the node does after fork choice moves the head: the workers replay the flat state's
         # move while this process prepares the next block, and the later part starts without it.
