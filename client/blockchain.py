@@ -60,7 +60,7 @@ from storage import (
 )
 
 from .block_decoding import decode_block
-from .chain_config import ChainConfig, UnsupportedChainConfig
+from .chain_config import ChainConfig, Fork, UnsupportedChainConfig
 from .chaindb import StoreChainDB, decode_header
 from .flat_state_moves import stage_flat_state_move
 from .forks import FORK_VMS
@@ -182,17 +182,9 @@ class Blockchain:
         """
         try:
             header = decode_header(split_block(block_rlp).header_rlp)
-            fork = self.config.fork_at(header.timestamp)
-            block_class = FORK_VMS[fork].for_chain(self.config, fork).get_block_class()
-            return decode_block(block_class, block_rlp)
-        except (
-            MalformedBlock,
-            RLPException,
-            UnsupportedChainConfig,
-            KeyError,
-            UnrecognizedTransactionType,
-            ValidationError,
-        ):
+            _, vm_class = self._fork_and_vm(header)
+            return decode_block(vm_class.get_block_class(), block_rlp)
+        except (BlockRejected, MalformedBlock, RLPException, UnrecognizedTransactionType, ValidationError):
             return None
 
     def prepare(
@@ -271,13 +263,7 @@ class Blockchain:
         the fork's block class.
         """
         encoded, header, parent = self._header_and_parent(block_rlp)
-        try:
-            fork = self.config.fork_at(header.timestamp)
-            vm_class = FORK_VMS[fork].for_chain(self.config, fork)
-        except (UnsupportedChainConfig, KeyError) as exc:
-            raise BlockRejected(
-                Rule.UNSUPPORTED_FORK, f"no VM for timestamp {header.timestamp}: {exc}"
-            ) from None
+        fork, vm_class = self._fork_and_vm(header)
         try:
             vm_class.validate_block_rlp_size(len(block_rlp))
         except ValidationError as exc:
@@ -294,6 +280,16 @@ class Blockchain:
             raise BlockRejected(Rule.MALFORMED_BLOCK, str(exc)) from None
         parent_has_flat_state = header.parent_hash == self.chain.pointer(FLAT_STATE_BLOCK)
         return PreparedBlock(block, parent, vm_class, encoded, parent_has_flat_state)
+
+    def _fork_and_vm(self, header: BlockHeaderAPI) -> tuple[Fork, Any]:
+        """The fork active at the header's timestamp and its VM class; rejected if this chain has none."""
+        try:
+            fork = self.config.fork_at(header.timestamp)
+            return fork, FORK_VMS[fork].for_chain(self.config, fork)
+        except (UnsupportedChainConfig, KeyError) as exc:
+            raise BlockRejected(
+                Rule.UNSUPPORTED_FORK, f"no VM for timestamp {header.timestamp}: {exc}"
+            ) from None
 
     def _check_header(self, decoded: PreparedBlock) -> None:
         header = decoded.block.header

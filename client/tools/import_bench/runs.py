@@ -161,8 +161,9 @@ async def _import_all(
     for index, (block_rlp, bal) in enumerate(zip(chain.blocks, bals, strict=True)):
         # The BALs of the blocks the merkleizer may work on ahead (``MerkleWorkerPool.ahead``).
         next_bals = [later for later in bals[index + 1 : index + 1 + lookahead] if later is not None]
-        following = chain.blocks[index + 1 : index + 2]
-        next_block = NextBlock(following[0]) if following else None
+        # The BAL path decodes the next block while it waits for this one's root.
+        has_next = with_bal and index + 1 < len(chain.blocks)
+        next_block = NextBlock(chain.blocks[index + 1]) if has_next else None
         imported = await import_block(
             blockchain,
             block_rlp,
