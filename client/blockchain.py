@@ -89,6 +89,8 @@ class Blockchain:
         self._headers: dict[bytes, BlockHeaderAPI] = {}
         # Decoded trie nodes, by hash, kept across blocks (see :meth:`trie_nodes`).
         self._trie_nodes: NodeCache = {}
+        # The block decode_ahead last decoded and found its body right, with its RLP (see there).
+        self._body_checked_ahead: tuple[bytes, BlockAPI] | None = None
 
     # -- genesis ------------------------------------------------------------
 
@@ -173,19 +175,30 @@ class Blockchain:
         return read
 
     def decode_ahead(self, block_rlp: bytes) -> BlockAPI | None:
-        """The block decoded with its fork's classes, before its parent is stored; nothing checked.
+        """The block decoded with its fork's classes, before its parent is stored; its body checked.
 
         ``ChainCore.decode_ahead``: for the block imported right after the one
         being imported, decoded while that one waits for its state root, and
-        handed to :meth:`prepare`, which checks it. None if anything in it does
-        not read: prepare then decodes it again and names the fault.
+        handed to :meth:`prepare`. None if anything in it does not read:
+        prepare then decodes it again and names the fault. The body's checks
+        (transactions and withdrawals roots, no uncles) need neither the parent
+        nor the state, so they run here too, in the same wait; prepare skips
+        them for this very block if they passed, and runs them (and rejects the
+        block for what failed) if they did not.
         """
         try:
-            header = decode_header(split_block(block_rlp).header_rlp)
+            encoded = split_block(block_rlp)
+            header = decode_header(encoded.header_rlp)
             _, vm_class = self._fork_and_vm(header)
-            return decode_block(vm_class.get_block_class(), block_rlp)
+            block = decode_block(vm_class.get_block_class(), block_rlp)
         except (BlockRejected, MalformedBlock, RLPException, UnrecognizedTransactionType, ValidationError):
             return None
+        try:
+            self._check_body(block, encoded)
+        except BlockRejected:
+            return block  # prepare checks it again and rejects it
+        self._body_checked_ahead = (block_rlp, block)
+        return block
 
     def prepare(
         self, block_rlp: bytes, bal: BlockAccessList | None, block: BlockAPI | None = None
@@ -196,7 +209,9 @@ class Blockchain:
         """
         prepared = self.decode(block_rlp, block=block)
         self._check_header(prepared)
-        self._check_body(prepared)
+        ahead = self._body_checked_ahead
+        if ahead is None or ahead[0] is not block_rlp or ahead[1] is not prepared.block:
+            self._check_body(prepared.block, prepared.encoded)
         if bal is not None:
             self._check_given_bal(prepared.block, bal)
         return prepared
@@ -300,10 +315,9 @@ class Blockchain:
         require(header.gas_used <= header.gas_limit, Rule.GAS_USED_ABOVE_LIMIT, f"{header.gas_used}")
 
     @staticmethod
-    def _check_body(prepared: PreparedBlock) -> None:
+    def _check_body(block: BlockAPI, encoded: EncodedBlock) -> None:
         # The transactions as the block holds them: py-evm's ``encode`` would build the same bytes again.
-        block = prepared.block
-        tx_root = ordered_trie_root(prepared.encoded.transaction_encodings)
+        tx_root = ordered_trie_root(encoded.transaction_encodings)
         require(tx_root == block.header.transaction_root, Rule.TRANSACTIONS_ROOT_MISMATCH, "")
         require(not block.uncles, Rule.UNCLES_PRESENT, f"{len(block.uncles)} uncles")
         withdrawals = getattr(block, "withdrawals", None)

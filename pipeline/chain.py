@@ -181,9 +181,12 @@ class ChainCore(Protocol):
         ...
 
     def decode_ahead(self, block_rlp: bytes) -> BlockAPI | None:
-        """The block decoded before its parent is stored, nothing checked; None if it does not read.
+        """The block decoded before its parent is stored; None if it does not read.
 
-        :meth:`prepare` takes the result as its ``block`` and checks it.
+        :meth:`prepare` takes the result as its ``block`` and checks it. A chain
+        may run here the checks that need neither the parent nor the state (the
+        body's roots) and let prepare skip those that passed for this very
+        block; prepare still rejects the block for any that failed.
         """
         ...
 

@@ -4,8 +4,11 @@
 (``ChainCore.decode_ahead``) on the BAL path when execution ends before the
 merkleizer's root is back, the time the node's core otherwise waits idle; the
 caller hands the result to the next import as its ``block``, and prepare
-checks it as it checks any block. A block that does not decode comes back as
-None and is decoded, and rejected, by prepare as before.
+checks it as it checks any block, except for the body's checks (transactions
+and withdrawals roots), which ran ahead too: prepare skips those that passed
+for that very block, and rejects the block for one that failed. A block that
+does not decode comes back as None and is decoded, and rejected, by prepare
+as before.
 """
 
 from __future__ import annotations
@@ -111,3 +114,46 @@ def test_decoded_ahead_is_the_block_prepare_would_decode(bench_chain: BenchChain
     bal = bench_chain.bals[0]
     assert chain.prepare(bench_chain.blocks[0], bal, block).block is block
     assert block == chain.prepare(bench_chain.blocks[0], bal).block
+
+
+def counted_roots(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of items of each ordered trie root ``client.blockchain`` computes from now on."""
+    sizes: list[int] = []
+    real_root = blockchain_module.ordered_trie_root
+
+    def counting_root(items: Any) -> bytes:
+        listed = list(items)
+        sizes.append(len(listed))
+        return real_root(listed)
+
+    monkeypatch.setattr(blockchain_module, "ordered_trie_root", counting_root)
+    return sizes
+
+
+def test_the_body_checked_ahead_is_not_checked_again_by_prepare(
+    bench_chain: BenchChain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chain = new_chain(bench_chain)
+    block_rlp, bal = bench_chain.blocks[0], bench_chain.bals[0]
+    roots = counted_roots(monkeypatch)
+    block = chain.decode_ahead(block_rlp)
+    assert block is not None
+    checked_ahead = len(roots)
+    assert checked_ahead >= 1  # the transactions root, at least
+    chain.prepare(block_rlp, bal, block)
+    assert len(roots) == checked_ahead
+    # Another decoding of the same bytes is not the block checked ahead: prepare checks its body.
+    chain.prepare(block_rlp, bal)
+    assert len(roots) == 2 * checked_ahead
+
+
+def test_a_body_that_fails_its_check_ahead_is_rejected_by_prepare_for_it(bench_chain: BenchChain) -> None:
+    chain = new_chain(bench_chain)
+    items = rlp.decode(bench_chain.blocks[0])
+    items[1] = items[1][1:] + items[1][:1]  # the same transactions in another order: another root
+    reordered = rlp.encode(items)
+    block = chain.decode_ahead(reordered)
+    assert block is not None  # it reads; only its body is wrong
+    with pytest.raises(BlockRejected) as rejected:
+        chain.prepare(reordered, None, block)
+    assert rejected.value.rule is Rule.TRANSACTIONS_ROOT_MISMATCH
